@@ -1,0 +1,35 @@
+# Two entry points: `make serve` and `make test`. Both set up .venv on first use and are safe to rerun.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test build ask eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first, so nothing later pulls the multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+build: $(STAMP)
+	$(BIN)/rag build
+
+ask: $(STAMP)
+	$(BIN)/rag ask "$(Q)"
+
+eval: $(STAMP)
+	$(BIN)/rag eval
+
+clean:
+	rm -rf index/builds index/current .pytest_cache

@@ -1,0 +1,121 @@
+"""`rag` command line: argument parsing and output only; the work happens in the engine and index modules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from dataclasses import asdict
+
+from .errors import RagError
+from .settings import Settings, load_settings
+
+DISCLAIMER = "Quoted from the documents in the corpus; not medical advice."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return args.run(args, settings)
+    except RagError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Evidence-weighted answers quoted from the corpus.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    build = sub.add_parser("build", help="build the index from corpus/ (atomic: the old index stays until done)")
+    build.set_defaults(run=cmd_build)
+    ask = sub.add_parser("ask", help="answer a question with verbatim, cited quotes")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to draw sentences from")
+    ask.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only use this document (repeatable)")
+    ask.set_defaults(run=cmd_ask)
+    search = sub.add_parser("search", help="ranked passages with their score breakdown")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=None, help="number of passages (default 8)")
+    search.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only search this document")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+    search.set_defaults(run=cmd_search)
+    return parser
+
+
+def progress_bar(description: str):
+    """A tqdm bar on stderr driven by (done, total) callbacks."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit="text", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from .embed import Encoder
+    from .index import build_index, load_index
+
+    path = build_index(settings, Encoder(settings.model).load(), progress_bar("embedding"))
+    counts = load_index(settings).manifest["counts"]
+    print(f"built {path.name}: {counts['documents']} documents, {counts['chunks']} chunks, "
+          f"{counts['sentences']} sentences")
+    return 0
+
+
+def _engine(settings: Settings):
+    from .engine import Engine
+
+    return Engine.open(settings, build_if_needed=True, progress=progress_bar("building index"))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .engine import check_k, check_question
+
+    check_question(args.question, "question", settings.answer)
+    check_k(args.top_k, "--top-k", settings.retrieval)
+    answer = _engine(settings).ask(args.question, args.top_k, args.doc_ids)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(textwrap.fill(answer.answer, 100))
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.title} ({c.evidence_tier}; {c.doc_id} {c.char_start}-{c.char_end})")
+    print(f"confidence {answer.confidence:.2f}. {DISCLAIMER}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .engine import check_k, check_question
+
+    check_question(args.query, "query", settings.answer)
+    check_k(args.k, "-k", settings.retrieval)
+    engine = _engine(settings)
+    hits = engine.search(args.query, args.k, args.doc_ids)
+    rows = [{"chunk_id": engine.index.chunks[h.chunk].id, **{k: round(v, 4) for k, v in asdict(h).items()
+             if k != "chunk"}, "text": engine.index.chunk_text(engine.index.chunks[h.chunk])} for h in hits]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for rank, row in enumerate(rows, start=1):
+        print(f"{rank:2d}. {row['chunk_id']}  final={row['final']:.3f} (dense {row['dense']:.3f}, "
+              f"bm25 {row['bm25']:.2f}, fused {row['fused']:.3f}, weight {row['weight']:.2f})")
+        print(textwrap.indent(textwrap.shorten(row["text"], 200), "    "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

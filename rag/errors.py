@@ -1,0 +1,53 @@
+"""One exception type per kind of mistake a user can make; the CLI and HTTP layers turn them into messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RagError(Exception):
+    """Base class: every error the user can fix by changing input, files or settings."""
+
+
+class CorpusError(RagError):
+    """A corpus file is unreadable or its front matter is wrong."""
+
+    def __init__(self, path: Path | str, problem: str, field: str | None = None) -> None:
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}: field '{field}'" if field else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class IndexMissingError(RagError):
+    """No index has been built yet."""
+
+
+class IndexStaleError(RagError):
+    """The index was built from another corpus or with other settings."""
+
+
+class IndexDamagedError(RagError):
+    """An index file is missing, truncated or altered."""
+
+
+class QueryError(RagError):
+    """A question or search request is malformed (empty, too long, bad parameter)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class UnknownDocumentError(RagError):
+    """A document id that the index does not hold."""
+
+    def __init__(self, doc_ids: list[str]) -> None:
+        self.doc_ids = doc_ids
+        super().__init__(f"unknown document id(s): {', '.join(doc_ids)}")
+
+
+class ModelError(RagError):
+    """The embedding model cannot be loaded from the configured local path."""

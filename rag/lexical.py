@@ -1,0 +1,89 @@
+"""BM25 over chunk passages (bm25s), with scores normalised to the best match the query could get."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, Snowball-stemmed tokens; the same for passages and queries."""
+    import bm25s
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    # The longer list drops question words ("what", "where", "does") that would otherwise match headings.
+    return bm25s.tokenize(texts, stopwords=STOPWORDS_EN_PLUS, stemmer=_stemmer(), return_ids=False,
+                          show_progress=False)
+
+
+@dataclass
+class Lexicon:
+    bm25: object  # bm25s.BM25
+    # For each vocabulary token, its highest score in any passage: the ceiling a query term can reach.
+    token_ceiling: np.ndarray
+
+    def terms(self, query: str) -> list[str]:
+        return tokenize([query])[0]
+
+    def scores(self, terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """Raw BM25 of every passage (0 outside `mask`)."""
+        if not terms:
+            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
+        weight = None if mask is None else mask.astype(np.float32)
+        return np.asarray(self.bm25.get_scores(terms, weight_mask=weight), dtype=np.float32)
+
+    def ceiling(self, terms: list[str]) -> float:
+        """The score a passage would get by matching every term as well as the best passage does.
+
+        Terms the corpus has never seen count at the median ceiling, so a question about things the corpus
+        never mentions cannot reach a high normalised score through its one or two familiar words.
+        """
+        if not terms or not len(self.token_ceiling):
+            return 0.0
+        vocab = self.bm25.vocab_dict
+        unseen = float(np.median(self.token_ceiling))
+        return float(sum(self.token_ceiling[vocab[t]] if t in vocab else unseen for t in terms))
+
+    def coverage(self, terms: list[str]) -> float:
+        """Share of the query's terms that occur anywhere in the corpus."""
+        if not terms:
+            return 0.0
+        return sum(t in self.bm25.vocab_dict for t in terms) / len(terms)
+
+
+def build_lexicon(passages: list[str]) -> Lexicon:
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index(tokenize(passages), show_progress=False)
+    return Lexicon(bm25, _token_ceiling(bm25))
+
+
+def _token_ceiling(bm25) -> np.ndarray:
+    data, indptr = bm25.scores["data"], bm25.scores["indptr"]
+    ceiling = np.zeros(len(indptr) - 1, dtype=np.float32)
+    for t in range(len(ceiling)):
+        if indptr[t + 1] > indptr[t]:
+            ceiling[t] = data[indptr[t]:indptr[t + 1]].max()
+    return ceiling
+
+
+def save_lexicon(lexicon: Lexicon, folder: Path) -> None:
+    lexicon.bm25.save(str(folder))
+
+
+def load_lexicon(folder: Path) -> Lexicon:
+    import bm25s
+
+    bm25 = bm25s.BM25.load(str(folder))
+    return Lexicon(bm25, _token_ceiling(bm25))

