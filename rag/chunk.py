@@ -73,8 +73,9 @@ def _cut_point(text: str, start: int, end: int, enc: tiktoken.Encoding, max_toke
     tokens = enc.encode(text[start:window_end], disallowed_special=())
     if len(tokens) <= max_tokens and window_end == end:
         return end
-    _, offsets = enc.decode_with_offsets(tokens[: max_tokens + 1])
-    cut = start + offsets[min(max_tokens, len(offsets) - 1)] if len(tokens) > max_tokens else window_end
+    # Characters covered by the first max_tokens tokens; a character split across the cut is left out.
+    fitting = b"".join(enc.decode_single_token_bytes(t) for t in tokens[:max_tokens])
+    cut = start + len(fitting.decode("utf-8", errors="ignore")) if len(tokens) > max_tokens else window_end
     space = text.rfind(" ", start, cut)
     if space > start + (cut - start) // 2:
         cut = space + 1

@@ -1,0 +1,84 @@
+import pytest
+
+from rag.errors import QueryError
+from rag.stance import question_topics, stances
+
+REVIEW = "nmda-review-2025"
+
+
+def assert_verbatim(engine, answer):
+    for c in answer.citations:
+        assert engine.index.documents[c.doc_id].text[c.char_start:c.char_end] == c.quote
+        assert f"{c.quote} [{c.n}]" in answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_efficacy_question_leads_with_the_review_and_reports_disagreement(engine):
+    a = engine.ask("Is ketamine an effective treatment for chronic pain?")
+    assert not a.abstained and a.confidence > 0.5
+    assert a.citations[0].doc_id == REVIEW
+    assert a.disagreement is not None and "efficacy" in a.disagreement.topics
+    assert a.disagreement.stronger == [1] and a.disagreement.weaker
+    assert all(a.citations[n - 1].doc_id != REVIEW for n in a.disagreement.weaker)
+    assert a.disagreement.note in a.answer and "disagree" in a.answer
+    assert_verbatim(engine, a)
+
+
+def test_safety_question_reports_disagreement_on_safety(engine):
+    a = engine.ask("Is ketamine safe?")
+    assert a.citations[0].doc_id == REVIEW
+    assert a.disagreement and a.disagreement.topics == ["safety"]
+    assert_verbatim(engine, a)
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the football world cup in 2018?"])
+def test_off_topic_questions_abstain_without_citations(engine, question):
+    a = engine.ask(question)
+    assert a.abstained and a.citations == [] and a.disagreement is None
+    assert "do not answer" in a.answer and a.confidence < engine.settings.answer.min_confidence
+
+
+def test_propel_location_answers_from_propel_without_the_review(engine):
+    a = engine.ask("Where is the Propel Therapeutics clinic located?")
+    assert not a.abstained
+    assert a.citations[0].doc_id == "propel-neuropathic"
+    assert "Sacramento" in a.answer
+    assert REVIEW not in {c.doc_id for c in a.citations} and a.disagreement is None
+    assert_verbatim(engine, a)
+
+
+def test_answers_stay_within_budget_and_have_no_duplicate_quotes(engine):
+    for q in ["What side effects does ketamine have?", "How does ketamine work?", "Does ketamine help fibromyalgia?"]:
+        a = engine.ask(q)
+        quotes = [c.quote for c in a.citations]
+        assert len(set(quotes)) == len(quotes) and 1 <= len(quotes) <= engine.settings.answer.max_sentences + 2
+        assert_verbatim(engine, a)
+
+
+def test_doc_filter_answers_only_from_that_document(engine):
+    a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
+    assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
+
+
+@pytest.mark.parametrize("question, words", [("", "non-empty"), ("   ", "non-empty"), ("x" * 1001, "limit is 1000")])
+def test_bad_questions_are_refused(engine, question, words):
+    with pytest.raises(QueryError, match=words):
+        engine.ask(question)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The review found no clear proof that intravenous ketamine consistently alleviates pain.", {("efficacy", -1), ("evidence", -1)}),
+    ("Ketamine can be an effective treatment for neuropathic pain.", {("efficacy", 1)}),
+    ("Ketamine was associated with increased risks of adverse effects like nausea.", {("safety", -1)}),
+    ("Ketamine is relatively safe when used in a proper medical setting.", {("safety", 1)}),
+    ("Glutamate is believed to play a role in mood regulation.", set()),
+])
+def test_stance_cues(sentence, expected):
+    assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
+
+
+def test_question_topics():
+    assert question_topics("Is ketamine safe?") == ("safety",)
+    assert question_topics("Does ketamine work for back pain?") == ("efficacy",)
+    assert question_topics("How does ketamine work?") == ()
+    assert question_topics("Tell me about ketamine") == ("efficacy", "safety", "evidence")

