@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only search this document")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.set_defaults(run=cmd_search)
+    serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 
@@ -104,16 +108,21 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     check_question(args.query, "query", settings.answer)
     check_k(args.k, "-k", settings.retrieval)
     engine = _engine(settings)
-    hits = engine.search(args.query, args.k, args.doc_ids)
-    rows = [{"chunk_id": engine.index.chunks[h.chunk].id, **{k: round(v, 4) for k, v in asdict(h).items()
-             if k != "chunk"}, "text": engine.index.chunk_text(engine.index.chunks[h.chunk])} for h in hits]
+    passages = engine.passages(engine.search(args.query, args.k, args.doc_ids))
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
         return 0
-    for rank, row in enumerate(rows, start=1):
-        print(f"{rank:2d}. {row['chunk_id']}  final={row['final']:.3f} (dense {row['dense']:.3f}, "
-              f"bm25 {row['bm25']:.2f}, fused {row['fused']:.3f}, weight {row['weight']:.2f})")
-        print(textwrap.indent(textwrap.shorten(row["text"], 200), "    "))
+    for p in passages:
+        print(f"{p.rank:2d}. {p.chunk_id}  final={p.final:.3f} (dense {p.dense:.3f}, bm25 {p.bm25:.2f}, "
+              f"fused {p.fused:.3f}, weight {p.weight:.2f})")
+        print(textwrap.indent(textwrap.shorten(p.text, 200), "    "))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .server import serve
+
+    serve(settings, args.host, args.port)
     return 0
 
 

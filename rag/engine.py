@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from .answer import Answer, compose_answer
+from .context import Context, pack_context
 from .embed import Encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
@@ -26,6 +30,25 @@ def check_k(k: object, field: str, rules: RetrievalSettings) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= rules.max_top_k:
         raise QueryError(field, f"must be an integer from 1 to {rules.max_top_k}")
     return k
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A search hit as clients see it: where it is, what it says, and how its score was made."""
+    rank: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    evidence_tier: str
+    char_start: int
+    char_end: int
+    text: str
+    dense: float
+    bm25: float
+    lexical: float
+    fused: float
+    weight: float
+    final: float
 
 
 class Engine:
@@ -59,15 +82,54 @@ class Engine:
         self.check_doc_ids(doc_ids)
         return search(self.index, self.query(text), k, self.settings.retrieval, doc_ids)
 
-    def ask(self, question: str, top_k: int | None = None, doc_ids: list[str] | None = None) -> Answer:
+    def passages(self, hits: list[Hit]) -> list[Passage]:
+        out = []
+        for rank, h in enumerate(hits, start=1):
+            chunk = self.index.chunks[h.chunk]
+            doc = self.index.documents[chunk.doc_id]
+            out.append(Passage(rank, chunk.id, doc.id, doc.title, doc.evidence_tier, chunk.char_start, chunk.char_end,
+                               self.index.chunk_text(chunk), round(h.dense, 4), round(h.bm25, 4), round(h.lexical, 4),
+                               round(h.fused, 4), h.weight, round(h.final, 4)))
+        return out
+
+    def ask(self, question: str, top_k: int | None = None, doc_ids: list[str] | None = None,
+            timings: dict[str, float] | None = None) -> Answer:
+        """Answer the question; when given, `timings` receives milliseconds per stage."""
         question = check_question(question, "question", self.settings.answer)
         k = check_k(top_k, "top_k", self.settings.retrieval)
         self.check_doc_ids(doc_ids)
+        clock = _Clock(timings)
         query = self.query(question)
+        clock.lap("encode")
         hits = search(self.index, query, k, self.settings.retrieval, doc_ids)
-        return compose_answer(self.index, query, hits, self.settings)
+        clock.lap("retrieve")
+        answer = compose_answer(self.index, query, hits, self.settings)
+        clock.lap("compose")
+        return answer
+
+    def context(self, question: str, max_tokens: int) -> Context:
+        question = check_question(question, "question", self.settings.answer)
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 64 <= max_tokens <= 32_000:
+            raise QueryError("max_tokens", "must be an integer from 64 to 32000")
+        hits = search(self.index, self.query(question), self.settings.retrieval.max_top_k, self.settings.retrieval)
+        floor = max((h.fused for h in hits), default=0.0) * self.settings.answer.disagreement_floor
+        relevant = [h for h in hits if h.fused >= floor]
+        return pack_context(self.index, question, relevant, self.settings.retrieval.tiers, max_tokens,
+                            self.settings.chunking.encoding)
 
     def check_doc_ids(self, doc_ids: list[str] | None) -> None:
         unknown = [d for d in doc_ids or [] if d not in self.index.documents]
         if unknown:
             raise UnknownDocumentError(unknown)
+
+
+class _Clock:
+    def __init__(self, laps: dict[str, float] | None) -> None:
+        self.laps = laps
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.laps is not None:
+            self.laps[name] = round((now - self.last) * 1000, 3)
+        self.last = now

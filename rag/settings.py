@@ -92,6 +92,13 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    # Admin routes answer 403 until a token is configured.
+    admin_token: str | None = None
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
@@ -99,6 +106,7 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -115,6 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
         corpus_dir=Path(env.get("RAG_CORPUS_DIR", "corpus")),
         index_dir=Path(env.get("RAG_INDEX_DIR", "index")),
         model=ModelSettings(path=env.get("RAG_MODEL") or None, device=env.get("RAG_DEVICE") or None),
+        server=ServerSettings(admin_token=env.get("RAG_ADMIN_TOKEN") or None),
     )
     calibration = calibration or Path(env.get("RAG_CALIBRATION", "eval/calibration.json"))
     if calibration.is_file():

