@@ -21,6 +21,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/rag eval --check --out .eval-check --calibration .eval-check/calibration.json
 
 build: $(STAMP)
 	$(BIN)/rag build

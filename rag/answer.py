@@ -71,7 +71,8 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
         return Answer(query.text, ABSTAIN_TEXT, True, round(confidence, 4), [], None)
     chosen = select_sentences(index, candidates, settings)
     chosen, sides = add_disagreement(index, query.text, candidates, chosen, settings)
-    ordered = order_for_reading(chosen)
+    leading = {s for strong, _ in sides.values() for s in strong}
+    ordered = order_for_reading(chosen, settings.answer.lead_floor, leading)
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = _disagreement(index, ordered, sides)
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
@@ -176,13 +177,22 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     return chosen, sides
 
 
-def order_for_reading(chosen: list[Candidate]) -> list[Candidate]:
-    """Strongest tier first; within a tier, documents by their best sentence, sentences in document order."""
+def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int]) -> list[Candidate]:
+    """Strongest tier first among the sentences that answer best; the rest follow, again strongest tier first.
+
+    A sentence leads when its relevance is within lead_floor of the best, or when it is the stronger side of a
+    disagreement. Within a tier, documents go by their best sentence and sentences in document order.
+    """
+    top = max(c.relevance for c in chosen)
     best_in_doc: dict[tuple[int, int], float] = {}
     for c in chosen:
         key = (c.tier_rank, c.chunk)
         best_in_doc[key] = max(best_in_doc.get(key, 0.0), c.score)
-    return sorted(chosen, key=lambda c: (c.tier_rank, -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
+
+    def trails(c: Candidate) -> bool:
+        return c.sentence not in leading and c.relevance < lead_floor * top
+
+    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank, -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
 
 
 def _citation(index: Index, n: int, c: Candidate) -> Citation:

@@ -7,6 +7,7 @@ import json
 import sys
 import textwrap
 from dataclasses import asdict
+from pathlib import Path
 
 from .errors import RagError
 from .settings import Settings, load_settings
@@ -45,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only search this document")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.set_defaults(run=cmd_search)
+    ev = sub.add_parser("eval", help="run the gold questions, write eval/reports/, fit the abstention threshold")
+    ev.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"))
+    ev.add_argument("--out", type=Path, default=Path("eval/reports"))
+    ev.add_argument("--check", action="store_true", help="exit non-zero below eval/thresholds.toml")
+    ev.add_argument("--thresholds", type=Path, default=Path("eval/thresholds.toml"))
+    ev.add_argument("--calibration", type=Path, default=Path("eval/calibration.json"),
+                    help="where the fitted threshold is written for the service")
+    ev.set_defaults(run=cmd_eval)
     serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -116,6 +125,34 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{p.rank:2d}. {p.chunk_id}  final={p.final:.3f} (dense {p.dense:.3f}, bm25 {p.bm25:.2f}, "
               f"fused {p.fused:.3f}, weight {p.weight:.2f})")
         print(textwrap.indent(textwrap.shorten(p.text, 200), "    "))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import evaluate
+    from .report import check, table, write_report
+
+    if not args.gold.is_file():
+        raise RagError(f"gold file {args.gold} does not exist")
+    try:
+        report = evaluate(settings, args.gold)
+    except ValueError as err:
+        raise RagError(str(err)) from None
+    write_report(report, args.out)
+    args.calibration.parent.mkdir(parents=True, exist_ok=True)
+    args.calibration.write_text(json.dumps({"min_confidence": round(report["min_confidence"], 4)}) + "\n")
+    for problem in report["skipped"]:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(table(report))
+    print(f"abstention threshold {report['min_confidence']:.3f} written to {args.calibration}; "
+          f"report in {args.out}/latest.md")
+    if args.check:
+        failures = check(report, args.thresholds)
+        for f in failures:
+            print(f"gate: {f}", file=sys.stderr)
+        if failures:
+            return 1
+        print("gate: passed")
     return 0
 
 

@@ -84,6 +84,8 @@ class AnswerSettings:
     relative_floor: float = 0.8
     # Sentences more similar than this to one already chosen add nothing.
     duplicate_cosine: float = 0.9
+    # Sentences within this share of the best relevance are ordered strongest tier first, ahead of the rest.
+    lead_floor: float = 0.9
     # Sentences at least this share of the best one's score are checked for opposing claims.
     disagreement_floor: float = 0.6
     # Below this confidence the service says the corpus does not answer.

@@ -35,7 +35,7 @@ _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUE
 
 _QUESTION_TOPICS = {
     "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp|\breliev|\brelief|\breduc|\btreat|\bbenefi"
-                           r"|\bimprov|\buseful|\bgood for\b|\bcure", re.I),
+                           r"|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien", re.I),
 }
@@ -63,9 +63,9 @@ _MECHANISM = re.compile(r"\bhow\b.*\bworks?\b", re.I)
 
 
 def question_topics(question: str) -> tuple[str, ...]:
-    """Topics the question asks about; a question naming none may be answered on any of them."""
-    if _MECHANISM.search(question) and not any(
-            p.search(question) for t, p in _QUESTION_TOPICS.items() if t != "efficacy"):
-        return ()
-    named = tuple(t for t, pattern in _QUESTION_TOPICS.items() if pattern.search(question))
-    return named or TOPICS
+    """Topics the question asks about. A factual question naming none ("What is Spravato?") gets no
+    disagreement check, so stance sentences are not pulled into answers that do not need them."""
+    named = [t for t, pattern in _QUESTION_TOPICS.items() if pattern.search(question)]
+    if _MECHANISM.search(question) and "efficacy" in named:
+        named.remove("efficacy")
+    return tuple(named)

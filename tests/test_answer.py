@@ -81,4 +81,5 @@ def test_question_topics():
     assert question_topics("Is ketamine safe?") == ("safety",)
     assert question_topics("Does ketamine work for back pain?") == ("efficacy",)
     assert question_topics("How does ketamine work?") == ()
-    assert question_topics("Tell me about ketamine") == ("efficacy", "safety", "evidence")
+    assert question_topics("What is Spravato?") == ()
+    assert question_topics("Is ketamine safe and does it work for back pain?") == ("efficacy", "safety")
