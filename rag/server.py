@@ -24,7 +24,7 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from . import __version__
-from .answer import Answer, Citation, Disagreement
+from .answer import Answer
 from .context import Context
 from .embed import Encoder
 from .engine import Engine, Passage
@@ -65,14 +65,9 @@ class ContextRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @dataclass(frozen=True)
-class AskResponse:
-    question: str
-    answer: str
-    abstained: bool
-    confidence: float
-    citations: list[Citation]
-    disagreement: Disagreement | None
-    timings_ms: dict[str, float]
+class AskResponse(Answer):
+    """The answer object plus how long each stage took."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
