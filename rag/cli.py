@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--calibration", type=Path, default=Path("eval/calibration.json"),
                     help="where the fitted threshold is written for the service")
     ev.set_defaults(run=cmd_eval)
+    bench = sub.add_parser("bench", help="measure cold start, build, query path, HTTP load and scale; write a report")
+    bench.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="questions to ask")
+    bench.add_argument("--out", type=Path, default=Path("eval/reports"), help="where bench.json and bench.md go")
+    bench.add_argument("--quick", action="store_true", help="one short run of each part, small sizes (a smoke test)")
+    bench.set_defaults(run=cmd_bench)
     serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -153,6 +158,23 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if failures:
             return 1
         print("gate: passed")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench import QUICK, BenchPlan, markdown, run_bench, write_bench
+    from .evaluate import load_gold
+
+    if not args.gold.is_file():
+        raise RagError(f"gold file {args.gold} does not exist")
+    questions = [q.question for q in load_gold(args.gold)[0]]
+    if not questions:
+        raise RagError(f"{args.gold}: no valid questions")
+    report = run_bench(settings, questions, QUICK if args.quick else BenchPlan(),
+                       say=lambda line: print(line, file=sys.stderr, flush=True))
+    write_bench(report, args.out)
+    print(markdown(report))
+    print(f"report in {args.out}/bench.md")
     return 0
 
 

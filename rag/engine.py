@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+from cachetools import LRUCache
 
 from .answer import Answer, compose_answer
+from .clock import Clock
 from .context import Context, pack_context
-from .embed import Encoder
+from .embed import Encoder, OnnxEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, Progress, build_index, load_index
 from .retrieve import Hit, Query, search
 from .settings import AnswerSettings, RetrievalSettings, Settings
+
+T = TypeVar("T")
 
 
 def check_question(text: object, field: str, rules: AnswerSettings) -> str:
@@ -54,27 +62,61 @@ class Passage:
 class Engine:
     """An index and the encoder that queries it, with the settings they were opened with."""
 
-    def __init__(self, index: Index, encoder: Encoder, settings: Settings) -> None:
+    def __init__(self, index: Index, encoder: Encoder | OnnxEncoder, settings: Settings) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        # Per engine, so a reindex (which makes a new engine) can never serve an answer from the old index.
+        size = max(settings.cache_size, 1)
+        self._vectors: LRUCache = LRUCache(size)
+        self._answers: LRUCache = LRUCache(size)
+        self._cache_lock = threading.Lock()
+
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._vectors.clear()
+            self._answers.clear()
+
+    def _cached(self, cache: LRUCache, key: object, make: Callable[[], T]) -> T:
+        if self.settings.cache_size <= 0:
+            return make()
+        with self._cache_lock:
+            found = cache.get(key)
+        if found is None:
+            found = make()
+            with self._cache_lock:
+                cache[key] = found
+        return found
+
+    @classmethod
+    def over(cls, index: Index, settings: Settings, model: Encoder | None = None) -> "Engine":
+        """An engine for a loaded index, querying through the backend the settings name."""
+        return cls(index, query_encoder(settings.model, index.path, model), settings)
 
     @classmethod
     def open(cls, settings: Settings, build_if_needed: bool = False, progress: Progress | None = None) -> "Engine":
-        """Load the index; with build_if_needed, (re)build it first when it is missing or stale."""
-        encoder = Encoder(settings.model)
+        """Load the index; with build_if_needed, (re)build it first when it is missing or stale.
+
+        The torch model is loaded only to build, or to query when it is the configured backend.
+        """
+        model = None
         try:
             index = load_index(settings)
         except (IndexMissingError, IndexStaleError):
             if not build_if_needed:
                 raise
-            build_index(settings, encoder.load(), progress)
+            model = Encoder(settings.model).load()
+            build_index(settings, model, progress)
             index = load_index(settings)
-        return cls(index, encoder.load(), settings)
+        return cls.over(index, settings, model)
 
     def query(self, text: str) -> Query:
+        return Query(text, self._cached(self._vectors, text, lambda: self._embed(text)), self.index.lexicon.terms(text))
+
+    def _embed(self, text: str) -> np.ndarray:
         vector = self.encoder.encode([text])[0]
-        return Query(text, vector, self.index.lexicon.terms(text))
+        vector.setflags(write=False)  # shared by every later caller of the cache
+        return vector
 
     def search(self, text: str, k: int | None = None, doc_ids: list[str] | None = None) -> list[Hit]:
         text = check_question(text, "query", self.settings.answer)
@@ -98,11 +140,17 @@ class Engine:
         question = check_question(question, "question", self.settings.answer)
         k = check_k(top_k, "top_k", self.settings.retrieval)
         self.check_doc_ids(doc_ids)
-        clock = _Clock(timings)
+        clock = Clock(timings)
+        key = (question, k, tuple(doc_ids or ()))
+        answer = self._cached(self._answers, key, lambda: self._compose(question, k, doc_ids, clock))
+        if not clock.taken:
+            clock.lap("cache")
+        return answer
+
+    def _compose(self, question: str, k: int, doc_ids: list[str] | None, clock: Clock) -> Answer:
         query = self.query(question)
         clock.lap("encode")
-        hits = search(self.index, query, k, self.settings.retrieval, doc_ids)
-        clock.lap("retrieve")
+        hits = search(self.index, query, k, self.settings.retrieval, doc_ids, clock)
         answer = compose_answer(self.index, query, hits, self.settings)
         clock.lap("compose")
         return answer
@@ -121,15 +169,3 @@ class Engine:
         unknown = [d for d in doc_ids or [] if d not in self.index.documents]
         if unknown:
             raise UnknownDocumentError(unknown)
-
-
-class _Clock:
-    def __init__(self, laps: dict[str, float] | None) -> None:
-        self.laps = laps
-        self.last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        if self.laps is not None:
-            self.laps[name] = round((now - self.last) * 1000, 3)
-        self.last = now

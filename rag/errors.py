@@ -51,3 +51,7 @@ class UnknownDocumentError(RagError):
 
 class ModelError(RagError):
     """The embedding model cannot be loaded from the configured local path."""
+
+
+class SettingsError(RagError):
+    """A RAG_* environment variable or the calibration file holds a value that cannot be used."""

@@ -18,12 +18,13 @@ import numpy as np
 from . import __version__
 from .chunk import chunk_text
 from .corpus import Document, load_corpus
-from .embed import Encoder
+from .dense import DenseInfo, build_dense, prepare_loaded
+from .embed import ONNX_FILE, Encoder, export_onnx
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, build_lexicon, load_lexicon, save_lexicon
 from .settings import Settings
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "current"
 BUILDS = "builds"
 # Files checksummed in the manifest; the bm25 folder is covered file by file.
@@ -129,15 +130,16 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
 
         vectors = encoder.encode(texts, progress=advance)
         chunk_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages):]
-        dense = faiss.IndexFlatIP(encoder.dimension)
-        dense.add(chunk_vectors)
+        dense, dense_info = build_dense(chunk_vectors, settings.dense)
         faiss.write_index(dense, str(scratch / DENSE))
+        if settings.model.backend != "torch":
+            export_onnx(encoder, scratch / ONNX_FILE, quantize=settings.model.backend == "onnx-int8")
         np.save(scratch / SENTENCE_VECTORS, sentence_vectors)
         save_lexicon(build_lexicon(passages), scratch / LEXICAL)
         _write_json(scratch / DOCUMENTS, [asdict(d) for d in documents])
         _write_jsonl(scratch / CHUNKS, [asdict(c) for c in chunks])
         _write_jsonl(scratch / SENTENCES, [asdict(s) for s in sentences])
-        manifest = _manifest(settings, encoder, documents, chunks, sentences, scratch)
+        manifest = _manifest(settings, encoder, documents, chunks, sentences, dense_info, scratch)
         _write_json(scratch / "manifest.json", manifest)
         _fsync_tree(scratch)
         final = builds / stamp
@@ -171,7 +173,7 @@ def _plan(documents: list[Document], settings: Settings) -> tuple[list[ChunkReco
 
 
 def _manifest(settings: Settings, encoder: Encoder, documents: list[Document], chunks: list, sentences: list,
-              folder: Path) -> dict:
+              dense: DenseInfo, folder: Path) -> dict:
     import faiss
     import bm25s
     import sentence_transformers
@@ -181,8 +183,8 @@ def _manifest(settings: Settings, encoder: Encoder, documents: list[Document], c
         "format": FORMAT,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "identity": settings.index_identity(),
-        "model": {"name": encoder.name, "dimension": encoder.dimension},
-        "dense_index": "flat-ip",
+        "model": {"name": encoder.name, "dimension": encoder.dimension, "query_backend": settings.model.backend},
+        "dense_index": asdict(dense),
         "corpus": {d.path: d.sha256 for d in documents},
         "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
         "versions": {
@@ -265,6 +267,7 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         chunks = [ChunkRecord(**json.loads(line)) for line in (folder / CHUNKS).open(encoding="utf-8")]
         sentences = [SentenceRecord(**json.loads(line)) for line in (folder / SENTENCES).open(encoding="utf-8")]
         dense = faiss.read_index(str(folder / DENSE))
+        prepare_loaded(dense, manifest["dense_index"])
         sentence_vectors = np.load(folder / SENTENCE_VECTORS)
         lexicon = load_lexicon(folder / LEXICAL)
     except Exception as err:  # a file that passed its checksum but still will not parse is damage too

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .clock import Clock
+from .dense import search_params
 from .index import Index
 from .settings import RetrievalSettings
 
@@ -28,16 +30,20 @@ class Query:
     terms: list[str]
 
 
-def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None) -> list[Hit]:
-    """The k best chunks for the query, best first, each with its score breakdown."""
+def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,
+           clock: Clock | None = None) -> list[Hit]:
+    """The k best chunks for the query, best first, each with its score breakdown (stage times on `clock`)."""
+    clock = clock or Clock()
     mask = index.chunk_mask(doc_ids)
     n = len(index.chunks) if mask is None else int(mask.sum())
     if n == 0:
         return []
     depth = min(max(settings.candidates, k), n)
     dense_ids = _dense_candidates(index, query.vector, depth, mask) if settings.mode != "bm25" else []
+    clock.lap("dense")
     bm25 = index.lexicon.scores(query.terms, mask) if settings.mode != "dense" else np.zeros(len(index.chunks))
     bm25_ids = [int(i) for i in np.argsort(-bm25, kind="stable")[:depth] if bm25[i] > 0]
+    clock.lap("bm25")
     candidates = list(dict.fromkeys(dense_ids + bm25_ids))
     if not candidates:
         return []
@@ -48,6 +54,7 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     weights = np.array([settings.weight(index.documents[index.chunks[c].doc_id].evidence_tier) for c in candidates])
     final = fused * weights
     order = np.argsort(-final, kind="stable")[:k]
+    clock.lap("fusion")
     return [Hit(candidates[i], float(dense[i]), float(bm25[candidates[i]]), float(lexical[i]), float(fused[i]),
                 float(weights[i]), float(final[i])) for i in order]
 
@@ -71,11 +78,7 @@ def reciprocal_rank(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _dense_candidates(index: Index, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
-    import faiss
-
-    params = None
-    if mask is not None:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+    params = search_params(index.dense, None if mask is None else np.flatnonzero(mask))
     _, ids = index.dense.search(vector.reshape(1, -1), depth, params=params)
     return [int(i) for i in ids[0] if i >= 0]
 

@@ -125,6 +125,8 @@ class Service:
         self.load_error: str | None = None
         self.reindex = ReindexStatus("idle")
         self._lock = threading.Lock()
+        # The torch model, loaded on the first reindex only: serving queries does not need it.
+        self._model: Encoder | None = None
 
     def start_loading(self) -> None:
         if self.engine is None:
@@ -157,9 +159,9 @@ class Service:
     def _reindex(self) -> None:
         started, began = self.reindex.started_at, time.perf_counter()
         try:
-            encoder = self.engine.encoder if self.engine else Encoder(self.settings.model).load()
-            build_index(self.settings, encoder)
-            fresh = Engine(load_index(self.settings), encoder, self.settings)
+            model = self._model = (self._model or Encoder(self.settings.model)).load()
+            build_index(self.settings, model)
+            fresh = Engine.over(load_index(self.settings), self.settings, model)
             self.engine = fresh
             self.load_error = None
             _observe_index(fresh, time.perf_counter() - began)

@@ -37,7 +37,7 @@ def settings(workspace: Path) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings, encoder: Encoder) -> Engine:
     build_index(settings, encoder)
-    return Engine(load_index(settings), encoder, settings)
+    return Engine.over(load_index(settings), settings, encoder)
 
 
 def copy_corpus(tmp_path: Path) -> Settings:

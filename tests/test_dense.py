@@ -1,0 +1,53 @@
+import faiss
+import numpy as np
+import pytest
+
+from rag.bench import synthetic_vectors
+from rag.dense import build_dense, exact_neighbours, recall_at, search_params
+from rag.engine import Engine
+from rag.index import build_index, load_index
+from rag.settings import DenseSettings
+
+from conftest import copy_corpus
+
+
+def test_small_collections_get_exact_search():
+    vectors = synthetic_vectors(500, 32, seed=1)
+    index, info = build_dense(vectors, DenseSettings(exact_limit=500))
+    assert isinstance(index, faiss.IndexFlatIP) and info.kind == "flat-ip" and info.recall_at_10 == 1.0
+
+
+def test_large_collections_get_ivf_tuned_to_the_recall_target_on_fresh_queries():
+    vectors = synthetic_vectors(20_000, 64, seed=2)
+    settings = DenseSettings(exact_limit=5_000, target_recall=0.95)
+    index, info = build_dense(vectors, settings)
+    assert info.kind == "ivf-flat" and info.nlist == int(4 * np.sqrt(20_000)) and info.recall_at_10 >= 0.95
+    assert 1 <= info.nprobe < info.nlist  # approximate: it must not have fallen back to scanning every list
+    queries = synthetic_vectors(200, 64, seed=3)
+    _, found = index.search(queries, 10)
+    assert recall_at(found, exact_neighbours(vectors, queries, 10)) >= 0.9
+
+
+def test_filtered_ivf_search_returns_only_allowed_ids():
+    vectors = synthetic_vectors(4_000, 32, seed=4)
+    index, _ = build_dense(vectors, DenseSettings(exact_limit=1_000))
+    allowed = np.arange(0, 4_000, 7)
+    _, ids = index.search(vectors[:5], 10, params=search_params(index, allowed))
+    assert set(ids[ids >= 0].tolist()) <= set(allowed.tolist()) and (ids >= 0).any()
+
+
+def test_recall_counts_shared_neighbours():
+    assert recall_at(np.array([[1, 2, -1]]), np.array([[2, 3, 1]])) == pytest.approx(2 / 3)
+
+
+def test_an_ivf_index_is_recorded_loaded_and_answers(tmp_path, encoder):
+    settings = copy_corpus(tmp_path)
+    settings = settings.with_(dense=DenseSettings(exact_limit=10, train_per_list=40))
+    build_index(settings, encoder)
+    index = load_index(settings)
+    info = index.manifest["dense_index"]
+    assert info["kind"] == "ivf-flat" and isinstance(index.dense, faiss.IndexIVFFlat)
+    assert index.dense.nprobe == info["nprobe"]
+    engine = Engine.over(index, settings, encoder)
+    hits = engine.search("Does ketamine relieve chronic pain?", 5, ["nmda-review-2025"])
+    assert hits and {index.chunks[h.chunk].doc_id for h in hits} == {"nmda-review-2025"}

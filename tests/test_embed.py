@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from rag.embed import ONNX_FILE, OnnxEncoder, export_onnx, query_encoder
+from rag.settings import ModelSettings
+
+TEXTS = ["Does ketamine relieve chronic pain?", "ketamine", "What did the systematic review conclude about "
+         "NMDA receptor antagonists for neuropathic pain, and how certain was the evidence?",
+         "Ünïcode, numbers 3.5 mg/kg and (brackets) — dashes"]
+
+
+def test_exported_encoder_gives_the_models_vectors(engine, encoder):
+    onnx = engine.encoder
+    assert isinstance(onnx, OnnxEncoder) and onnx.onnx_path == engine.index.path / ONNX_FILE
+    ref, got = encoder.encode(TEXTS), onnx.encode(TEXTS)
+    assert got.shape == ref.shape == (len(TEXTS), 384) and got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (ref * got).sum(1).min() > 0.9999
+    # A batch pads the short texts; padding must not change any text's vector.
+    alone = np.vstack([onnx.encode([t]) for t in TEXTS])
+    assert np.allclose(alone, got, atol=1e-5)
+
+
+def test_int8_export_stays_close_and_is_smaller(tmp_path, encoder, engine):
+    dest = tmp_path / ONNX_FILE
+    export_onnx(encoder, dest, quantize=True)
+    assert dest.stat().st_size < (engine.index.path / ONNX_FILE).stat().st_size / 3
+    assert not list(tmp_path.glob("*.fp32.onnx"))
+    got = OnnxEncoder(dest, ModelSettings(backend="onnx-int8")).encode(TEXTS)
+    assert (encoder.encode(TEXTS) * got).sum(1).min() > 0.97
+
+
+def test_torch_backend_queries_with_the_model_itself(encoder, tmp_path):
+    assert query_encoder(ModelSettings(backend="torch"), tmp_path, encoder) is encoder
+
+
+def test_missing_export_names_the_rebuild(tmp_path):
+    with pytest.raises(Exception, match="rag build"):
+        query_encoder(ModelSettings(backend="onnx"), tmp_path)
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend"):
+        ModelSettings(backend="tensorrt")
