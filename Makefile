@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test build ask eval clean
+.PHONY: serve test build ask eval bench fuzz soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ ask: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/rag eval
+
+# The figures in README's Performance and Reliability sections come from these three.
+bench: $(STAMP)
+	$(BIN)/rag bench
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest -q -s tests/test_fuzz.py
+
+soak: $(STAMP)
+	$(BIN)/python tests/soak.py --seconds $${SOAK_SECONDS:-120} --connections $${SOAK_CONNECTIONS:-32}
 
 clean:
 	rm -rf index/builds index/current .pytest_cache

@@ -26,6 +26,7 @@ import numpy as np
 from .settings import Settings
 
 STAGES = ("encode", "dense", "bm25", "fusion", "compose")
+PARTS = ("build", "cold_start", "embedding", "query", "plain_encode", "batching", "http", "scale")
 
 
 @dataclass(frozen=True)
@@ -117,21 +118,30 @@ def synthetic_passages(settings: Settings, count: int, seed: int = 0) -> list[st
     return passages
 
 
-def embedding_throughput(settings: Settings, count: int, repeats: int) -> dict:
-    """Chunks per second through the build's encoder (the torch model, on a GPU when there is one)."""
+def embedding_throughput(settings: Settings, count: int) -> dict:
+    """Chunks per second through the build's encoder (the torch model, on a GPU when there is one).
+
+    One pass over `count` chunks; the spread is over its batches, each a repeated run of the same work.
+    """
     from .embed import Encoder
 
     encoder = Encoder(settings.model).load()
     passages = synthetic_passages(settings, count)
-    encoder.encode(passages[:64])
-    rates = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        encoder.encode(passages)
-        rates.append(count / (time.perf_counter() - began))
-    device = str(encoder._model.device)
-    return {"chunks": count, "device": device, "chunks_per_s": spread(rates, 1),
-            "tokens_per_chunk": settings.chunking.max_tokens}
+    encoder.encode(passages[:settings.model.batch_size])
+    rates: list[float] = []
+    last = time.perf_counter()
+
+    def batch_done(size: int) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        rates.append(size / (now - last))
+        last = now
+
+    began = time.perf_counter()
+    encoder.encode(passages, progress=batch_done)
+    overall = count / (time.perf_counter() - began)
+    return {"chunks": count, "device": str(encoder._model.device), "chunks_per_s": round(overall, 1),
+            "per_batch_chunks_per_s": spread(rates, 1), "tokens_per_chunk": settings.chunking.max_tokens}
 
 
 # ---------------------------------------------------------------- query path in process
@@ -272,10 +282,13 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
             try:
-                if httpx.get(self.url + "/ready", timeout=2).status_code == 200:
-                    return
+                ready = httpx.get(self.url + "/ready", timeout=2)
             except httpx.HTTPError:
-                pass
+                ready = None
+            if ready is not None and ready.status_code == 200:
+                return
+            if ready is not None and ready.json().get("status") == "failed":
+                raise RuntimeError(f"server could not load its index: {ready.text}")
             time.sleep(0.2)
         raise RuntimeError("server did not become ready")
 
@@ -397,21 +410,26 @@ def scale_curve(settings: Settings, sizes: tuple[int, ...]) -> list[dict]:
 # ---------------------------------------------------------------- the whole run
 
 
-def run_bench(settings: Settings, questions: list[str], plan: BenchPlan,
-              say: Callable[[str], None] = lambda _: None) -> dict:
+def run_bench(settings: Settings, questions: list[str], plan: BenchPlan, only: set[str] | None = None,
+              previous: dict | None = None, say: Callable[[str], None] = lambda _: None) -> dict:
+    """Run the parts named in `only` (all when None); figures of the other parts are kept from `previous`."""
     import onnxruntime
     import torch
 
     report: dict = {
+        **(previous or {}),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                     "onnxruntime": onnxruntime.__version__, "torch": torch.__version__},
         "plan": {**plan.__dict__, "connections": list(plan.connections), "scale_sizes": list(plan.scale_sizes)},
     }
+    missing = [name for name in PARTS if name not in report and only is not None and name not in only]
+    if missing:
+        raise ValueError(f"no earlier figures for {', '.join(missing)}: run them too")
     steps: list[tuple[str, Callable[[], object]]] = [
         ("build", lambda: build_times(settings, plan.repeats)),
         ("cold_start", lambda: cold_start(settings, questions[0], plan.repeats)),
-        ("embedding", lambda: embedding_throughput(settings, plan.synthetic_chunks, plan.repeats)),
+        ("embedding", lambda: embedding_throughput(settings, plan.synthetic_chunks)),
         ("query", lambda: query_path(settings, questions, plan.query_repeats)),
         ("plain_encode", lambda: plain_encode(settings, questions)),
         ("batching", lambda: batching(settings, questions)),
@@ -421,7 +439,12 @@ def run_bench(settings: Settings, questions: list[str], plan: BenchPlan,
     from .engine import Engine
 
     Engine.open(settings, build_if_needed=True)  # cold start and queries need the live index in place
+    unknown = (only or set()) - {name for name, _ in steps}
+    if unknown:
+        raise ValueError(f"unknown bench part(s): {', '.join(sorted(unknown))}")
     for name, step in steps:
+        if only is not None and name not in only:
+            continue
         say(f"bench: {name}…")
         began = time.perf_counter()
         report[name] = step()
@@ -488,7 +511,7 @@ def markdown(report: dict) -> str:
     b, e, c = report["build"], report["embedding"], report["cold_start"]
     lines += ["", f"Build: `rag build` of the corpus {_cell(b['wall_s'])} s. Embedding throughput on "
                   f"{e['chunks']} synthetic chunks of up to {e['tokens_per_chunk']} tokens ({e['device']}): "
-                  f"{_cell(e['chunks_per_s'])} chunks/s.",
+                  f"{e['chunks_per_s']} chunks/s (per batch {_cell(e['per_batch_chunks_per_s'])}).",
               f"Cold start: `rag ask` {_cell(c['ask_s'])} s; `import rag.cli` {_cell(c['import_s'])} s."]
     lines += ["", "Scale curve (synthetic unit vectors, 384 dimensions, decaying spectrum; 200 fresh queries; "
                   "one search thread):", "",

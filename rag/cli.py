@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="questions to ask")
     bench.add_argument("--out", type=Path, default=Path("eval/reports"), help="where bench.json and bench.md go")
     bench.add_argument("--quick", action="store_true", help="one short run of each part, small sizes (a smoke test)")
+    bench.add_argument("--only", metavar="PARTS",
+                       help="comma-separated parts to rerun, keeping the others' figures from the last report "
+                            "(build, cold_start, embedding, query, plain_encode, batching, http, scale)")
     bench.set_defaults(run=cmd_bench)
     serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -170,8 +173,14 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     questions = [q.question for q in load_gold(args.gold)[0]]
     if not questions:
         raise RagError(f"{args.gold}: no valid questions")
-    report = run_bench(settings, questions, QUICK if args.quick else BenchPlan(),
-                       say=lambda line: print(line, file=sys.stderr, flush=True))
+    only = {p.strip() for p in args.only.split(",") if p.strip()} if args.only else None
+    previous_path = args.out / "bench.json"
+    previous = json.loads(previous_path.read_text()) if only and previous_path.is_file() else None
+    try:
+        report = run_bench(settings, questions, QUICK if args.quick else BenchPlan(), only, previous,
+                           say=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as err:
+        raise RagError(str(err)) from None
     write_bench(report, args.out)
     print(markdown(report))
     print(f"report in {args.out}/bench.md")

@@ -16,7 +16,7 @@ from .errors import CorpusError
 
 REQUIRED_FIELDS = ("id", "title", "source_type", "evidence_tier", "author", "publisher", "published", "url")
 NULLABLE_FIELDS = frozenset({"author", "publisher", "published", "url"})
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -71,8 +71,11 @@ def _validate_fields(path: Path, meta: dict, tiers: tuple[str, ...]) -> dict[str
         if name not in meta:
             raise CorpusError(path, "missing", name)
         fields[name] = _field_value(path, name, meta[name])
-    if not _ID.match(fields["id"] or ""):
+    if not ID_PATTERN.match(fields["id"] or ""):
         raise CorpusError(path, "must be lower-case letters, digits and hyphens", "id")
+    # A client may render the source link; only web addresses may reach it, never javascript: or data:.
+    if fields["url"] is not None and not re.match(r"^https?://[^\s]+$", fields["url"]):
+        raise CorpusError(path, "must be an http:// or https:// address", "url")
     if fields["evidence_tier"] not in tiers:
         raise CorpusError(path, f"unknown tier '{fields['evidence_tier']}' (expected one of {', '.join(tiers)})",
                           "evidence_tier")
@@ -106,7 +109,12 @@ def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0]
 
 
-def load_corpus(corpus_dir: Path, tiers: Iterable[str]) -> list[Document]:
+# Embedding costs grow with length: on a CPU a 5 MB page would take most of an hour, so it is refused
+# (split it into parts) rather than silently stalling a reindex.
+MAX_DOCUMENT_BYTES = 2 * 2**20
+
+
+def load_corpus(corpus_dir: Path, tiers: Iterable[str], max_bytes: int = MAX_DOCUMENT_BYTES) -> list[Document]:
     """Every `*.md` in corpus_dir, validated; raises on the first bad file so nothing is built from a bad corpus."""
     if not corpus_dir.is_dir():
         raise CorpusError(corpus_dir, "corpus folder does not exist")
@@ -116,6 +124,10 @@ def load_corpus(corpus_dir: Path, tiers: Iterable[str]) -> list[Document]:
     for path in sorted(corpus_dir.glob("*.md")):
         if path.name.lower() == "readme.md":
             continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CorpusError(path, f"is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB "
+                                    "(split it into several documents)")
         doc = parse_document(path, path.read_bytes(), tiers)
         if doc.id in seen:
             raise CorpusError(path, f"duplicate id '{doc.id}' (also in {seen[doc.id]})", "id")

@@ -24,7 +24,7 @@ from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, build_lexicon, load_lexicon, save_lexicon
 from .settings import Settings
 
-FORMAT = 2
+FORMAT = 3
 CURRENT = "current"
 BUILDS = "builds"
 # Files checksummed in the manifest; the bm25 folder is covered file by file.
@@ -140,7 +140,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         _write_jsonl(scratch / CHUNKS, [asdict(c) for c in chunks])
         _write_jsonl(scratch / SENTENCES, [asdict(s) for s in sentences])
         manifest = _manifest(settings, encoder, documents, chunks, sentences, dense_info, scratch)
-        _write_json(scratch / "manifest.json", manifest)
+        _write_json(scratch / "manifest.json", {**manifest, "manifest_sha256": _manifest_digest(manifest)})
         _fsync_tree(scratch)
         final = builds / stamp
         os.replace(scratch, final)
@@ -194,6 +194,13 @@ def _manifest(settings: Settings, encoder: Encoder, documents: list[Document], c
         },
         "files": _checksums(folder),
     }
+
+
+def _manifest_digest(manifest: dict) -> str:
+    """The manifest's own checksum, over its canonical JSON without this field: a flipped bit that still
+    parses (a count, a file hash) must not pass as a different, valid manifest."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -257,6 +264,8 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         files = dict(manifest["files"])
     except (ValueError, KeyError, TypeError):
         raise IndexDamagedError(f"{manifest_path} is unreadable (rebuild with `rag build`)") from None
+    if manifest.get("format") == FORMAT and manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise IndexDamagedError(f"{manifest_path} fails its checksum (rebuild with `rag build`)")
     if manifest.get("format") != FORMAT:
         raise IndexStaleError(f"index format {manifest.get('format')} is not {FORMAT} (rebuild with `rag build`)")
     _verify_files(folder, files)

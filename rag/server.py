@@ -10,12 +10,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable, TypeVar
 
+import anyio
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath, JSONBody
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -30,9 +33,11 @@ from .embed import Encoder
 from .engine import Engine, Passage
 from .errors import QueryError, RagError, UnknownDocumentError
 from .index import build_index, load_index
-from .settings import Settings
+from .corpus import ID_PATTERN
+from .settings import ServerSettings, Settings
 
 STATIC = Path(__file__).parent / "static"
+T = TypeVar("T")
 # Document text is data, never markup: the page builds DOM nodes with textContent, and this policy
 # forbids inline script and any origin but our own.
 PAGE_HEADERS = {
@@ -204,25 +209,50 @@ def _service(state: State) -> Service:
     return state.service
 
 
-@post("/ask", status_code=200, sync_to_thread=True, summary="Answer a question with verbatim, cited quotes")
-def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
-    engine = _service(state).ready_engine()
+async def _in_thread(service: Service, work: Callable[[], T]) -> T:
+    """Run blocking query work off the event loop, answering 503 if it outlasts the request timeout."""
+    limit = service.settings.server.request_timeout_s
+    try:
+        with anyio.fail_after(limit):
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    except TimeoutError:
+        raise HTTPException(status_code=503, detail=f"the request took longer than {limit:g} s",
+                            headers={"Retry-After": "1"}) from None
+
+
+@post("/ask", status_code=200, summary="Answer a question with verbatim, cited quotes")
+async def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
+    service = _service(state)
+    engine = service.ready_engine()
+    _check_ids(data.doc_ids)
     began = time.perf_counter()
     timings: dict[str, float] = {}
-    answer = engine.ask(data.question, data.top_k, data.doc_ids, timings)
+    answer = await _in_thread(service, lambda: engine.ask(data.question, data.top_k, data.doc_ids, timings))
     timings["total"] = round((time.perf_counter() - began) * 1000, 3)
     return AskResponse(**{f.name: getattr(answer, f.name) for f in fields(Answer)}, timings_ms=timings)
 
 
-@post("/search", status_code=200, sync_to_thread=True, summary="Ranked passages with their score breakdown")
-def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
-    engine = _service(state).ready_engine()
-    return SearchResponse(data.query, engine.passages(engine.search(data.query, data.k, data.doc_ids)))
+@post("/search", status_code=200, summary="Ranked passages with their score breakdown")
+async def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
+    service = _service(state)
+    engine = service.ready_engine()
+    _check_ids(data.doc_ids)
+    hits = await _in_thread(service, lambda: engine.passages(engine.search(data.query, data.k, data.doc_ids)))
+    return SearchResponse(data.query, hits)
 
 
-@post("/context", status_code=200, sync_to_thread=True, summary="Retrieved evidence packed into a cited context block for an LLM")
-def context(data: JSONBody[ContextRequest], state: State) -> Context:
-    return _service(state).ready_engine().context(data.question, data.max_tokens)
+@post("/context", status_code=200, summary="Retrieved evidence packed into a cited context block for an LLM")
+async def context(data: JSONBody[ContextRequest], state: State) -> Context:
+    service = _service(state)
+    engine = service.ready_engine()
+    return await _in_thread(service, lambda: engine.context(data.question, data.max_tokens))
+
+
+def _check_ids(doc_ids: list[str] | None) -> None:
+    """Ids are names, never paths: anything but the corpus id shape is refused before it is looked up."""
+    bad = [d for d in doc_ids or [] if not ID_PATTERN.match(d)]
+    if bad:
+        raise QueryError("doc_ids", f"not a document id: {bad[0][:80]!r} (lower-case letters, digits and hyphens)")
 
 
 def _summary(doc, engine: Engine) -> dict[str, Any]:
@@ -239,6 +269,8 @@ async def documents(state: State) -> list[DocumentSummary]:
 @get("/documents/{doc_id:str}", summary="One document with its clean text, against which citations can be checked")
 async def document(doc_id: FromPath[str], state: State) -> DocumentDetail:
     engine = _service(state).ready_engine()
+    if not ID_PATTERN.match(doc_id):
+        raise QueryError("doc_id", f"not a document id: {doc_id[:80]!r} (lower-case letters, digits and hyphens)")
     doc = engine.index.documents.get(doc_id)
     if doc is None:
         raise NotFoundException(detail=f"no document with id {doc_id!r}")
@@ -311,6 +343,14 @@ def _unknown_document(request: Request, err: UnknownDocumentError) -> Response:
     return _error(400, str(err), "doc_ids")
 
 
+def _too_many(request: Request, err: TooManyRequestsException) -> Response:
+    """429 with Retry-After, which clients and proxies honour, beside the draft RateLimit-* headers."""
+    headers = dict(err.headers or {})
+    headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
+    return Response({"status_code": 429, "detail": "too many requests from this client; retry later"},
+                    status_code=429, headers=headers)
+
+
 # ---------------------------------------------------------------- app
 
 
@@ -339,15 +379,27 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
                                                    name="static")],
         state=State({"service": service}),
         lifespan=[lifespan],
-        exception_handlers={QueryError: _query_error, UnknownDocumentError: _unknown_document},
-        middleware=[PrometheusConfig(app_name="rag", prefix="rag", group_path=True,
-                                     exclude=["/metrics", "/static"]).middleware],
+        exception_handlers={QueryError: _query_error, UnknownDocumentError: _unknown_document,
+                            TooManyRequestsException: _too_many},
+        middleware=_middleware(settings.server),
+        cors_config=CORSConfig(allow_origins=list(settings.server.cors_origins)) if settings.server.cors_origins
+        else None,
         openapi_config=OpenAPIConfig(title="rag", version=__version__, path="/schema",
                                      description="Evidence-weighted answers quoted verbatim from the corpus. "
                                                  "Not medical advice.",
                                      render_plugins=[swagger]),
         request_max_body_size=settings.server.max_body_bytes,
     )
+
+
+def _middleware(server: ServerSettings) -> list:
+    middleware = [PrometheusConfig(app_name="rag", prefix="rag", group_path=True,
+                                   exclude=["/metrics", "/static"]).middleware]
+    if server.rate_limit:
+        count, unit = server.rate_limit
+        # Probes and scrapers are never throttled: a limited /ready would make an orchestrator kill a healthy pod.
+        middleware.append(RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"]).middleware)
+    return middleware
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

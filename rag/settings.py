@@ -121,11 +121,30 @@ class AnswerSettings:
     max_question_chars: int = 1000
 
 
+RATE_UNITS = ("second", "minute", "hour", "day")
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     # Admin routes answer 403 until a token is configured.
     admin_token: str | None = None
     max_body_bytes: int = 64 * 1024
+    # Requests per client address, e.g. (100, "minute"); None (the default) leaves the server unthrottled,
+    # because benchmarks and the soak test drive it hard from one address.
+    rate_limit: tuple[int, str] | None = None
+    # Origins allowed to call the API from a browser; empty (the default) sends no CORS headers at all.
+    cors_origins: tuple[str, ...] = ()
+    # A query still running after this long is answered 503; its result is thrown away.
+    request_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.rate_limit is not None:
+            count, unit = self.rate_limit
+            if count < 1 or unit not in RATE_UNITS:
+                raise ValueError(f"rate limit must be N/unit with N ≥ 1 and unit one of {', '.join(RATE_UNITS)}, "
+                                 f"got {count}/{unit}")
+        if self.request_timeout_s <= 0:
+            raise ValueError(f"request timeout must be positive, got {self.request_timeout_s}")
 
 
 @dataclass(frozen=True)
@@ -159,8 +178,12 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
             index_dir=Path(env.get("RAG_INDEX_DIR", "index")),
             model=ModelSettings(path=env.get("RAG_MODEL") or None, device=env.get("RAG_DEVICE") or None,
                                 backend=env.get("RAG_BACKEND") or ModelSettings.backend,  # type: ignore[arg-type]
-                                threads=_integer(env, "RAG_THREADS")),
-            server=ServerSettings(admin_token=env.get("RAG_ADMIN_TOKEN") or None),
+                                threads=_number(env, "RAG_THREADS")),  # type: ignore[arg-type]
+            server=ServerSettings(admin_token=env.get("RAG_ADMIN_TOKEN") or None,
+                                  rate_limit=_rate(env.get("RAG_RATE_LIMIT")),
+                                  cors_origins=tuple(o.strip() for o in env.get("RAG_CORS_ORIGINS", "").split(",")
+                                                     if o.strip()),
+                                  request_timeout_s=_number(env, "RAG_REQUEST_TIMEOUT", float) or 30.0),
         )
     except ValueError as err:
         raise SettingsError(str(err)) from None
@@ -174,14 +197,26 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
     return settings
 
 
-def _integer(env: Mapping[str, str], name: str) -> int | None:
+def _rate(value: str | None) -> tuple[int, str] | None:
+    """"100/minute" as (100, "minute")."""
+    if not value:
+        return None
+    count, _, unit = value.partition("/")
+    try:
+        return int(count), unit.strip()
+    except ValueError:
+        raise SettingsError(f"RAG_RATE_LIMIT must look like 100/minute, got {value!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float] = int) -> int | float | None:
+    """A positive number from the environment, or None when unset."""
     value = env.get(name)
     if not value:
         return None
     try:
-        number = int(value)
+        number = kind(value)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise SettingsError(f"{name} must be at least 1, got {number}")
+        raise SettingsError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
     return number

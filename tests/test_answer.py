@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rag.errors import QueryError
 from rag.stance import question_topics, stances
@@ -83,3 +85,19 @@ def test_question_topics():
     assert question_topics("How does ketamine work?") == ()
     assert question_topics("What is Spravato?") == ()
     assert question_topics("Is ketamine safe and does it work for back pain?") == ("efficacy", "safety")
+
+
+WORDS = st.sampled_from(["ketamine", "pain", "review", "dose", "safe", "NMDA", "infusion", "evidence", "zebra",
+                         "what", "is", "the", "for", "?", "chronic", "neuropathic", "side", "effects"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.lists(WORDS, min_size=1, max_size=12).map(" ".join), st.text(max_size=300)))
+def test_any_question_gets_a_refusal_or_verbatim_citations(engine, question):
+    try:
+        answer = engine.ask(question)
+    except QueryError as err:
+        assert err.field == "question" and not question.strip()
+        return
+    assert_verbatim(engine, answer)
+    assert answer.abstained == (not answer.citations)

@@ -63,3 +63,12 @@ def test_bad_corpus_names_the_file_and_builds_nothing(tmp_path):
     out = rag(settings, "build")
     assert out.returncode == 2 and "nmda-review-2025.md: not valid UTF-8" in out.stderr
     assert not (settings.index_dir / "current").exists()
+
+
+@pytest.mark.parametrize("name, value, words", [("RAG_BACKEND", "tensorrt", "backend"),
+                                                ("RAG_THREADS", "many", "RAG_THREADS"),
+                                                ("RAG_RATE_LIMIT", "lots", "RAG_RATE_LIMIT")])
+def test_bad_settings_in_the_environment_are_one_line_errors(engine, name, value, words):
+    env = {**os.environ, name: value}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "pain"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr

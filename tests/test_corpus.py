@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.corpus import REQUIRED_FIELDS, load_corpus, parse_document
 from rag.errors import CorpusError
@@ -66,6 +68,7 @@ def test_missing_field_is_named(field):
     ("title: A title", "title: null", "title", "must not be empty"),
     ("id: doc-a", "id: Doc A", "id", "lower-case"),
     ("url: null", "url: null\ncolour: red", "colour", "unknown field"),
+    ("url: null", "url: javascript:alert(1)", "url", "http:// or https://"),
 ])
 def test_bad_field_values_are_named(old, new, field, words):
     with pytest.raises(CorpusError) as err:
@@ -102,3 +105,52 @@ def test_empty_or_missing_corpus_folder_is_refused(tmp_path):
         load_corpus(tmp_path, TIERS)
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nope", TIERS)
+
+
+HOSTILE = GOOD.replace("Body sentence one. Body sentence two.", (
+    "Markup <script>alert('x')</script> and <img src=x onerror=alert(1)> stay text. "
+    "A [markdown link](javascript:alert(1)) too. Hebrew \u05e9\u05dc\u05d5\u05dd with \u202eRTL override "
+    "and zero\u200bwidth\u200d joiners."))
+
+
+def test_hostile_markup_is_kept_as_plain_text_and_invisible_controls_are_dropped(tmp_path):
+    doc = parse_document(write(tmp_path, "doc-a.md", HOSTILE), HOSTILE.encode(), TIERS)
+    assert "<script>alert('x')</script>" in doc.text and "<img src=x onerror=alert(1)>" in doc.text
+    assert "[markdown link](javascript:alert(1))" in doc.text and "\u05e9\u05dc\u05d5\u05dd" in doc.text
+    assert not {"\u200b", "\u200d", "\u202e"} & set(doc.text)
+
+
+def test_an_oversized_document_is_refused_by_name_without_being_read(tmp_path):
+    folder = tmp_path / "corpus"
+    write(folder, "doc-a.md", GOOD)
+    write(folder, "huge.md", GOOD.replace("doc-a", "huge") + "word " * (5 * 2**20 // 5))
+    with pytest.raises(CorpusError, match=r"huge\.md: is 5\.0 MiB; the limit is 2 MiB"):
+        load_corpus(folder, TIERS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_bytes_give_a_document_or_a_corpus_error(raw):
+    try:
+        doc = parse_document("x.md", raw, TIERS)
+    except CorpusError as err:
+        assert str(err).startswith("x.md")
+    else:
+        assert doc.text and doc.text == doc.text.strip()
+
+
+FIELD_VALUES = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
+                         st.lists(st.text(max_size=5), max_size=3), st.dates().map(str))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(REQUIRED_FIELDS) + ["extra", "id"]), FIELD_VALUES, max_size=10),
+       st.text(max_size=200))
+def test_any_front_matter_gives_a_document_or_an_error_naming_the_file(meta, body):
+    import yaml
+
+    raw = ("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body).encode()
+    try:
+        parse_document("doc-a.md", raw, TIERS)
+    except CorpusError as err:
+        assert str(err).startswith("doc-a.md")

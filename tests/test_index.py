@@ -1,13 +1,18 @@
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
+from rag.engine import Engine
 from rag.errors import CorpusError, IndexDamagedError, IndexMissingError, IndexStaleError
 from rag.index import CURRENT, build_index, load_index, stale_reasons
 from rag.settings import ChunkSettings
 
-from conftest import copy_corpus
+from conftest import ROOT, copy_corpus
 
 
 def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
@@ -62,7 +67,8 @@ def test_other_chunk_settings_make_the_index_stale(built):
         load_index(built.with_(chunking=ChunkSettings(max_tokens=100)))
 
 
-@pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "sentence_vectors.npy", "documents.json"])
+@pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "sentence_vectors.npy", "documents.json",
+                                  "encoder.onnx", "sentences.jsonl"])
 def test_bit_flips_and_truncation_are_detected(built, name):
     path = built.index_dir / CURRENT / name
     data = bytearray(path.read_bytes())
@@ -79,6 +85,60 @@ def test_unreadable_manifest_is_damage(built):
     (built.index_dir / CURRENT / "manifest.json").write_text("{not json")
     with pytest.raises(IndexDamagedError, match="manifest.json is unreadable"):
         load_index(built)
+
+
+def test_a_manifest_edit_that_still_parses_is_caught_by_its_own_checksum(built):
+    path = built.index_dir / CURRENT / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["counts"]["chunks"] += 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError, match="manifest.json fails its checksum"):
+        load_index(built)
+
+
+def test_every_single_bit_flip_in_the_manifest_is_refused(built):
+    path = built.index_dir / CURRENT / "manifest.json"
+    original = path.read_bytes()
+    for position in range(0, len(original), max(1, len(original) // 60)):
+        flipped = bytearray(original)
+        flipped[position] ^= 0x04
+        path.write_bytes(bytes(flipped))
+        with pytest.raises((IndexDamagedError, IndexStaleError)):
+            load_index(built)
+    path.write_bytes(original)
+    assert load_index(built).manifest["counts"]["documents"] == 5
+
+
+def test_sigkill_during_a_build_leaves_the_previous_index_loading_and_answering(built, encoder):
+    """Kill `rag build` at several moments: before, during and after the embedding and the file writes."""
+    before = os.readlink(built.index_dir / CURRENT)
+    question = "Does ketamine relieve chronic pain?"
+    expected = Engine.over(load_index(built), built, encoder).ask(question)
+    (built.corpus_dir / "extra-doc.md").write_text(
+        (ROOT / "corpus" / "role-of-ketamine.md").read_text().replace("id: role-of-ketamine", "id: extra-doc"))
+    env = {**os.environ, "RAG_CORPUS_DIR": str(built.corpus_dir), "RAG_INDEX_DIR": str(built.index_dir)}
+    killed, during_writes = 0, 0
+    for delay in (0.5, 4.0, 7.0, 9.0, 11.0, 13.0):
+        build = subprocess.Popen([sys.executable, "-m", "rag.cli", "build"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if build.poll() is None:
+            partial = any(p.name.startswith(".partial") for p in (built.index_dir / "builds").iterdir())
+            build.send_signal(signal.SIGKILL)
+            build.wait()
+            killed += 1
+            during_writes += partial
+        else:
+            build.wait()
+            break
+        assert os.readlink(built.index_dir / CURRENT) == before
+        survivor = load_index(built, check_corpus=False)
+        assert Engine.over(survivor, built, encoder).ask(question) == expected
+    assert killed >= 3 and during_writes >= 1
+    # The next build finishes the job and clears what the killed ones left behind.
+    build_index(built, encoder)
+    assert load_index(built).manifest["counts"]["documents"] == 6
+    assert not [p for p in (built.index_dir / "builds").iterdir() if p.name.startswith(".partial")]
 
 
 def test_failed_build_keeps_the_previous_index(built, encoder):

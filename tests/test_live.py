@@ -2,50 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from rag.bench import Server
+
+from conftest import copy_corpus
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(engine):
-    port = free_port()
-    env = {**os.environ, "RAG_CORPUS_DIR": str(engine.settings.corpus_dir),
-           "RAG_INDEX_DIR": str(engine.settings.index_dir)}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.25)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with Server(engine.settings) as server:
+        yield server.url
+
+
+def launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
 
 
 def test_real_server_answers_over_http(live_server):
@@ -65,9 +45,7 @@ def test_page_in_headless_chromium_leads_with_the_review_and_shows_disagreement(
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
@@ -100,5 +78,48 @@ def test_page_in_headless_chromium_leads_with_the_review_and_shows_disagreement(
             expect(page.locator("#citations li").first).to_be_visible(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "page-phone.png"), full_page=True)
             assert errors == []
+        finally:
+            browser.close()
+
+
+HOSTILE = """---
+id: hostile-page
+title: <b>Bold</b> title <script>alert('title')</script>
+source_type: test page
+evidence_tier: unsourced
+author: null
+publisher: null
+published: null
+url: null
+---
+The zebrafish clinic answers with <img src=x onerror="document.title='pwned'"> and <script>document.title='pwned'</script> in its text.
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: install Debian's chromium package to run the browser test")
+def test_document_markup_is_shown_as_text_and_never_runs(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    settings = copy_corpus(tmp_path)
+    (settings.corpus_dir / "hostile-page.md").write_text(HOSTILE)
+    with Server(settings) as server, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(server.url + "/")
+            page.fill("#question", "What does the zebrafish clinic answer with?")
+            page.click("#ask-button")
+            first = page.locator("#citations li").first
+            expect(first).to_be_visible(timeout=30_000)
+            expect(page.locator("#answer")).to_contain_text('<img src=x onerror="document.title=')
+            expect(first).to_contain_text("<b>Bold</b> title <script>")
+            first.locator(".open-doc").click()
+            expect(page.locator("#doc-text mark")).to_contain_text("<script>document.title='pwned'</script>")
+            assert page.locator("main img, main script, main b").count() == 0
+            assert page.title() != "pwned" and dialogs == []
+            assert "script-src 'self'" in httpx.get(server.url + "/").headers["content-security-policy"]
         finally:
             browser.close()

@@ -104,6 +104,8 @@ def test_health_ready_metrics_schema_and_page(client, engine):
     ("/ask", {"question": "pain", "top_k": 2.5}, 400, "top_k"),
     ("/ask", {"question": "pain", "doc_ids": ["nope"]}, 400, "doc_ids"),
     ("/ask", {"question": "pain", "doc_ids": "nmda-review-2025"}, 400, "doc_ids"),
+    ("/ask", {"question": "pain", "doc_ids": ["../index/current/manifest"]}, 400, "doc_ids"),
+    ("/search", {"query": "pain", "doc_ids": ["NMDA-review"]}, 400, "doc_ids"),
     ("/ask", {"question": "pain", "colour": "red"}, 400, None),
     ("/ask", {}, 400, None),
     ("/search", {"query": ""}, 400, "query"),
@@ -128,11 +130,53 @@ def test_malformed_json_and_oversized_bodies(client):
     assert r.status_code == 413
 
 
+@pytest.mark.parametrize("path", ["/documents/..%2F..%2Fetc%2Fpasswd", "/documents/..%2Fcorpus%2Fnmda-review-2025.md",
+                                  "/documents/NMDA-REVIEW-2025", "/documents/%00"])
+def test_document_ids_are_names_not_paths(client, path):
+    r = client.get(path)
+    assert r.status_code in (400, 404) and r.headers["content-type"].startswith("application/json")
+    assert "text" not in r.json()
+
+
 def test_admin_routes_need_the_bearer_token(client):
+    built_at = client.get("/ready").json()["built_at"]
     assert client.post("/admin/reindex").status_code == 401
     assert client.post("/admin/reindex", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.post("/admin/reindex", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
     assert "rag_admin_denied_total" in client.get("/metrics").text
+    ready = client.get("/ready").json()
+    assert ready["built_at"] == built_at and ready["reindex"]["state"] == "idle"  # nothing was rebuilt
+
+
+def test_rate_limit_answers_429_with_retry_after_but_never_throttles_probes(engine):
+    settings = engine.settings.with_(server=ServerSettings(rate_limit=(3, "minute")))
+    with TestClient(create_app(settings, engine)) as client:
+        codes = [client.post("/ask", json={"question": "Is ketamine safe?"}).status_code for _ in range(5)]
+        assert codes == [200, 200, 200, 429, 429]
+        r = client.post("/ask", json={"question": "Is ketamine safe?"})
+        assert r.json()["status_code"] == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+        assert all(client.get("/health").status_code == 200 for _ in range(5))
+
+
+def test_no_rate_limit_unless_configured(client):
+    assert all(client.get("/documents").status_code == 200 for _ in range(30))
+
+
+def test_cors_headers_only_for_configured_origins(engine, client):
+    origin = {"Origin": "https://elsewhere.example"}
+    assert "access-control-allow-origin" not in client.get("/documents", headers=origin).headers
+    settings = engine.settings.with_(server=ServerSettings(cors_origins=("https://app.example",)))
+    with TestClient(create_app(settings, engine)) as cors:
+        allowed = cors.get("/documents", headers={"Origin": "https://app.example"})
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        assert "access-control-allow-origin" not in cors.get("/documents", headers=origin).headers
+
+
+def test_a_request_past_its_timeout_is_answered_503(engine):
+    settings = engine.settings.with_(server=ServerSettings(request_timeout_s=0.0005))
+    with TestClient(create_app(settings, engine)) as client:
+        r = client.post("/context", json={"question": "What doses of ketamine were used in the studies?"})
+        assert r.status_code == 503 and "longer than" in r.json()["detail"] and r.headers["retry-after"]
 
 
 def test_admin_routes_are_forbidden_without_a_configured_token(engine):
