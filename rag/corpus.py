@@ -16,7 +16,7 @@ from .errors import CorpusError
 
 REQUIRED_FIELDS = ("id", "title", "source_type", "evidence_tier", "author", "publisher", "published", "url")
 NULLABLE_FIELDS = frozenset({"author", "publisher", "published", "url"})
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -71,7 +71,7 @@ def _validate_fields(path: Path, meta: dict, tiers: tuple[str, ...]) -> dict[str
         if name not in meta:
             raise CorpusError(path, "missing", name)
         fields[name] = _field_value(path, name, meta[name])
-    if not ID_PATTERN.match(fields["id"] or ""):
+    if not ID_PATTERN.fullmatch(fields["id"] or ""):
         raise CorpusError(path, "must be lower-case letters, digits and hyphens", "id")
     # A client may render the source link; only web addresses may reach it, never javascript: or data:.
     if fields["url"] is not None and not re.match(r"^https?://[^\s]+$", fields["url"]):

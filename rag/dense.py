@@ -64,16 +64,30 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def tune_nprobe(index, vectors: np.ndarray, probes: np.ndarray, target: float, k: int = 10) -> tuple[int, float]:
-    """The fewest lists to visit that reach the recall target on the probes (all of them if none does)."""
+    """The fewest lists to visit that reach the recall target on the probes (all of them if none does).
+
+    Doubling finds a bracket, bisection its lower end: search time grows with nprobe, so every list saved counts.
+    """
     truth = exact_neighbours(vectors, probes, k)
-    nprobe = 1
-    while True:
+
+    def recall(nprobe: int) -> float:
         index.nprobe = nprobe
-        _, found = index.search(probes, k)
-        recall = recall_at(found, truth)
-        if recall >= target or nprobe >= index.nlist:
-            return nprobe, recall
-        nprobe = min(nprobe * 2, index.nlist)
+        return recall_at(index.search(probes, k)[1], truth)
+
+    low, high = 0, 1  # recall(low) misses the target (0 stands for "not tried"), recall(high) is unknown
+    while (found := recall(high)) < target and high < index.nlist:
+        low, high = high, min(high * 2, index.nlist)
+    if found < target:
+        return high, found
+    best = (high, found)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (found := recall(middle)) >= target:
+            high, best = middle, (middle, found)
+        else:
+            low = middle
+    index.nprobe = best[0]
+    return best
 
 
 def search_params(index, ids: np.ndarray | None):

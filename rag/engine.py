@@ -13,10 +13,10 @@ from cachetools import LRUCache
 from .answer import Answer, compose_answer
 from .clock import Clock
 from .context import Context, pack_context
-from .embed import Encoder, OnnxEncoder, query_encoder
+from .embed import Batcher, Encoder, OnnxEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
-from .index import Index, Progress, build_index, load_index
+from .index import Index, Progress, build_apart, build_index, load_index
 from .retrieve import Hit, Query, search
 from .settings import AnswerSettings, RetrievalSettings, Settings
 
@@ -62,7 +62,7 @@ class Passage:
 class Engine:
     """An index and the encoder that queries it, with the settings they were opened with."""
 
-    def __init__(self, index: Index, encoder: Encoder | OnnxEncoder, settings: Settings) -> None:
+    def __init__(self, index: Index, encoder: Encoder | OnnxEncoder | Batcher, settings: Settings) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
@@ -94,10 +94,12 @@ class Engine:
         return cls(index, query_encoder(settings.model, index.path, model), settings)
 
     @classmethod
-    def open(cls, settings: Settings, build_if_needed: bool = False, progress: Progress | None = None) -> "Engine":
+    def open(cls, settings: Settings, build_if_needed: bool = False, progress: Progress | None = None,
+             apart: bool = False) -> "Engine":
         """Load the index; with build_if_needed, (re)build it first when it is missing or stale.
 
-        The torch model is loaded only to build, or to query when it is the configured backend.
+        The torch model is loaded only to build, or to query when it is the configured backend; `apart`
+        builds in another process, so a long-lived caller never holds the model at all.
         """
         model = None
         try:
@@ -105,10 +107,17 @@ class Engine:
         except (IndexMissingError, IndexStaleError):
             if not build_if_needed:
                 raise
-            model = Encoder(settings.model).load()
-            build_index(settings, model, progress)
+            if apart:
+                build_apart(settings)
+            else:
+                model = Encoder(settings.model).load()
+                build_index(settings, model, progress)
             index = load_index(settings)
         return cls.over(index, settings, model)
+
+    def batched(self) -> "Engine":
+        """The same index and encoder with concurrent callers' questions encoded in shared batches."""
+        return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings)
 
     def query(self, text: str) -> Query:
         return Query(text, self._cached(self._vectors, text, lambda: self._embed(text)), self.index.lexicon.terms(text))

@@ -49,6 +49,10 @@ class UnknownDocumentError(RagError):
         super().__init__(f"unknown document id(s): {', '.join(doc_ids)}")
 
 
+class BuildError(RagError):
+    """A build run in another process failed; the message is its reason, prefixed with the error's kind."""
+
+
 class ModelError(RagError):
     """The embedding model cannot be loaded from the configured local path."""
 

@@ -20,7 +20,7 @@ from .chunk import chunk_text
 from .corpus import Document, load_corpus
 from .dense import DenseInfo, build_dense, prepare_loaded
 from .embed import ONNX_FILE, Encoder, export_onnx
-from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
+from .errors import BuildError, IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, build_lexicon, load_lexicon, save_lexicon
 from .settings import Settings
 
@@ -150,6 +150,32 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
     _point_current(root, final)
     _prune(builds, keep={final.name})
     return final
+
+
+def build_apart(settings: Settings) -> Path:
+    """`build_index` in a fresh process, for a server: it never holds the torch model or the build's peak
+    memory, and a build that dies takes nothing of the server's with it. Raises BuildError with the reason."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            folder, failure = pool.submit(_build_for_parent, settings).result()
+        except BrokenProcessPool as err:  # killed, or out of memory: the scratch folder is all it left
+            raise BuildError(f"the build process died before finishing ({err})") from None
+    if failure:
+        raise BuildError(failure)
+    return Path(folder)
+
+
+def _build_for_parent(settings: Settings) -> tuple[str | None, str | None]:
+    # The reason travels as text: our errors' constructors take more than a message, so they do not unpickle.
+    os.nice(10)  # queries in the parent come first
+    try:
+        return str(build_index(settings, Encoder(settings.model).load())), None
+    except Exception as err:
+        return None, f"{err.__class__.__name__}: {err}"
 
 
 def _plan(documents: list[Document], settings: Settings) -> tuple[list[ChunkRecord], list[SentenceRecord], list[str]]:

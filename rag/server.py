@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
 
 import anyio
 import msgspec
@@ -20,19 +20,22 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.params import FromPath, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, Parameter
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+import prometheus_client
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from . import __version__
 from .answer import Answer
 from .context import Context
-from .embed import Encoder
 from .engine import Engine, Passage
-from .errors import QueryError, RagError, UnknownDocumentError
-from .index import build_index, load_index
+from .errors import BuildError, QueryError, RagError, UnknownDocumentError
+from .index import build_apart, load_index
 from .corpus import ID_PATTERN
 from .settings import ServerSettings, Settings
 
@@ -52,21 +55,37 @@ PAGE_HEADERS = {
 # ---------------------------------------------------------------- request and response models
 
 
+# The schema states the default limits so clients and contract tests know them; the engine applies the
+# configured ones, and says which field broke which rule.
+_DEFAULTS = Settings()
+# Not only whitespace: the class spells out what Python's str.strip removes and other regex dialects'
+# \s leaves out, so schema and server agree.
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=_DEFAULTS.answer.max_question_chars,
+                                       pattern=r"[^\s\x1c-\x1f\x85]",
+                                       description="Plain text; surrounding whitespace is ignored")]
+TopK = Annotated[int, msgspec.Meta(ge=1, le=_DEFAULTS.retrieval.max_top_k)]
+DocId = Annotated[str, msgspec.Meta(pattern=f"^{ID_PATTERN.pattern}$")]
+# Litestar drops constraints on list items from the schema, so the item schema is stated again for it.
+DocIds = Annotated[list[DocId], msgspec.Meta(extra_json_schema={
+    "description": "Restrict retrieval to these documents",
+    "extra": {"items": Schema(type=OpenAPIType.STRING, pattern=f"^{ID_PATTERN.pattern}$")}})]
+
+
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
-    question: str
-    top_k: int | None = None
-    doc_ids: list[str] | None = None
+    question: Question
+    top_k: TopK | None = None
+    doc_ids: DocIds | None = None
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
-    query: str
-    k: int | None = None
-    doc_ids: list[str] | None = None
+    query: Question
+    k: TopK | None = None
+    doc_ids: DocIds | None = None
 
 
 class ContextRequest(msgspec.Struct, forbid_unknown_fields=True):
-    question: str
-    max_tokens: int = 1500
+    question: Question
+    max_tokens: Annotated[int, msgspec.Meta(ge=64, le=32_000)] = 1500
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,40 @@ class Readiness:
     reindex: ReindexStatus = field(default_factory=lambda: ReindexStatus("idle"))
 
 
+@dataclass(frozen=True)
+class ErrorBody:
+    """Every error, whatever its status: what went wrong and, for bad input, which field."""
+    status_code: int
+    detail: str
+    extra: list[dict[str, Any]] | dict[str, Any] | None = None
+
+
+def _errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The error responses a route can give, declared so clients and contract tests know them."""
+    meaning = {400: "Bad input; `extra` names the field", 401: "Missing or wrong bearer token",
+               403: "Admin routes are disabled", 404: "No document with that id", 409: "A reindex is already running",
+               413: "Request body too large", 429: "Rate limit reached; see Retry-After",
+               503: "Index not loaded yet, or the request timed out"}
+    return {c: ResponseSpec(ErrorBody, description=meaning[c], generate_examples=False) for c in codes}
+
+
+QUERY_ERRORS = _errors(400, 413, 429, 503)
+FILTERED_QUERY_ERRORS = _errors(400, 404, 413, 429, 503)
+
+
+class StrictStructSchema(StructSchemaPlugin):
+    """Request models refuse unknown fields; say so in the schema (`additionalProperties: false`).
+
+    Litestar's own struct plugin (which this extends, as it exports no public one) leaves that out.
+    """
+
+    def to_openapi_schema(self, field_definition, schema_creator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:
+            schema_creator.schema_registry.get_schema_for_field_definition(field_definition).additional_properties = False
+        return schema
+
+
 # ---------------------------------------------------------------- service state
 
 
@@ -126,12 +179,10 @@ class Service:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine
+        self.engine = engine.batched() if engine else None
         self.load_error: str | None = None
         self.reindex = ReindexStatus("idle")
         self._lock = threading.Lock()
-        # The torch model, loaded on the first reindex only: serving queries does not need it.
-        self._model: Encoder | None = None
 
     def start_loading(self) -> None:
         if self.engine is None:
@@ -139,7 +190,7 @@ class Service:
 
     def _load(self) -> None:
         try:
-            engine = Engine.open(self.settings, build_if_needed=True)
+            engine = Engine.open(self.settings, build_if_needed=True, apart=True).batched()
             engine.ask("warm-up question about ketamine")  # first call pays one-off costs (threads, caches)
             self.engine = engine
             _observe_index(engine)
@@ -164,16 +215,16 @@ class Service:
     def _reindex(self) -> None:
         started, began = self.reindex.started_at, time.perf_counter()
         try:
-            model = self._model = (self._model or Encoder(self.settings.model)).load()
-            build_index(self.settings, model)
-            fresh = Engine.over(load_index(self.settings), self.settings, model)
+            build_apart(self.settings)
+            fresh = Engine.over(load_index(self.settings), self.settings).batched()
             self.engine = fresh
             self.load_error = None
             _observe_index(fresh, time.perf_counter() - began)
             self.reindex = ReindexStatus("succeeded", started, _now())
         except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
             _metrics()["reindex_failures"].inc()
-            self.reindex = ReindexStatus("failed", started, _now(), f"{err.__class__.__name__}: {err}")
+            reason = str(err) if isinstance(err, BuildError) else f"{err.__class__.__name__}: {err}"
+            self.reindex = ReindexStatus("failed", started, _now(), reason)
 
 
 def _now() -> str:
@@ -183,8 +234,7 @@ def _now() -> str:
 @lru_cache(maxsize=1)
 def _metrics() -> dict[str, Any]:
     """Our own gauges and counters, registered once per process beside Litestar's request metrics."""
-    from prometheus_client import Counter, Gauge
-
+    Counter, Gauge = prometheus_client.Counter, prometheus_client.Gauge
     return {
         "chunks": Gauge("rag_index_chunks", "Chunks in the live index"),
         "documents": Gauge("rag_index_documents", "Documents in the live index"),
@@ -220,7 +270,7 @@ async def _in_thread(service: Service, work: Callable[[], T]) -> T:
                             headers={"Retry-After": "1"}) from None
 
 
-@post("/ask", status_code=200, summary="Answer a question with verbatim, cited quotes")
+@post("/ask", status_code=200, responses=FILTERED_QUERY_ERRORS, summary="Answer a question with verbatim, cited quotes")
 async def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
     service = _service(state)
     engine = service.ready_engine()
@@ -232,7 +282,7 @@ async def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
     return AskResponse(**{f.name: getattr(answer, f.name) for f in fields(Answer)}, timings_ms=timings)
 
 
-@post("/search", status_code=200, summary="Ranked passages with their score breakdown")
+@post("/search", status_code=200, responses=FILTERED_QUERY_ERRORS, summary="Ranked passages with their score breakdown")
 async def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
     service = _service(state)
     engine = service.ready_engine()
@@ -241,7 +291,7 @@ async def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
     return SearchResponse(data.query, hits)
 
 
-@post("/context", status_code=200, summary="Retrieved evidence packed into a cited context block for an LLM")
+@post("/context", status_code=200, responses=QUERY_ERRORS, summary="Retrieved evidence packed into a cited context block for an LLM")
 async def context(data: JSONBody[ContextRequest], state: State) -> Context:
     service = _service(state)
     engine = service.ready_engine()
@@ -250,7 +300,7 @@ async def context(data: JSONBody[ContextRequest], state: State) -> Context:
 
 def _check_ids(doc_ids: list[str] | None) -> None:
     """Ids are names, never paths: anything but the corpus id shape is refused before it is looked up."""
-    bad = [d for d in doc_ids or [] if not ID_PATTERN.match(d)]
+    bad = [d for d in doc_ids or [] if not ID_PATTERN.fullmatch(d)]
     if bad:
         raise QueryError("doc_ids", f"not a document id: {bad[0][:80]!r} (lower-case letters, digits and hyphens)")
 
@@ -260,17 +310,21 @@ def _summary(doc, engine: Engine) -> dict[str, Any]:
     return {**doc.metadata(), "evidence_rank": rank, "chars": len(doc.text)}
 
 
-@get("/documents", summary="Metadata of every document")
+@get("/documents", responses=_errors(429, 503), summary="Metadata of every document")
 async def documents(state: State) -> list[DocumentSummary]:
     engine = _service(state).ready_engine()
     return [DocumentSummary(**_summary(d, engine)) for d in engine.index.documents.values()]
 
 
-@get("/documents/{doc_id:str}", summary="One document with its clean text, against which citations can be checked")
-async def document(doc_id: FromPath[str], state: State) -> DocumentDetail:
-    engine = _service(state).ready_engine()
-    if not ID_PATTERN.match(doc_id):
+@get("/documents/{doc_id:str}", responses=_errors(400, 404, 429, 503), summary="One document with its clean text, against which citations can be checked")
+async def document(doc_id: Annotated[str, Parameter(pattern=f"^{ID_PATTERN.pattern}$",
+                                                    description="Lower-case letters, digits and hyphens")],
+                   state: State) -> DocumentDetail:
+    # Ids are names, never paths: the pattern refuses anything else with a 400 before any lookup, and
+    # fullmatch again here because Python's `$` also matches before a trailing newline.
+    if not ID_PATTERN.fullmatch(doc_id):
         raise QueryError("doc_id", f"not a document id: {doc_id[:80]!r} (lower-case letters, digits and hyphens)")
+    engine = _service(state).ready_engine()
     doc = engine.index.documents.get(doc_id)
     if doc is None:
         raise NotFoundException(detail=f"no document with id {doc_id!r}")
@@ -282,7 +336,8 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", summary="200 once the index is loaded, with its manifest summary; 503 before")
+@get("/ready", responses={503: ResponseSpec(Readiness, description="Loading, or the load failed",
+                                             generate_examples=False)}, summary="200 once the index is loaded, with its manifest summary; 503 before")
 async def ready(state: State) -> Response[Readiness]:
     service = _service(state)
     if service.engine is None:
@@ -293,7 +348,7 @@ async def ready(state: State) -> Response[Readiness]:
     return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex))
 
 
-@post("/admin/reindex", status_code=HTTP_202_ACCEPTED, summary="Rebuild from corpus/ in the background and swap")
+@post("/admin/reindex", status_code=HTTP_202_ACCEPTED, responses=_errors(401, 403, 409, 429), summary="Rebuild from corpus/ in the background and swap")
 async def reindex(request: Request, state: State) -> ReindexStatus:
     service = _service(state)
     _authorise(request, service.settings.server.admin_token)
@@ -302,7 +357,7 @@ async def reindex(request: Request, state: State) -> ReindexStatus:
     return service.reindex
 
 
-@get("/admin/reindex", summary="State of the last reindex")
+@get("/admin/reindex", responses=_errors(401, 403, 429), summary="State of the last reindex")
 async def reindex_status(request: Request, state: State) -> ReindexStatus:
     service = _service(state)
     _authorise(request, service.settings.server.admin_token)
@@ -317,6 +372,12 @@ def _authorise(request: Request, token: str | None) -> None:
         _metrics()["admin_denied"].inc()
         raise HTTPException(status_code=401, detail="missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
+
+
+@get("/metrics", media_type=prometheus_client.CONTENT_TYPE_LATEST,
+     summary="Prometheus metrics: requests, latency, index size, reindex failures, refused admin attempts")
+async def metrics() -> bytes:
+    return prometheus_client.generate_latest()
 
 
 @get("/", include_in_schema=False)
@@ -340,7 +401,8 @@ def _query_error(request: Request, err: QueryError) -> Response:
 
 
 def _unknown_document(request: Request, err: UnknownDocumentError) -> Response:
-    return _error(400, str(err), "doc_ids")
+    # Well-formed ids that name no document: the request is sound, what it points at is missing.
+    return _error(404, str(err), "doc_ids")
 
 
 def _too_many(request: Request, err: TooManyRequestsException) -> Response:
@@ -372,7 +434,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
                                   standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js")
     return Litestar(
         route_handlers=[ask, search, context, documents, document, health, ready, reindex, reindex_status, page,
-                        PrometheusController,
+                        metrics,
                         create_static_files_router("/static/swagger", [swagger_ui_bundle.swagger_ui_path],
                                                    include_in_schema=False),
                         create_static_files_router("/static", [STATIC], include_in_schema=False,
@@ -389,6 +451,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
                                                  "Not medical advice.",
                                      render_plugins=[swagger]),
         request_max_body_size=settings.server.max_body_bytes,
+        plugins=[StrictStructSchema()],
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping
@@ -94,6 +94,11 @@ class RetrievalSettings:
         if not self.tier_weights:
             raise ValueError("tier_weights must name at least one tier")
         object.__setattr__(self, "tier_weights", MappingProxyType(dict(self.tier_weights)))
+
+    def __reduce__(self) -> tuple:
+        # A mappingproxy does not pickle, and settings travel to the process that builds a reindex.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return (self.__class__, tuple({**values, "tier_weights": dict(self.tier_weights)}.values()))
 
     @property
     def tiers(self) -> list[str]:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rag.bench import synthetic_vectors
-from rag.dense import build_dense, exact_neighbours, recall_at, search_params
+from rag.dense import build_dense, exact_neighbours, recall_at, search_params, tune_nprobe
 from rag.engine import Engine
 from rag.index import build_index, load_index
 from rag.settings import DenseSettings
@@ -26,6 +26,24 @@ def test_large_collections_get_ivf_tuned_to_the_recall_target_on_fresh_queries()
     queries = synthetic_vectors(200, 64, seed=3)
     _, found = index.search(queries, 10)
     assert recall_at(found, exact_neighbours(vectors, queries, 10)) >= 0.9
+
+
+def test_tuning_picks_the_fewest_lists_that_reach_the_target():
+    vectors = synthetic_vectors(8_000, 32, seed=5)
+    quantizer = faiss.IndexFlatIP(32)
+    index = faiss.IndexIVFFlat(quantizer, 32, 200, faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.add(vectors)
+    probes = synthetic_vectors(100, 32, seed=6)
+    nprobe, recall = tune_nprobe(index, vectors, probes, target=0.9)
+    truth = exact_neighbours(vectors, probes, 10)
+
+    def measured(n):
+        index.nprobe = n
+        return recall_at(index.search(probes, 10)[1], truth)
+
+    assert index.nprobe == nprobe and recall == measured(nprobe) >= 0.9
+    assert nprobe > 2 and measured(nprobe - 1) < 0.9  # the fewest: one list fewer misses the target
 
 
 def test_filtered_ivf_search_returns_only_allowed_ids():

@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from rag.embed import ONNX_FILE, OnnxEncoder, export_onnx, query_encoder
+import threading
+import time
+
+from rag.embed import ONNX_FILE, Batcher, OnnxEncoder, export_onnx, query_encoder
 from rag.settings import ModelSettings
 
 TEXTS = ["Does ketamine relieve chronic pain?", "ketamine", "What did the systematic review conclude about "
@@ -42,3 +45,35 @@ def test_missing_export_names_the_rebuild(tmp_path):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         ModelSettings(backend="tensorrt")
+
+
+def test_concurrent_callers_share_batches_and_each_gets_its_own_vector(engine):
+    batcher = Batcher(engine.encoder, max_batch=8)
+    texts = [f"{TEXTS[i % len(TEXTS)]} #{i}" for i in range(24)]
+    expected = engine.encoder.encode(texts)
+    got: dict[int, np.ndarray] = {}
+    start = threading.Barrier(len(texts))
+
+    def call(i):
+        start.wait()
+        got[i] = batcher.encode([texts[i]])[0]
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.allclose(np.vstack([got[i] for i in range(len(texts))]), expected, atol=1e-5)
+    assert sum(size * runs for size, runs in batcher.batches.items()) == len(texts)
+    assert max(batcher.batches) > 1 and max(batcher.batches) <= 8  # shared runs, never past the cap
+
+
+def test_a_failed_batch_reaches_every_caller_and_the_worker_stops_when_idle(engine, monkeypatch):
+    monkeypatch.setattr(Batcher, "IDLE_S", 0.05)
+    batcher = Batcher(engine.encoder, max_batch=8)
+    with pytest.raises(TypeError):
+        batcher.encode([None])  # the tokenizer refuses it inside the worker; the caller hears why
+    assert batcher.encode(["still working"]).shape == (1, 384)
+    time.sleep(0.5)
+    assert not batcher._running  # an engine dropped on reindex leaves no thread behind
+    assert batcher.encode(["and back"]).shape == (1, 384)

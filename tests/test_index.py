@@ -109,32 +109,56 @@ def test_every_single_bit_flip_in_the_manifest_is_refused(built):
     assert load_index(built).manifest["counts"]["documents"] == 5
 
 
+# Moments to kill `rag build` at, told by what its scratch folder holds rather than by the clock, so every
+# stage is hit however fast the machine is.
+KILL_POINTS = {
+    "while starting": lambda scratch, elapsed: elapsed > 0.3,
+    "while embedding": lambda scratch, elapsed: scratch is not None,
+    "after the FAISS file": lambda scratch, elapsed: scratch is not None and (scratch / "dense.faiss").exists(),
+    "while exporting the encoder": lambda scratch, elapsed: scratch is not None and (scratch / "encoder.onnx").exists(),
+    "after the manifest": lambda scratch, elapsed: scratch is not None and (scratch / "manifest.json").exists(),
+}
+
+
+def _kill_build(env: dict, builds, when) -> tuple[bool, bool]:
+    """Run `rag build` and SIGKILL it once `when(scratch folder or None, seconds)` holds.
+
+    Returns (killed, files were being written); (False, False) when the build finished first."""
+    before = set(builds.iterdir())
+    build = subprocess.Popen([sys.executable, "-m", "rag.cli", "build"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    began = time.monotonic()
+    while build.poll() is None:
+        scratch = next((p for p in builds.iterdir() if p not in before and p.name.startswith(".partial")), None)
+        if when(scratch, time.monotonic() - began):
+            writing = scratch is not None and any(scratch.iterdir())
+            build.send_signal(signal.SIGKILL)
+            build.wait()
+            return True, writing
+        time.sleep(0.005)
+    return False, False
+
+
 def test_sigkill_during_a_build_leaves_the_previous_index_loading_and_answering(built, encoder):
-    """Kill `rag build` at several moments: before, during and after the embedding and the file writes."""
+    """Kill `rag build` at every stage: the live index is either the old one, whole, or the new one, whole."""
     before = os.readlink(built.index_dir / CURRENT)
     question = "Does ketamine relieve chronic pain?"
     expected = Engine.over(load_index(built), built, encoder).ask(question)
     (built.corpus_dir / "extra-doc.md").write_text(
         (ROOT / "corpus" / "role-of-ketamine.md").read_text().replace("id: role-of-ketamine", "id: extra-doc"))
     env = {**os.environ, "RAG_CORPUS_DIR": str(built.corpus_dir), "RAG_INDEX_DIR": str(built.index_dir)}
-    killed, during_writes = 0, 0
-    for delay in (0.5, 4.0, 7.0, 9.0, 11.0, 13.0):
-        build = subprocess.Popen([sys.executable, "-m", "rag.cli", "build"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        if build.poll() is None:
-            partial = any(p.name.startswith(".partial") for p in (built.index_dir / "builds").iterdir())
-            build.send_signal(signal.SIGKILL)
-            build.wait()
-            killed += 1
-            during_writes += partial
-        else:
-            build.wait()
+    killed, during_writes = [], 0
+    for point, when in KILL_POINTS.items():
+        stopped, writing = _kill_build(env, built.index_dir / "builds", when)
+        killed += [point] if stopped else []
+        during_writes += writing
+        if os.readlink(built.index_dir / CURRENT) != before:
+            # Killed after the swap: the new index is complete, so that is the one that must load.
+            assert load_index(built).manifest["counts"]["documents"] == 6, point
             break
-        assert os.readlink(built.index_dir / CURRENT) == before
         survivor = load_index(built, check_corpus=False)
-        assert Engine.over(survivor, built, encoder).ask(question) == expected
-    assert killed >= 3 and during_writes >= 1
+        assert Engine.over(survivor, built, encoder).ask(question) == expected, point
+    assert len(killed) >= 4 and during_writes >= 2, killed
     # The next build finishes the job and clears what the killed ones left behind.
     build_index(built, encoder)
     assert load_index(built).manifest["counts"]["documents"] == 6
