@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -17,6 +18,11 @@ ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # Web pages talk to the reader ("schedule a consultation", "our directory", "in this article we will");
 # such sentences echo the question's words without stating anything, so they rank a little lower.
 _ADDRESSES_READER = re.compile(r"\b(you|your|our|we)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=65_536)  # the same corpus sentences are scored question after question
+def addresses_reader(sentence: str) -> bool:
+    return _ADDRESSES_READER.search(sentence) is not None
 READER_PENALTY = 0.85
 
 
@@ -109,7 +115,7 @@ def candidate_sentences(index: Index, query: Query, hits: list[Hit], settings: S
         overlap = len(terms & index.sentence_terms(s)) / len(terms) if terms else 0.0
         text = index.sentence_text(s)
         relevance = 0.55 * max(float(cos), 0.0) + 0.25 * overlap + 0.2 * fused
-        if _ADDRESSES_READER.search(text):
+        if addresses_reader(text):
             relevance *= READER_PENALTY
         tier = index.documents[index.sentences[s].doc_id].evidence_tier
         out.append(Candidate(s, chunk, relevance, relevance * settings.retrieval.weight(tier), ranks[tier]))

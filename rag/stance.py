@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 TOPICS = ("efficacy", "safety", "evidence")
 
@@ -47,7 +48,9 @@ class Stance:
     polarity: int  # +1 supports the treatment, -1 doubts it
 
 
-def stances(sentence: str) -> list[Stance]:
+# Corpus sentences come back question after question; a dozen regex scans each is worth remembering.
+@lru_cache(maxsize=65_536)
+def stances(sentence: str) -> tuple[Stance, ...]:
     """Every topic the sentence takes a side on."""
     found = []
     for topic, (positive, negative) in _PATTERNS.items():
@@ -55,7 +58,7 @@ def stances(sentence: str) -> list[Stance]:
             found.append(Stance(topic, -1))
         elif positive.search(sentence):
             found.append(Stance(topic, +1))
-    return found
+    return tuple(found)
 
 
 # "How does it work?" asks for a mechanism, not whether it works.
