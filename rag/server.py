@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hmac
+import platform
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -33,6 +35,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from . import __version__
 from .answer import Answer
 from .context import Context
+from .embed import Batcher
 from .engine import Engine, Passage
 from .errors import BuildError, QueryError, RagError, UnknownDocumentError
 from .index import build_apart, load_index
@@ -183,6 +186,7 @@ class Service:
         self.load_error: str | None = None
         self.reindex = ReindexStatus("idle")
         self._lock = threading.Lock()
+        self.query_threads = anyio.CapacityLimiter(settings.server.query_threads)
 
     def start_loading(self) -> None:
         if self.engine is None:
@@ -221,6 +225,8 @@ class Service:
             self.load_error = None
             _observe_index(fresh, time.perf_counter() - began)
             self.reindex = ReindexStatus("succeeded", started, _now())
+            # Once requests in flight and the old encoder's batch thread have let go of the old engine.
+            threading.Timer(Batcher.IDLE_S + 1.0, _give_back_memory).start()
         except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
             _metrics()["reindex_failures"].inc()
             reason = str(err) if isinstance(err, BuildError) else f"{err.__class__.__name__}: {err}"
@@ -264,7 +270,7 @@ async def _in_thread(service: Service, work: Callable[[], T]) -> T:
     limit = service.settings.server.request_timeout_s
     try:
         with anyio.fail_after(limit):
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True, limiter=service.query_threads)
     except TimeoutError:
         raise HTTPException(status_code=503, detail=f"the request took longer than {limit:g} s",
                             headers={"Retry-After": "1"}) from None
@@ -468,4 +474,31 @@ def _middleware(server: ServerSettings) -> list:
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
+    _fewer_malloc_arenas()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@lru_cache(maxsize=1)
+def _glibc():
+    """The C library when it is glibc, whose allocator the two helpers below tune; None elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name and platform.libc_ver()[0] == "glibc" else None
+
+
+def _fewer_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas. By default each busy thread can get its own, up to eight per core, and
+    memory freed in one is not reused by the others, so a long-running threaded server creeps upwards."""
+    if libc := _glibc():
+        M_ARENA_MAX = -8
+        libc.mallopt(M_ARENA_MAX, arenas)
+
+
+def _give_back_memory() -> None:
+    """Collect dropped engines and hand their freed pages back to the system: a reindex frees a whole
+    encoder session and index, which glibc would otherwise keep for itself."""
+    gc.collect()
+    if libc := _glibc():
+        libc.malloc_trim(0)

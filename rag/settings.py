@@ -141,6 +141,9 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     # A query still running after this long is answered 503; its result is thrown away.
     request_timeout_s: float = 30.0
+    # Threads running queries at once. Queries are CPU-bound and share encoder batches, so a few per core
+    # keep the cores busy; more only add stacks and malloc arenas.
+    query_threads: int = 8
 
     def __post_init__(self) -> None:
         if self.rate_limit is not None:
@@ -150,6 +153,8 @@ class ServerSettings:
                                  f"got {count}/{unit}")
         if self.request_timeout_s <= 0:
             raise ValueError(f"request timeout must be positive, got {self.request_timeout_s}")
+        if self.query_threads < 1:
+            raise ValueError(f"query_threads must be at least 1, got {self.query_threads}")
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,8 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
                                   rate_limit=_rate(env.get("RAG_RATE_LIMIT")),
                                   cors_origins=tuple(o.strip() for o in env.get("RAG_CORS_ORIGINS", "").split(",")
                                                      if o.strip()),
-                                  request_timeout_s=_number(env, "RAG_REQUEST_TIMEOUT", float) or 30.0),
+                                  request_timeout_s=_number(env, "RAG_REQUEST_TIMEOUT", float) or 30.0,
+                                  query_threads=_number(env, "RAG_QUERY_THREADS") or ServerSettings.query_threads),
         )
     except ValueError as err:
         raise SettingsError(str(err)) from None

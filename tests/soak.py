@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ["Does ketamine relieve chronic pain?", "Is ketamine safe for long-term use?",
              "What did the systematic review conclude?", "How is ketamine given for neuropathic pain?",
              "When is the soak clinic open?", "What are the side effects of ketamine?"]
+SETTLE_S = 5.0
 # Added and removed between rebuilds, so answers switch between indexes that hold it and ones that do not.
 TRANSIENT = """---
 id: soak-note
@@ -141,7 +142,7 @@ def soak(seconds: float, connections: int, workdir: Path) -> SoakReport:
         # Warm-up: the first reindex loads the model that builds use; memory is measured after it.
         churn.cycle()
         churn.cycle()
-        run_wrk(server.url, script, connections, 2)
+        run_wrk(server.url, script, connections, 5)
         report.rss_mb_after_warmup = round(server.rss_mb(), 1)
         report.reindexes, report.reindex_failures = 0, []
         workers = [threading.Thread(target=w.run, daemon=True) for w in (churn, checker)]
@@ -152,6 +153,8 @@ def soak(seconds: float, connections: int, workdir: Path) -> SoakReport:
         checker.stop.set()
         for w in workers:
             w.join(timeout=180)
+        # The last reindex may have swapped a moment ago; the server frees the old index shortly after.
+        time.sleep(SETTLE_S)
         report.rss_mb_after_load = round(server.rss_mb(), 1)
     report.requests, report.errors = load["requests"], load["errors"]
     report.p50_ms, report.p99_ms = round(load["p50_ms"], 2), round(load["p99_ms"], 2)

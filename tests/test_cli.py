@@ -67,7 +67,8 @@ def test_bad_corpus_names_the_file_and_builds_nothing(tmp_path):
 
 @pytest.mark.parametrize("name, value, words", [("RAG_BACKEND", "tensorrt", "backend"),
                                                 ("RAG_THREADS", "many", "RAG_THREADS"),
-                                                ("RAG_RATE_LIMIT", "lots", "RAG_RATE_LIMIT")])
+                                                ("RAG_RATE_LIMIT", "lots", "RAG_RATE_LIMIT"),
+                                                ("RAG_QUERY_THREADS", "0", "RAG_QUERY_THREADS")])
 def test_bad_settings_in_the_environment_are_one_line_errors(engine, name, value, words):
     env = {**os.environ, name: value}
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "pain"], capture_output=True, text=True, env=env)
