@@ -62,13 +62,18 @@ class DenseSettings:
     nlist: int | None = None
     # Training vectors per list for k-means (FAISS warns below 39).
     train_per_list: int = 40
-    # nprobe is the smallest power of two whose recall@10 against exact search reaches this on the probe queries.
+    # Recall@10 against exact search that the approximate index must keep.
     target_recall: float = 0.95
+    # nprobe is the fewest lists whose recall on the probe queries reaches target_recall plus this: the probes
+    # are a sample, and queries unlike them land a little lower.
+    recall_headroom: float = 0.01
     probe_queries: int = 200
 
     def __post_init__(self) -> None:
         if not 0 < self.target_recall <= 1:
             raise ValueError(f"target_recall must be in (0, 1], got {self.target_recall}")
+        if not 0 <= self.recall_headroom < 1:
+            raise ValueError(f"recall_headroom must be in [0, 1), got {self.recall_headroom}")
 
 
 @dataclass(frozen=True)

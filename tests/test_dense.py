@@ -21,7 +21,7 @@ def test_large_collections_get_ivf_tuned_to_the_recall_target_on_fresh_queries()
     vectors = synthetic_vectors(20_000, 64, seed=2)
     settings = DenseSettings(exact_limit=5_000, target_recall=0.95)
     index, info = build_dense(vectors, settings)
-    assert info.kind == "ivf-flat" and info.nlist == int(4 * np.sqrt(20_000)) and info.recall_at_10 >= 0.95
+    assert info.kind == "ivf-fp16" and info.nlist == int(4 * np.sqrt(20_000)) and info.recall_at_10 >= 0.96
     assert 1 <= info.nprobe < info.nlist  # approximate: it must not have fallen back to scanning every list
     queries = synthetic_vectors(200, 64, seed=3)
     _, found = index.search(queries, 10)
@@ -64,7 +64,7 @@ def test_an_ivf_index_is_recorded_loaded_and_answers(tmp_path, encoder):
     build_index(settings, encoder)
     index = load_index(settings)
     info = index.manifest["dense_index"]
-    assert info["kind"] == "ivf-flat" and isinstance(index.dense, faiss.IndexIVFFlat)
+    assert info["kind"] == "ivf-fp16" and isinstance(index.dense, faiss.IndexIVFScalarQuantizer)
     assert index.dense.nprobe == info["nprobe"]
     engine = Engine.over(index, settings, encoder)
     hits = engine.search("Does ketamine relieve chronic pain?", 5, ["nmda-review-2025"])
