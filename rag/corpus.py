@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
@@ -14,14 +14,14 @@ import yaml
 from .clean import clean_text
 from .errors import CorpusError
 
-REQUIRED_FIELDS = ("id", "title", "source_type", "evidence_tier", "author", "publisher", "published", "url")
 NULLABLE_FIELDS = frozenset({"author", "publisher", "published", "url"})
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 @dataclass(frozen=True)
-class Document:
+class Metadata:
+    """The front matter of a document: every field must be present, in this order."""
     id: str
     title: str
     source_type: str
@@ -30,12 +30,19 @@ class Document:
     publisher: str | None
     published: str | None
     url: str | None
-    text: str
-    sha256: str
-    path: str
 
     def metadata(self) -> dict[str, str | None]:
         return {name: getattr(self, name) for name in REQUIRED_FIELDS}
+
+
+REQUIRED_FIELDS = tuple(f.name for f in fields(Metadata))
+
+
+@dataclass(frozen=True)
+class Document(Metadata):
+    text: str
+    sha256: str
+    path: str
 
 
 def parse_document(path: Path | str, raw: bytes, tiers: Iterable[str]) -> Document:

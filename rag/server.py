@@ -39,7 +39,7 @@ from .embed import Batcher
 from .engine import Engine, Passage
 from .errors import BuildError, QueryError, RagError, UnknownDocumentError
 from .index import build_apart, load_index
-from .corpus import ID_PATTERN
+from .corpus import ID_PATTERN, Metadata
 from .settings import ServerSettings, Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -104,15 +104,7 @@ class SearchResponse:
 
 
 @dataclass(frozen=True)
-class DocumentSummary:
-    id: str
-    title: str
-    source_type: str
-    evidence_tier: str
-    author: str | None
-    publisher: str | None
-    published: str | None
-    url: str | None
+class DocumentSummary(Metadata):
     # 0 is the strongest evidence tier in the configured table.
     evidence_rank: int
     chars: int
