@@ -18,12 +18,12 @@ ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # Web pages talk to the reader ("schedule a consultation", "our directory", "in this article we will");
 # such sentences echo the question's words without stating anything, so they rank a little lower.
 _ADDRESSES_READER = re.compile(r"\b(you|your|our|we)\b", re.IGNORECASE)
+READER_PENALTY = 0.85
 
 
 @lru_cache(maxsize=65_536)  # the same corpus sentences are scored question after question
 def addresses_reader(sentence: str) -> bool:
     return _ADDRESSES_READER.search(sentence) is not None
-READER_PENALTY = 0.85
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .errors import CorpusError
 
 NULLABLE_FIELDS = frozenset({"author", "publisher", "published", "url"})
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
+ID_SHAPE = "lower-case letters, digits and hyphens"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -79,7 +80,7 @@ def _validate_fields(path: Path, meta: dict, tiers: tuple[str, ...]) -> dict[str
             raise CorpusError(path, "missing", name)
         fields[name] = _field_value(path, name, meta[name])
     if not ID_PATTERN.fullmatch(fields["id"] or ""):
-        raise CorpusError(path, "must be lower-case letters, digits and hyphens", "id")
+        raise CorpusError(path, f"must be {ID_SHAPE}", "id")
     # A client may render the source link; only web addresses may reach it, never javascript: or data:.
     if fields["url"] is not None and not re.match(r"^https?://[^\s]+$", fields["url"]):
         raise CorpusError(path, "must be an http:// or https:// address", "url")

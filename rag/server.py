@@ -16,6 +16,7 @@ from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
 
 import anyio
 import msgspec
+import prometheus_client
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.config.cors import CORSConfig
@@ -27,7 +28,6 @@ from litestar.params import JSONBody, Parameter
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
-import prometheus_client
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_202_ACCEPTED
@@ -39,7 +39,7 @@ from .embed import Batcher
 from .engine import Engine, Passage
 from .errors import BuildError, QueryError, RagError, UnknownDocumentError
 from .index import build_apart, load_index
-from .corpus import ID_PATTERN, Metadata
+from .corpus import ID_PATTERN, ID_SHAPE, Metadata
 from .settings import ServerSettings, Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -67,11 +67,13 @@ Question = Annotated[str, msgspec.Meta(min_length=1, max_length=_DEFAULTS.answer
                                        pattern=r"[^\s\x1c-\x1f\x85]",
                                        description="Plain text; surrounding whitespace is ignored")]
 TopK = Annotated[int, msgspec.Meta(ge=1, le=_DEFAULTS.retrieval.max_top_k)]
-DocId = Annotated[str, msgspec.Meta(pattern=f"^{ID_PATTERN.pattern}$")]
+# Anchored for JSON Schema, where a pattern may match anywhere in the string.
+ID_SCHEMA_PATTERN = f"^{ID_PATTERN.pattern}$"
+DocId = Annotated[str, msgspec.Meta(pattern=ID_SCHEMA_PATTERN)]
 # Litestar drops constraints on list items from the schema, so the item schema is stated again for it.
 DocIds = Annotated[list[DocId], msgspec.Meta(extra_json_schema={
     "description": "Restrict retrieval to these documents",
-    "extra": {"items": Schema(type=OpenAPIType.STRING, pattern=f"^{ID_PATTERN.pattern}$")}})]
+    "extra": {"items": Schema(type=OpenAPIType.STRING, pattern=ID_SCHEMA_PATTERN)}})]
 
 
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -298,9 +300,14 @@ async def context(data: JSONBody[ContextRequest], state: State) -> Context:
 
 def _check_ids(doc_ids: list[str] | None) -> None:
     """Ids are names, never paths: anything but the corpus id shape is refused before it is looked up."""
-    bad = [d for d in doc_ids or [] if not ID_PATTERN.fullmatch(d)]
-    if bad:
-        raise QueryError("doc_ids", f"not a document id: {bad[0][:80]!r} (lower-case letters, digits and hyphens)")
+    for doc_id in doc_ids or []:
+        _check_id("doc_ids", doc_id)
+
+
+def _check_id(name: str, doc_id: str) -> None:
+    # fullmatch, because Python's `$` also matches before a trailing newline.
+    if not ID_PATTERN.fullmatch(doc_id):
+        raise QueryError(name, f"not a document id: {doc_id[:80]!r} ({ID_SHAPE})")
 
 
 def _summary(doc, engine: Engine) -> dict[str, Any]:
@@ -315,13 +322,12 @@ async def documents(state: State) -> list[DocumentSummary]:
 
 
 @get("/documents/{doc_id:str}", responses=_errors(400, 404, 429, 503), summary="One document with its clean text, against which citations can be checked")
-async def document(doc_id: Annotated[str, Parameter(pattern=f"^{ID_PATTERN.pattern}$",
-                                                    description="Lower-case letters, digits and hyphens")],
+async def document(doc_id: Annotated[str, Parameter(pattern=ID_SCHEMA_PATTERN,
+                                                    description=ID_SHAPE.capitalize())],
                    state: State) -> DocumentDetail:
-    # Ids are names, never paths: the pattern refuses anything else with a 400 before any lookup, and
-    # fullmatch again here because Python's `$` also matches before a trailing newline.
-    if not ID_PATTERN.fullmatch(doc_id):
-        raise QueryError("doc_id", f"not a document id: {doc_id[:80]!r} (lower-case letters, digits and hyphens)")
+    # Ids are names, never paths: the pattern refuses anything else with a 400 before any lookup, and the
+    # same check runs again here, because the pattern's `$` lets a trailing newline through.
+    _check_id("doc_id", doc_id)
     engine = _service(state).ready_engine()
     doc = engine.index.documents.get(doc_id)
     if doc is None:
