@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test build ask eval bench fuzz soak clean
+.PHONY: serve test test-fast typecheck build ask eval bench fuzz soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,16 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) typecheck
 	$(BIN)/python -m pytest -q
 	$(BIN)/rag eval --check --out .eval-check --calibration .eval-check/calibration.json
+
+# The quick loop: every test but the slow ones (soak, reindexing, killed builds), on the real model all the same.
+test-fast: $(STAMP) typecheck
+	$(BIN)/python -m pytest -q -m "not slow"
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 build: $(STAMP)
 	$(BIN)/rag build

@@ -99,8 +99,8 @@ def candidate_sentences(index: Index, query: Query, hits: list[Hit], settings: S
     """Every non-heading sentence of the hit chunks, scored against the question, best first."""
     best_chunk: dict[int, tuple[float, int]] = {}
     for h in hits:
-        chunk = index.chunks[h.chunk]
-        for s in range(chunk.first, chunk.last):
+        record = index.chunks[h.chunk]
+        for s in range(record.first, record.last):
             if index.sentences[s].kind != "heading" and h.fused > best_chunk.get(s, (-1.0, 0))[0]:
                 best_chunk[s] = (h.fused, h.chunk)
     if not best_chunk:
@@ -108,7 +108,6 @@ def candidate_sentences(index: Index, query: Query, hits: list[Hit], settings: S
     ids = list(best_chunk)
     cosines = index.sentence_vectors[ids] @ query.vector
     terms = set(query.terms)
-    ranks = {t: r for r, t in enumerate(settings.retrieval.tiers)}
     out = []
     for s, cos in zip(ids, cosines):
         fused, chunk = best_chunk[s]
@@ -118,7 +117,7 @@ def candidate_sentences(index: Index, query: Query, hits: list[Hit], settings: S
         if addresses_reader(text):
             relevance *= READER_PENALTY
         tier = index.documents[index.sentences[s].doc_id].evidence_tier
-        out.append(Candidate(s, chunk, relevance, relevance * settings.retrieval.weight(tier), ranks[tier]))
+        out.append(Candidate(s, chunk, relevance, relevance * settings.retrieval.weight(tier), settings.retrieval.tier_rank(tier)))
     return sorted(out, key=lambda c: -c.score)
 
 

@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure cold start, build, query path, HTTP load and scale; write a report")
     bench.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="questions to ask")
     bench.add_argument("--out", type=Path, default=Path("eval/reports"), help="where bench.json and bench.md go")
+    bench.add_argument("--targets", type=Path, default=Path("eval/bench_targets.toml"),
+                       help="the limits each figure is compared with")
     bench.add_argument("--quick", action="store_true", help="one short run of each part, small sizes (a smoke test)")
     bench.add_argument("--only", metavar="PARTS",
                        help="comma-separated parts to rerun, keeping the others' figures from the last report "
@@ -87,10 +89,11 @@ def progress_bar(description: str):
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from .embed import Encoder
-    from .index import build_index, load_index
+    from .build import build_index
+    from .embed import TorchEncoder
+    from .index import load_index
 
-    path = build_index(settings, Encoder(settings.model).load(), progress_bar("embedding"))
+    path = build_index(settings, TorchEncoder(settings.model).load(), progress_bar("embedding"))
     counts = load_index(settings).manifest["counts"]
     print(f"built {path.name}: {counts['documents']} documents, {counts['chunks']} chunks, "
           f"{counts['sentences']} sentences")
@@ -165,7 +168,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import QUICK, BenchPlan, markdown, run_bench, write_bench
+    from .bench import QUICK, BenchPlan, run_bench
+    from .bench.report import markdown, targets, write_bench
     from .evaluate import load_gold
 
     if not args.gold.is_file():
@@ -181,6 +185,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
                            say=lambda line: print(line, file=sys.stderr, flush=True))
     except ValueError as err:
         raise RagError(str(err)) from None
+    report["targets"] = targets(report, args.targets)
     write_bench(report, args.out)
     print(markdown(report))
     print(f"report in {args.out}/bench.md")
@@ -188,7 +193,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .server import serve
+    from .serve import serve
 
     serve(settings, args.host, args.port)
     return 0

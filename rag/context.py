@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .answer import Citation
@@ -22,13 +23,14 @@ class Context:
     citations: list[Citation]
 
 
-def pack_context(index: Index, question: str, hits: list[Hit], tier_order: list[str], max_tokens: int,
+def pack_context(index: Index, question: str, hits: list[Hit], tier_rank: Callable[[str], int], max_tokens: int,
                  encoding_name: str) -> Context:
     """Passages in tier order, then score, each added whole while the block stays within max_tokens."""
     enc = encoding(encoding_name)
-    rank = {t: r for r, t in enumerate(tier_order)}
-    ordered = sorted(hits, key=lambda h: (rank[index.documents[index.chunks[h.chunk].doc_id].evidence_tier], -h.final))
-    text, citations = PREAMBLE, []
+    ordered = sorted(hits, key=lambda h: (tier_rank(index.documents[index.chunks[h.chunk].doc_id].evidence_tier),
+                                          -h.final))
+    text = PREAMBLE
+    citations: list[Citation] = []
     if count_tokens(enc, text) > max_tokens:
         return Context(question, "", 0, max_tokens, [])
     for hit in ordered:

@@ -67,7 +67,8 @@ def parse_document(path: Path | str, raw: bytes, tiers: Iterable[str]) -> Docume
     text = clean_text(source[match.end():])
     if not text:
         raise CorpusError(path, "document body is empty")
-    return Document(**fields, text=text, sha256=hashlib.sha256(raw).hexdigest(), path=path.name)
+    return Document(**fields, text=text,  # type: ignore[arg-type]  # id and title were checked non-empty
+                    sha256=hashlib.sha256(raw).hexdigest(), path=path.name)
 
 
 def _validate_fields(path: Path, meta: dict, tiers: tuple[str, ...]) -> dict[str, str | None]:
@@ -122,6 +123,11 @@ def _first_line(err: Exception) -> str:
 MAX_DOCUMENT_BYTES = 2 * 2**20
 
 
+def document_paths(corpus_dir: Path) -> list[Path]:
+    """The files of the folder that are documents, in a stable order: every `*.md` but a README."""
+    return [p for p in sorted(corpus_dir.glob("*.md")) if p.name.lower() != "readme.md"]
+
+
 def load_corpus(corpus_dir: Path, tiers: Iterable[str], max_bytes: int = MAX_DOCUMENT_BYTES) -> list[Document]:
     """Every `*.md` in corpus_dir, validated; raises on the first bad file so nothing is built from a bad corpus."""
     if not corpus_dir.is_dir():
@@ -129,9 +135,7 @@ def load_corpus(corpus_dir: Path, tiers: Iterable[str], max_bytes: int = MAX_DOC
     tiers = tuple(tiers)
     documents: list[Document] = []
     seen: dict[str, str] = {}
-    for path in sorted(corpus_dir.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    for path in document_paths(corpus_dir):
         size = path.stat().st_size
         if size > max_bytes:
             raise CorpusError(path, f"is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB "

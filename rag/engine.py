@@ -13,11 +13,12 @@ from cachetools import LRUCache
 from .answer import Answer, compose_answer
 from .clock import Clock
 from .context import Context, pack_context
-from .embed import Batcher, Encoder, OnnxEncoder, query_encoder
+from .build import Progress, build_apart, build_index
+from .embed import Batcher, Encoder, TorchEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
-from .index import Index, Progress, build_apart, build_index, load_index
-from .retrieve import Hit, Query, search
+from .index import Index, load_index
+from .retrieve import Hit, Query, Scores, search
 from .settings import AnswerSettings, RetrievalSettings, Settings
 
 T = TypeVar("T")
@@ -40,8 +41,8 @@ def check_k(k: object, field: str, rules: RetrievalSettings) -> int:
     return k
 
 
-@dataclass(frozen=True)
-class Passage:
+@dataclass(frozen=True, kw_only=True)
+class Passage(Scores):
     """A search hit as clients see it: where it is, what it says, and how its score was made."""
     rank: int
     chunk_id: str
@@ -51,18 +52,12 @@ class Passage:
     char_start: int
     char_end: int
     text: str
-    dense: float
-    bm25: float
-    lexical: float
-    fused: float
-    weight: float
-    final: float
 
 
 class Engine:
     """An index and the encoder that queries it, with the settings they were opened with."""
 
-    def __init__(self, index: Index, encoder: Encoder | OnnxEncoder | Batcher, settings: Settings) -> None:
+    def __init__(self, index: Index, encoder: Encoder, settings: Settings) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
@@ -89,7 +84,7 @@ class Engine:
         return found
 
     @classmethod
-    def over(cls, index: Index, settings: Settings, model: Encoder | None = None) -> "Engine":
+    def over(cls, index: Index, settings: Settings, model: TorchEncoder | None = None) -> "Engine":
         """An engine for a loaded index, querying through the backend the settings name."""
         return cls(index, query_encoder(settings.model, index.path, model), settings)
 
@@ -110,7 +105,7 @@ class Engine:
             if apart:
                 build_apart(settings)
             else:
-                model = Encoder(settings.model).load()
+                model = TorchEncoder(settings.model).load()
                 build_index(settings, model, progress)
             index = load_index(settings)
         return cls.over(index, settings, model)
@@ -138,9 +133,9 @@ class Engine:
         for rank, h in enumerate(hits, start=1):
             chunk = self.index.chunks[h.chunk]
             doc = self.index.documents[chunk.doc_id]
-            out.append(Passage(rank, chunk.id, doc.id, doc.title, doc.evidence_tier, chunk.char_start, chunk.char_end,
-                               self.index.chunk_text(chunk), round(h.dense, 4), round(h.bm25, 4), round(h.lexical, 4),
-                               round(h.fused, 4), h.weight, round(h.final, 4)))
+            out.append(Passage(rank=rank, chunk_id=chunk.id, doc_id=doc.id, title=doc.title,
+                               evidence_tier=doc.evidence_tier, char_start=chunk.char_start, char_end=chunk.char_end,
+                               text=self.index.chunk_text(chunk), **h.rounded()))
         return out
 
     def ask(self, question: str, top_k: int | None = None, doc_ids: list[str] | None = None,
@@ -166,12 +161,13 @@ class Engine:
 
     def context(self, question: str, max_tokens: int) -> Context:
         question = check_question(question, "question", self.settings.answer)
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 64 <= max_tokens <= 32_000:
-            raise QueryError("max_tokens", "must be an integer from 64 to 32000")
+        low, high = self.settings.answer.context_tokens_range
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not low <= max_tokens <= high:
+            raise QueryError("max_tokens", f"must be an integer from {low} to {high}")
         hits = search(self.index, self.query(question), self.settings.retrieval.max_top_k, self.settings.retrieval)
         floor = max((h.fused for h in hits), default=0.0) * self.settings.answer.disagreement_floor
         relevant = [h for h in hits if h.fused >= floor]
-        return pack_context(self.index, question, relevant, self.settings.retrieval.tiers, max_tokens,
+        return pack_context(self.index, question, relevant, self.settings.retrieval.tier_rank, max_tokens,
                             self.settings.chunking.encoding)
 
     def check_doc_ids(self, doc_ids: list[str] | None) -> None:

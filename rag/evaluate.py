@@ -4,17 +4,18 @@ abstention and latency, with ablations and a cross-validated abstention threshol
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .engine import Engine
 from .settings import Settings
 
-ABLATIONS = {
+ABLATIONS: dict[str, dict[str, Any]] = {
     "bm25": {"mode": "bm25", "weighting": False},
     "dense": {"mode": "dense", "weighting": False},
     "hybrid": {"mode": "hybrid", "weighting": False},
@@ -92,7 +93,7 @@ def run_config(engine: Engine, gold: list[GoldQuestion]) -> list[Outcome]:
     return outcomes
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else 0.0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,11 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 @dataclass
 class Lexicon:
-    bm25: object  # bm25s.BM25
+    bm25: Any  # bm25s.BM25
     # For each vocabulary token, its highest score in any passage: the ceiling a query term can reach.
     token_ceiling: np.ndarray
+    # For each vocabulary token, the number of passages holding it.
+    doc_freq: np.ndarray
 
     def terms(self, query: str) -> list[str]:
         return tokenize([query])[0]
@@ -41,6 +44,15 @@ class Lexicon:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
         weight = None if mask is None else mask.astype(np.float32)
         return np.asarray(self.bm25.get_scores(terms, weight_mask=weight), dtype=np.float32)
+
+    def idf(self, terms: list[str]) -> np.ndarray:
+        """Inverse passage frequency of each term (BM25's form); a term the corpus never uses gets the highest."""
+        vocab, n = self.bm25.vocab_dict, max(int(self.bm25.scores["num_docs"]), 1)
+        df = np.array([self.doc_freq[vocab[t]] if t in vocab else 0 for t in terms], dtype=np.float64)
+        return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def known(self, term: str) -> bool:
+        return term in self.bm25.vocab_dict
 
     def ceiling(self, terms: list[str]) -> float:
         """The score a passage would get by matching every term as well as the best passage does.
@@ -54,22 +66,20 @@ class Lexicon:
         unseen = float(np.median(self.token_ceiling))
         return float(sum(self.token_ceiling[vocab[t]] if t in vocab else unseen for t in terms))
 
-    def coverage(self, terms: list[str]) -> float:
-        """Share of the query's terms that occur anywhere in the corpus."""
-        if not terms:
-            return 0.0
-        return sum(t in self.bm25.vocab_dict for t in terms) / len(terms)
-
 
 def build_lexicon(passages: list[str]) -> Lexicon:
     import bm25s
 
     bm25 = bm25s.BM25()
     bm25.index(tokenize(passages), show_progress=False)
-    return Lexicon(bm25, _token_ceiling(bm25))
+    return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
 
 
-def _token_ceiling(bm25) -> np.ndarray:
+def _doc_freq(bm25: Any) -> np.ndarray:
+    return np.diff(bm25.scores["indptr"]).astype(np.int64)
+
+
+def _token_ceiling(bm25: Any) -> np.ndarray:
     data, indptr = bm25.scores["data"], bm25.scores["indptr"]
     ceiling = np.zeros(len(indptr) - 1, dtype=np.float32)
     for t in range(len(ceiling)):
@@ -86,4 +96,4 @@ def load_lexicon(folder: Path) -> Lexicon:
     import bm25s
 
     bm25 = bm25s.BM25.load(str(folder))
-    return Lexicon(bm25, _token_ceiling(bm25))
+    return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))

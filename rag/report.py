@@ -29,7 +29,7 @@ def write_report(report: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     failures = report.get("failures", [])
-    md = [f"# Evaluation report\n", f"{report['questions']} questions from `{Path(report['gold']).name}`; "
+    md = ["# Evaluation report\n", f"{report['questions']} questions from `{Path(report['gold']).name}`; "
           f"metrics on held-out folds ({len(report['ablations'][DEFAULT]['fold_thresholds'])}-fold cross-validation "
           f"of the abstention threshold). Chosen threshold: {report['min_confidence']:.3f}.\n", table(report), ""]
     if report["skipped"]:

@@ -13,14 +13,23 @@ from .settings import RetrievalSettings
 
 
 @dataclass(frozen=True)
-class Hit:
-    chunk: int
+class Scores:
+    """How a passage's score was made: dense cosine, raw and normalised BM25, their fusion, tier weight, product."""
     dense: float
     bm25: float
     lexical: float
     fused: float
     weight: float
     final: float
+
+    def rounded(self) -> dict[str, float]:
+        return {"dense": round(self.dense, 4), "bm25": round(self.bm25, 4), "lexical": round(self.lexical, 4),
+                "fused": round(self.fused, 4), "weight": self.weight, "final": round(self.final, 4)}
+
+
+@dataclass(frozen=True)
+class Hit(Scores):
+    chunk: int
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,8 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     final = fused * weights
     order = np.argsort(-final, kind="stable")[:k]
     clock.lap("fusion")
-    return [Hit(candidates[i], float(dense[i]), float(bm25[candidates[i]]), float(lexical[i]), float(fused[i]),
-                float(weights[i]), float(final[i])) for i in order]
+    return [Hit(dense=float(dense[i]), bm25=float(bm25[candidates[i]]), lexical=float(lexical[i]), fused=float(fused[i]),
+                weight=float(weights[i]), final=float(final[i]), chunk=candidates[i]) for i in order]
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:

@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal, Mapping, TypeVar, get_args
 
 from .errors import SettingsError
 
@@ -110,6 +110,10 @@ class RetrievalSettings:
         """Tier names, strongest first."""
         return sorted(self.tier_weights, key=lambda t: -self.tier_weights[t])
 
+    def tier_rank(self, tier: str) -> int:
+        """0 for the strongest tier, 1 for the next, and so on."""
+        return self.tiers.index(tier)
+
     def weight(self, tier: str) -> float:
         return self.tier_weights[tier] if self.weighting else 1.0
 
@@ -129,9 +133,13 @@ class AnswerSettings:
     # Below this confidence the service says the corpus does not answer.
     min_confidence: float = 0.35
     max_question_chars: int = 1000
+    # Token budget of a /context block: the default, and the range a caller may ask for.
+    context_tokens: int = 1500
+    context_tokens_range: tuple[int, int] = (64, 32_000)
 
 
-RATE_UNITS = ("second", "minute", "hour", "day")
+RateUnit = Literal["second", "minute", "hour", "day"]
+RATE_UNITS: tuple[str, ...] = get_args(RateUnit)
 
 
 @dataclass(frozen=True)
@@ -141,7 +149,7 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     # Requests per client address, e.g. (100, "minute"); None (the default) leaves the server unthrottled,
     # because benchmarks and the soak test drive it hard from one address.
-    rate_limit: tuple[int, str] | None = None
+    rate_limit: tuple[int, RateUnit] | None = None
     # Origins allowed to call the API from a browser; empty (the default) sends no CORS headers at all.
     cors_origins: tuple[str, ...] = ()
     # A query still running after this long is answered 503; its result is thrown away.
@@ -193,9 +201,9 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
             index_dir=Path(env.get("RAG_INDEX_DIR", "index")),
             model=ModelSettings(path=env.get("RAG_MODEL") or None, device=env.get("RAG_DEVICE") or None,
                                 backend=env.get("RAG_BACKEND") or ModelSettings.backend,  # type: ignore[arg-type]
-                                threads=_number(env, "RAG_THREADS")),  # type: ignore[arg-type]
+                                threads=_number(env, "RAG_THREADS")),
             server=ServerSettings(admin_token=env.get("RAG_ADMIN_TOKEN") or None,
-                                  rate_limit=_rate(env.get("RAG_RATE_LIMIT")),
+                                  rate_limit=_rate(env.get("RAG_RATE_LIMIT")),  # type: ignore[arg-type]
                                   cors_origins=tuple(o.strip() for o in env.get("RAG_CORS_ORIGINS", "").split(",")
                                                      if o.strip()),
                                   request_timeout_s=_number(env, "RAG_REQUEST_TIMEOUT", float) or 30.0,
@@ -224,7 +232,10 @@ def _rate(value: str | None) -> tuple[int, str] | None:
         raise SettingsError(f"RAG_RATE_LIMIT must look like 100/minute, got {value!r}") from None
 
 
-def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float] = int) -> int | float | None:
+N = TypeVar("N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[N] = int) -> N | None:
     """A positive number from the environment, or None when unset."""
     value = env.get(name)
     if not value:

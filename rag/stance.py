@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-TOPICS = ("efficacy", "safety", "evidence")
-
 _CUES: dict[str, tuple[str, str]] = {
     "efficacy": (
         r"\beffective\b|\bsignificant(ly)? (pain )?(relief|reduc)|\breduc\w* (pain|the sensation)|\bpain relief\b"

@@ -1,28 +1,33 @@
-"""Shared fixtures: one real index, built once per session from a copy of the real corpus."""
+"""Shared fixtures: one real index, built once per session from a copy of the real corpus, and copies of it for
+tests that change files."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from rag.embed import Encoder
+from rag.build import build_index
+from rag.embed import TorchEncoder
 from rag.engine import Engine
-from rag.index import build_index, load_index
+from rag.index import load_index
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 
-
-@pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    return Encoder(Settings().model).load()
+WriteDocument = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")
-def workspace(tmp_path_factory) -> Path:
+def encoder() -> TorchEncoder:
+    return TorchEncoder(Settings().model).load()
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding corpus/ (a copy of the real one) and index/ (built from it)."""
     root = tmp_path_factory.mktemp("workspace")
     shutil.copytree(CORPUS, root / "corpus")
@@ -35,12 +40,37 @@ def settings(workspace: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(settings: Settings, encoder: Encoder) -> Engine:
+def engine(settings: Settings, encoder: TorchEncoder) -> Engine:
     build_index(settings, encoder)
     return Engine.over(load_index(settings), settings, encoder)
 
 
-def copy_corpus(tmp_path: Path) -> Settings:
-    """Settings over a private copy of the corpus, for tests that change files."""
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Settings:
+    """Settings over a private copy of the corpus and no index yet, for tests that change files."""
     shutil.copytree(CORPUS, tmp_path / "corpus")
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+@pytest.fixture()
+def built(corpus_copy: Settings, engine: Engine) -> Settings:
+    """A private copy of the corpus with a copy of the session's index over it: built once, changed freely."""
+    shutil.copytree(engine.settings.index_dir, corpus_copy.index_dir, symlinks=True)
+    return corpus_copy
+
+
+def document(doc_id: str, body: str, tier: str = "unsourced", title: str | None = None) -> str:
+    """A corpus file's text: complete front matter, then the body."""
+    return (f"---\nid: {doc_id}\ntitle: {title or doc_id.replace('-', ' ').capitalize()}\nsource_type: test page\n"
+            f"evidence_tier: {tier}\nauthor: null\npublisher: null\npublished: null\nurl: null\n---\n{body}\n")
+
+
+@pytest.fixture()
+def write_document() -> WriteDocument:
+    """Write `<id>.md` with full front matter into a corpus folder; returns its path."""
+    def write(corpus_dir: Path, doc_id: str, body: str, tier: str = "unsourced", title: str | None = None) -> Path:
+        path = corpus_dir / f"{doc_id}.md"
+        path.write_text(document(doc_id, body, tier, title), encoding="utf-8")
+        return path
+
+    return write

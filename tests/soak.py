@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from rag.bench import Server, run_wrk, wrk_script
+from rag.testing import Server, run_wrk, wrk_script
 from rag.corpus import parse_document
 from rag.settings import Settings
 

@@ -45,20 +45,16 @@ def test_user_mistakes_are_one_line_and_a_non_zero_exit(engine, args, words):
     assert "Traceback" not in out.stderr
 
 
-def test_build_shows_progress_and_reports_counts(tmp_path):
-    from conftest import copy_corpus
-
-    settings = copy_corpus(tmp_path)
+def test_build_shows_progress_and_reports_counts(corpus_copy):
+    settings = corpus_copy
     out = rag(settings, "build")
     assert out.returncode == 0, out.stderr
     assert "built " in out.stdout and "5 documents" in out.stdout
     assert "embedding" in out.stderr and "100%" in out.stderr
 
 
-def test_bad_corpus_names_the_file_and_builds_nothing(tmp_path):
-    from conftest import copy_corpus
-
-    settings = copy_corpus(tmp_path)
+def test_bad_corpus_names_the_file_and_builds_nothing(corpus_copy):
+    settings = corpus_copy
     (settings.corpus_dir / "nmda-review-2025.md").write_bytes(b"---\nid: x\n\xff\n---\nbody")
     out = rag(settings, "build")
     assert out.returncode == 2 and "nmda-review-2025.md: not valid UTF-8" in out.stderr

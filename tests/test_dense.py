@@ -2,13 +2,13 @@ import faiss
 import numpy as np
 import pytest
 
-from rag.bench import synthetic_vectors
+from rag.testing import synthetic_vectors
 from rag.dense import build_dense, exact_neighbours, recall_at, search_params, tune_nprobe
 from rag.engine import Engine
-from rag.index import build_index, load_index
+from rag.build import build_index
+from rag.index import load_index
 from rag.settings import DenseSettings
 
-from conftest import copy_corpus
 
 
 def test_small_collections_get_exact_search():
@@ -58,8 +58,8 @@ def test_recall_counts_shared_neighbours():
     assert recall_at(np.array([[1, 2, -1]]), np.array([[2, 3, 1]])) == pytest.approx(2 / 3)
 
 
-def test_an_ivf_index_is_recorded_loaded_and_answers(tmp_path, encoder):
-    settings = copy_corpus(tmp_path)
+def test_an_ivf_index_is_recorded_loaded_and_answers(corpus_copy, encoder):
+    settings = corpus_copy
     settings = settings.with_(dense=DenseSettings(exact_limit=10, train_per_list=40))
     build_index(settings, encoder)
     index = load_index(settings)

@@ -4,7 +4,8 @@ import pytest
 import threading
 import time
 
-from rag.embed import ONNX_FILE, Batcher, OnnxEncoder, export_onnx, query_encoder
+from rag.embed import ONNX_FILE, Batcher, OnnxEncoder, query_encoder
+from rag.embed.export import export_onnx
 from rag.settings import ModelSettings
 
 TEXTS = ["Does ketamine relieve chronic pain?", "ketamine", "What did the systematic review conclude about "

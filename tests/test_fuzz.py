@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from rag.bench import Server
+from rag.testing import Server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 

@@ -9,10 +9,12 @@ import pytest
 
 from rag.engine import Engine
 from rag.errors import CorpusError, IndexDamagedError, IndexMissingError, IndexStaleError
-from rag.index import CURRENT, build_index, load_index, stale_reasons
+from rag.build import build_index
+from rag.index import load_index, stale_reasons
+from rag.store import CURRENT
 from rag.settings import ChunkSettings
 
-from conftest import ROOT, copy_corpus
+from conftest import ROOT
 
 
 def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
@@ -38,17 +40,9 @@ def test_chunk_and_sentence_records_slice_their_documents(engine):
     assert len(idx.sentence_vectors) == len(idx.sentences)
 
 
-def test_missing_index_is_reported(tmp_path):
-    settings = copy_corpus(tmp_path)
+def test_missing_index_is_reported(corpus_copy):
     with pytest.raises(IndexMissingError, match="rag build"):
-        load_index(settings)
-
-
-@pytest.fixture()
-def built(tmp_path, encoder):
-    settings = copy_corpus(tmp_path)
-    build_index(settings, encoder)
-    return settings
+        load_index(corpus_copy)
 
 
 def test_changed_added_and_removed_documents_make_the_index_stale(built):
@@ -139,6 +133,7 @@ def _kill_build(env: dict, builds, when) -> tuple[bool, bool]:
     return False, False
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_build_leaves_the_previous_index_loading_and_answering(built, encoder):
     """Kill `rag build` at every stage: the live index is either the old one, whole, or the new one, whole."""
     before = os.readlink(built.index_dir / CURRENT)

@@ -8,9 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.bench import Server
+from rag.testing import Server
 
-from conftest import copy_corpus
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -98,10 +97,10 @@ The zebrafish clinic answers with <img src=x onerror="document.title='pwned'"> a
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: install Debian's chromium package to run the browser test")
-def test_document_markup_is_shown_as_text_and_never_runs(tmp_path):
+def test_document_markup_is_shown_as_text_and_never_runs(corpus_copy):
     from playwright.sync_api import expect, sync_playwright
 
-    settings = copy_corpus(tmp_path)
+    settings = corpus_copy
     (settings.corpus_dir / "hostile-page.md").write_text(HOSTILE)
     with Server(settings) as server, sync_playwright() as p:
         browser = launch(p)

