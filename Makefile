@@ -21,7 +21,7 @@ serve: $(STAMP)
 
 test: $(STAMP) typecheck
 	$(BIN)/python -m pytest -q
-	$(BIN)/rag eval --check --out .eval-check --calibration .eval-check/calibration.json
+	$(BIN)/rag eval --check
 
 # The quick loop: every test but the slow ones (soak, reindexing, killed builds), on the real model all the same.
 test-fast: $(STAMP) typecheck

@@ -1,29 +1,25 @@
-"""Compose an extractive answer: chosen sentences quoted verbatim, each with a checkable citation."""
+"""Compose an extractive answer: chosen sentences quoted verbatim, each with a checkable citation.
+
+Which sentences answer, and whether the question is answered at all, are the fitted scorer's calls (probabilities
+over the features in `features.py`); which goes first is a policy: the strongest evidence tier among the
+sentences that answer well.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .chunk import count_tokens, encoding
+from .features import QuestionTerms, SentenceView, introduces_list, question_features, sentence_features
 from .index import Index
 from .retrieve import Hit, Query
+from .scorer import Scorer
 from .settings import Settings
 from .stance import question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
-# Web pages talk to the reader ("schedule a consultation", "our directory", "in this article we will");
-# such sentences echo the question's words without stating anything, so they rank a little lower.
-_ADDRESSES_READER = re.compile(r"\b(you|your|our|we)\b", re.IGNORECASE)
-READER_PENALTY = 0.85
-
-
-@lru_cache(maxsize=65_536)  # the same corpus sentences are scored question after question
-def addresses_reader(sentence: str) -> bool:
-    return _ADDRESSES_READER.search(sentence) is not None
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,7 @@ class Answer:
     question: str
     answer: str
     abstained: bool
+    # The probability that the quoted evidence answers the question (not whether the sources agree).
     confidence: float
     citations: list[Citation]
     disagreement: Disagreement | None
@@ -65,78 +62,112 @@ class Answer:
 class Candidate:
     sentence: int
     chunk: int
-    relevance: float
-    score: float
+    relevance: float  # P(this sentence answers the question)
     tier_rank: int
 
 
-def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settings) -> Answer:
-    candidates = candidate_sentences(index, query, hits, settings)
-    confidence = answer_confidence(hits, candidates)
-    if not candidates or confidence < settings.answer.min_confidence:
-        return Answer(query.text, ABSTAIN_TEXT, True, round(confidence, 4), [], None)
-    chosen = select_sentences(index, candidates, settings)
-    chosen, sides = add_disagreement(index, query.text, candidates, chosen, settings)
-    leading = {s for strong, _ in sides.values() for s in strong}
-    ordered = order_for_reading(chosen, settings.answer.lead_floor, leading)
+@dataclass(frozen=True)
+class Evidence:
+    """The candidate sentences of the retrieved passages, best first, and P(the question is answered)."""
+    candidates: list[Candidate]
+    confidence: float
+
+
+def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Answer:
+    evidence = weigh_evidence(index, query, hits, settings, scorer)
+    configured = settings.answer.min_confidence
+    threshold = scorer.threshold if configured is None else configured
+    confidence = round(evidence.confidence, 4)
+    if not evidence.candidates or evidence.confidence < threshold:
+        return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
+    ordered, sides = choose_and_order(index, query.text, evidence.candidates, settings)
+    ordered = with_list_items(index, ordered, settings.answer.max_list_items)
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = _disagreement(index, ordered, sides)
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     if disagreement:
         text += " " + disagreement.note
-    return Answer(query.text, text, False, round(confidence, 4), citations, disagreement)
+    return Answer(query.text, text, False, confidence, citations, disagreement)
 
 
-def answer_confidence(hits: list[Hit], candidates: list[Candidate]) -> float:
-    """How well the best passage and the best sentence match, before tier weighting, mapped onto [0, 1]."""
-    if not hits or not candidates:
-        return 0.0
-    support = 0.5 * max(h.fused for h in hits) + 0.5 * max(c.relevance for c in candidates)
-    return float(np.clip((support - 0.25) / 0.45, 0.0, 1.0))
+def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
+    views, ids, chunks = candidate_views(index, query, hits)
+    if not views:
+        return Evidence([], 0.0)
+    terms = question_terms(index, query)
+    probabilities = scorer.sentence.probability(sentence_features(query.text, terms, views))
+    top = max(hits, key=lambda h: h.fused)
+    row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused)
+    confidence = float(scorer.question.probability(row[None, :])[0])
+    rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
+    candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
+                  for s, c, p in zip(ids, chunks, probabilities)]
+    return Evidence(sorted(candidates, key=lambda c: -c.relevance), confidence)
 
 
-def candidate_sentences(index: Index, query: Query, hits: list[Hit], settings: Settings) -> list[Candidate]:
-    """Every non-heading sentence of the hit chunks, scored against the question, best first."""
-    best_chunk: dict[int, tuple[float, int]] = {}
+def question_terms(index: Index, query: Query) -> QuestionTerms:
+    terms = tuple(dict.fromkeys(query.terms))
+    known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
+    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known)
+
+
+def candidate_views(index: Index, query: Query, hits: list[Hit]) -> tuple[list[SentenceView], list[int], list[int]]:
+    """Every non-heading sentence of the hit chunks with what the features need, its id and its best chunk."""
+    best: dict[int, tuple[float, int]] = {}
     for h in hits:
         record = index.chunks[h.chunk]
         for s in range(record.first, record.last):
-            if index.sentences[s].kind != "heading" and h.fused > best_chunk.get(s, (-1.0, 0))[0]:
-                best_chunk[s] = (h.fused, h.chunk)
-    if not best_chunk:
-        return []
-    ids = list(best_chunk)
+            if index.sentences[s].kind != "heading" and h.fused > best.get(s, (-1.0, 0))[0]:
+                best[s] = (h.fused, h.chunk)
+    ids = list(best)
+    if not ids:
+        return [], [], []
     cosines = index.sentence_vectors[ids] @ query.vector
-    terms = set(query.terms)
-    out = []
+    views = []
     for s, cos in zip(ids, cosines):
-        fused, chunk = best_chunk[s]
-        overlap = len(terms & index.sentence_terms(s)) / len(terms) if terms else 0.0
+        near = _neighbours(index, s)
+        near_cos = float((index.sentence_vectors[near] @ query.vector).max()) if near else 0.0
+        terms = index.sentence_terms(s)
         text = index.sentence_text(s)
-        relevance = 0.55 * max(float(cos), 0.0) + 0.25 * overlap + 0.2 * fused
-        if addresses_reader(text):
-            relevance *= READER_PENALTY
-        tier = index.documents[index.sentences[s].doc_id].evidence_tier
-        out.append(Candidate(s, chunk, relevance, relevance * settings.retrieval.weight(tier), settings.retrieval.tier_rank(tier)))
-    return sorted(out, key=lambda c: -c.score)
+        views.append(SentenceView(text, terms, terms.union(*(index.sentence_terms(n) for n in near)),
+                                  index.sentences[s].kind, len(text.split()), float(cos), near_cos, best[s][0]))
+    return views, ids, [best[s][1] for s in ids]
+
+
+def _neighbours(index: Index, s: int) -> list[int]:
+    doc = index.sentences[s].doc_id
+    return [n for n in (s - 1, s + 1) if 0 <= n < len(index.sentences) and index.sentences[n].doc_id == doc
+            and index.sentences[n].kind != "heading"]
+
+
+def choose_and_order(index: Index, question: str, candidates: list[Candidate], settings: Settings
+                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+    """The sentences to quote, in reading order, and the disagreement sides among them."""
+    chosen = select_sentences(index, candidates, settings)
+    chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
+    leading = {s for strong, _ in sides.values() for s in strong}
+    if question_topics(question):
+        # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
+        # first, even when a weaker source echoes the question's words more closely.
+        strongest = min(c.tier_rank for c in chosen)
+        leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
+    return order_for_reading(chosen, settings.answer.lead_floor, leading), sides
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:
-    """The best sentences, skipping near-duplicates, within count and token budgets.
+    """The likeliest answering sentences, skipping near-duplicates, within count and token budgets.
 
-    Eligibility compares unweighted relevance, so the tier weight can reorder relevant evidence but cannot pull
+    Eligibility is the scorer's probability alone, so the tier can reorder relevant evidence but cannot pull
     an off-topic sentence from a strong source into the answer.
     """
     rules = settings.answer
     enc = encoding(settings.chunking.encoding)
-    floor = max(c.relevance for c in candidates) * rules.relative_floor
+    floor = max(rules.sentence_floor, candidates[0].relevance * rules.relative_floor)
     chosen: list[Candidate] = []
     tokens = 0
     for c in candidates:
-        if len(chosen) >= rules.max_sentences:
+        if len(chosen) >= rules.max_sentences or c.relevance < floor:
             break
-        if c.relevance < floor:
-            continue
         if _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue
         cost = count_tokens(enc, index.sentence_text(c.sentence))
@@ -144,7 +175,7 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
             continue
         chosen.append(c)
         tokens += cost
-    return chosen
+    return chosen or candidates[:1]
 
 
 def _duplicates(index: Index, c: Candidate, chosen: list[Candidate], threshold: float) -> bool:
@@ -161,9 +192,12 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     The best sentence on each side joins the answer if it is not there yet, so the disagreement is cited.
     Returns the chosen sentences and, per topic, the sentence ids on the stronger and the weaker side.
     """
-    floor = max(c.relevance for c in candidates) * settings.answer.disagreement_floor
-    relevant = [c for c in candidates if c.relevance >= floor]
-    strongest = min(c.tier_rank for c in relevant)
+    floor = candidates[0].relevance * settings.answer.disagreement_floor
+    # The strongest tier is heard on the asked topic whenever the scorer finds any of its sentences plausible:
+    # a weaker page echoing the question's words must not crowd out the finding that contradicts it.
+    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    strongest = min(c.tier_rank for c in plausible or candidates[:1])
+    relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
     claims = {c.sentence: stances(index.sentence_text(c.sentence)) for c in relevant}
     sides: dict[str, tuple[list[int], list[int]]] = {}
     for topic in question_topics(question):
@@ -183,21 +217,39 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
 
 
 def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int]) -> list[Candidate]:
-    """Strongest tier first among the sentences that answer best; the rest follow, again strongest tier first.
+    """Strongest tier first among the sentences that answer well; the rest follow, again strongest tier first.
 
-    A sentence leads when its relevance is within lead_floor of the best, or when it is the stronger side of a
+    A sentence leads when its probability is within lead_floor of the best, or when it is the stronger side of a
     disagreement. Within a tier, documents go by their best sentence and sentences in document order.
     """
     top = max(c.relevance for c in chosen)
     best_in_doc: dict[tuple[int, int], float] = {}
     for c in chosen:
         key = (c.tier_rank, c.chunk)
-        best_in_doc[key] = max(best_in_doc.get(key, 0.0), c.score)
+        best_in_doc[key] = max(best_in_doc.get(key, 0.0), c.relevance)
 
     def trails(c: Candidate) -> bool:
         return c.sentence not in leading and c.relevance < lead_floor * top
 
     return sorted(chosen, key=lambda c: (trails(c), c.tier_rank, -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
+
+
+def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[Candidate]:
+    """A sentence that ends by introducing a list brings the list's items (up to `limit`) right after it."""
+    out: list[Candidate] = []
+    quoted = {c.sentence for c in ordered}
+    for c in ordered:
+        out.append(c)
+        if not introduces_list(index.sentence_text(c.sentence)):
+            continue
+        doc = index.sentences[c.sentence].doc_id
+        for s in range(c.sentence + 1, min(c.sentence + 1 + limit, len(index.sentences))):
+            if index.sentences[s].doc_id != doc or index.sentences[s].kind != "item":
+                break
+            if s not in quoted:
+                out.append(Candidate(s, index.sentences[s].chunk, c.relevance, c.tier_rank))
+                quoted.add(s)
+    return out
 
 
 def _citation(index: Index, n: int, c: Candidate) -> Citation:

@@ -46,14 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only search this document")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.set_defaults(run=cmd_search)
-    ev = sub.add_parser("eval", help="run the gold questions, write eval/reports/, fit the abstention threshold")
-    ev.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"))
-    ev.add_argument("--out", type=Path, default=Path("eval/reports"))
+    ev = sub.add_parser("eval", help="score every corpus of the suite, each with a scorer fitted on the others")
+    ev.add_argument("--suite", type=Path, default=Path("eval/suite.toml"), help="the corpora and their gold sets")
+    ev.add_argument("--out", type=Path, default=Path(".eval/reports"),
+                    help="where latest.json/.md/.png go (eval/reports holds the committed copy)")
+    ev.add_argument("--cache", type=Path, default=Path(".eval/indexes"), help="where each corpus's index is built")
     ev.add_argument("--check", action="store_true", help="exit non-zero below eval/thresholds.toml")
     ev.add_argument("--thresholds", type=Path, default=Path("eval/thresholds.toml"))
-    ev.add_argument("--calibration", type=Path, default=Path("eval/calibration.json"),
-                    help="where the fitted threshold is written for the service")
     ev.set_defaults(run=cmd_eval)
+    fit = sub.add_parser("fit", help="fit the sentence and answerability scorer on every corpus of the suite")
+    fit.add_argument("--suite", type=Path, default=Path("eval/suite.toml"))
+    fit.add_argument("--cache", type=Path, default=Path(".eval/indexes"))
+    fit.add_argument("--out", type=Path, default=None, help="where to write it (default: the one the package ships)")
+    fit.set_defaults(run=cmd_fit)
     bench = sub.add_parser("bench", help="measure cold start, build, query path, HTTP load and scale; write a report")
     bench.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"), help="questions to ask")
     bench.add_argument("--out", type=Path, default=Path("eval/reports"), help="where bench.json and bench.md go")
@@ -140,23 +145,17 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import evaluate
-    from .report import check, table, write_report
+    from .evaluation.report import check, stance_table, table, write_report
+    from .evaluation.suite import run_suite
 
-    if not args.gold.is_file():
-        raise RagError(f"gold file {args.gold} does not exist")
-    try:
-        report = evaluate(settings, args.gold)
-    except ValueError as err:
-        raise RagError(str(err)) from None
+    report = run_suite(settings, args.suite, args.cache, say=_say)
     write_report(report, args.out)
-    args.calibration.parent.mkdir(parents=True, exist_ok=True)
-    args.calibration.write_text(json.dumps({"min_confidence": round(report["min_confidence"], 4)}) + "\n")
     for problem in report["skipped"]:
         print(f"warning: {problem}", file=sys.stderr)
     print(table(report))
-    print(f"abstention threshold {report['min_confidence']:.3f} written to {args.calibration}; "
-          f"report in {args.out}/latest.md")
+    if report["stance"]:
+        print(stance_table(report["stance"]))
+    print(f"report in {args.out}/latest.md")
     if args.check:
         failures = check(report, args.thresholds)
         for f in failures:
@@ -167,10 +166,27 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation.suite import collect_all, fit_all, open_corpora
+    from .scorer import PACKAGED, save_scorer
+
+    _, engines, golds, _ = open_corpora(settings, args.suite, args.cache, _say)
+    scorer = fit_all(collect_all(engines, golds))
+    out = args.out or PACKAGED
+    save_scorer(scorer, out)
+    print(f"scorer fitted on {', '.join(scorer.fitted_on)} written to {out}; abstains below P(answered) "
+          f"{scorer.threshold:.3f}")
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench import QUICK, BenchPlan, run_bench
     from .bench.report import markdown, targets, write_bench
-    from .evaluate import load_gold
+    from .evaluation.gold import load_gold
 
     if not args.gold.is_file():
         raise RagError(f"gold file {args.gold} does not exist")

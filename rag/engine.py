@@ -10,15 +10,16 @@ from typing import TypeVar
 import numpy as np
 from cachetools import LRUCache
 
-from .answer import Answer, compose_answer
+from .answer import Answer, compose_answer, weigh_evidence
 from .clock import Clock
-from .context import Context, pack_context
+from .context import Context, evidence_chunks, pack_context
 from .build import Progress, build_apart, build_index
 from .embed import Batcher, Encoder, TorchEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, load_index
 from .retrieve import Hit, Query, Scores, search
+from .scorer import Scorer, load_scorer
 from .settings import AnswerSettings, RetrievalSettings, Settings
 
 T = TypeVar("T")
@@ -57,15 +58,23 @@ class Passage(Scores):
 class Engine:
     """An index and the encoder that queries it, with the settings they were opened with."""
 
-    def __init__(self, index: Index, encoder: Encoder, settings: Settings) -> None:
+    def __init__(self, index: Index, encoder: Encoder, settings: Settings, scorer: Scorer | None = None) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self._scorer = scorer
         # Per engine, so a reindex (which makes a new engine) can never serve an answer from the old index.
         size = max(settings.cache_size, 1)
         self._vectors: LRUCache = LRUCache(size)
         self._answers: LRUCache = LRUCache(size)
         self._cache_lock = threading.Lock()
+
+    @property
+    def scorer(self) -> Scorer:
+        """The fitted scorer, loaded on first use, so fitting a new one never needs an old one."""
+        if self._scorer is None:
+            self._scorer = load_scorer(self.settings.answer.scorer)
+        return self._scorer
 
     def clear_cache(self) -> None:
         with self._cache_lock:
@@ -112,7 +121,7 @@ class Engine:
 
     def batched(self) -> "Engine":
         """The same index and encoder with concurrent callers' questions encoded in shared batches."""
-        return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings)
+        return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings, self._scorer)
 
     def query(self, text: str) -> Query:
         return Query(text, self._cached(self._vectors, text, lambda: self._embed(text)), self.index.lexicon.terms(text))
@@ -155,7 +164,7 @@ class Engine:
         query = self.query(question)
         clock.lap("encode")
         hits = search(self.index, query, k, self.settings.retrieval, doc_ids, clock)
-        answer = compose_answer(self.index, query, hits, self.settings)
+        answer = compose_answer(self.index, query, hits, self.settings, self.scorer)
         clock.lap("compose")
         return answer
 
@@ -164,11 +173,21 @@ class Engine:
         low, high = self.settings.answer.context_tokens_range
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not low <= max_tokens <= high:
             raise QueryError("max_tokens", f"must be an integer from {low} to {high}")
-        hits = search(self.index, self.query(question), self.settings.retrieval.max_top_k, self.settings.retrieval)
-        floor = max((h.fused for h in hits), default=0.0) * self.settings.answer.disagreement_floor
-        relevant = [h for h in hits if h.fused >= floor]
-        return pack_context(self.index, question, relevant, self.settings.retrieval.tier_rank, max_tokens,
-                            self.settings.chunking.encoding)
+        query = self.query(question)
+        # Enough passages to fill the budget, if they are relevant enough to be packed.
+        rules = self.settings.retrieval
+        k = min(rules.max_top_k, max(rules.top_k, max_tokens // self.settings.chunking.max_tokens))
+        hits = search(self.index, query, k, rules)
+        evidence = weigh_evidence(self.index, query, hits, self.settings, self.scorer)
+        chunks = evidence_chunks(self.index, question, evidence, self.settings)
+        return pack_context(self.index, question, chunks, round(evidence.confidence, 4),
+                            evidence.confidence >= self.threshold, max_tokens, self.settings.chunking.encoding)
+
+    @property
+    def threshold(self) -> float:
+        """P(answered) below which answers abstain: the configured one, else the scorer's fitted one."""
+        configured = self.settings.answer.min_confidence
+        return self.scorer.threshold if configured is None else configured
 
     def check_doc_ids(self, doc_ids: list[str] | None) -> None:
         unknown = [d for d in doc_ids or [] if d not in self.index.documents]

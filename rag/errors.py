@@ -58,4 +58,4 @@ class ModelError(RagError):
 
 
 class SettingsError(RagError):
-    """A RAG_* environment variable or the calibration file holds a value that cannot be used."""
+    """A RAG_* environment variable, or a file it names, holds a value that cannot be used."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -120,18 +119,29 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
+    # Five quotes read as an answer; more read as a search result.
     max_sentences: int = 5
+    # About a paragraph, so the answer stays short enough to read on a phone.
     max_tokens: int = 220
-    # A sentence joins the answer when its score is at least this share of the best sentence's.
-    relative_floor: float = 0.8
+    # Sentence probabilities come from the fitted scorer (P(the sentence answers the question)).
+    # A sentence joins when its probability is at least this share of the best one's: close runners-up add
+    # what the best one leaves out, distant ones add noise.
+    relative_floor: float = 0.6
+    # ... and at least this probability outright, so a weak best sentence does not bring weaker company.
+    sentence_floor: float = 0.2
     # Sentences more similar than this to one already chosen add nothing.
     duplicate_cosine: float = 0.9
-    # Sentences within this share of the best relevance are ordered strongest tier first, ahead of the rest.
-    lead_floor: float = 0.9
-    # Sentences at least this share of the best one's score are checked for opposing claims.
-    disagreement_floor: float = 0.6
-    # Below this confidence the service says the corpus does not answer.
-    min_confidence: float = 0.35
+    # Sentences within this share of the best probability are ordered strongest tier first, ahead of the rest;
+    # near-ties only, so a factual question is answered by the sentence that states the fact.
+    lead_floor: float = 0.85
+    # Sentences at least this share of the best one's probability are checked for opposing claims.
+    disagreement_floor: float = 0.4
+    # A sentence that introduces a list brings at most this many of its items.
+    max_list_items: int = 8
+    # Below this P(answered) the service says the corpus does not answer; None uses the scorer's fitted threshold.
+    min_confidence: float | None = None
+    # The fitted scorer to load; None uses the one shipped with the package.
+    scorer: Path | None = None
     max_question_chars: int = 1000
     # Token budget of a /context block: the default, and the range a caller may ask for.
     context_tokens: int = 1500
@@ -192,13 +202,14 @@ class Settings:
                 "backend": self.model.backend, "dense": asdict(self.dense)}
 
 
-def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | None = None) -> Settings:
-    """Settings from RAG_* environment variables and the calibration file written by `rag eval`."""
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from RAG_* environment variables."""
     env = os.environ if environ is None else environ
     try:
         settings = Settings(
             corpus_dir=Path(env.get("RAG_CORPUS_DIR", "corpus")),
             index_dir=Path(env.get("RAG_INDEX_DIR", "index")),
+            answer=AnswerSettings(scorer=Path(env["RAG_SCORER"]) if env.get("RAG_SCORER") else None),
             model=ModelSettings(path=env.get("RAG_MODEL") or None, device=env.get("RAG_DEVICE") or None,
                                 backend=env.get("RAG_BACKEND") or ModelSettings.backend,  # type: ignore[arg-type]
                                 threads=_number(env, "RAG_THREADS")),
@@ -211,13 +222,6 @@ def load_settings(environ: Mapping[str, str] | None = None, calibration: Path | 
         )
     except ValueError as err:
         raise SettingsError(str(err)) from None
-    calibration = calibration or Path(env.get("RAG_CALIBRATION", "eval/calibration.json"))
-    if calibration.is_file():
-        try:
-            fitted = float(json.loads(calibration.read_text(encoding="utf-8"))["min_confidence"])
-        except (ValueError, KeyError, TypeError):
-            raise SettingsError(f"{calibration}: expected {{\"min_confidence\": <number>}}") from None
-        settings = settings.with_(answer=replace(settings.answer, min_confidence=fitted))
     return settings
 
 

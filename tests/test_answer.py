@@ -17,7 +17,7 @@ def assert_verbatim(engine, answer):
 
 def test_efficacy_question_leads_with_the_review_and_reports_disagreement(engine):
     a = engine.ask("Is ketamine an effective treatment for chronic pain?")
-    assert not a.abstained and a.confidence > 0.5
+    assert not a.abstained and engine.threshold < a.confidence <= 1.0
     assert a.citations[0].doc_id == REVIEW
     assert a.disagreement is not None and "efficacy" in a.disagreement.topics
     assert a.disagreement.stronger == [1] and a.disagreement.weaker
@@ -37,7 +37,7 @@ def test_safety_question_reports_disagreement_on_safety(engine):
 def test_off_topic_questions_abstain_without_citations(engine, question):
     a = engine.ask(question)
     assert a.abstained and a.citations == [] and a.disagreement is None
-    assert "do not answer" in a.answer and a.confidence < engine.settings.answer.min_confidence
+    assert "do not answer" in a.answer and a.confidence < engine.threshold
 
 
 def test_propel_location_answers_from_propel_without_the_review(engine):
@@ -53,8 +53,32 @@ def test_answers_stay_within_budget_and_have_no_duplicate_quotes(engine):
     for q in ["What side effects does ketamine have?", "How does ketamine work?", "Does ketamine help fibromyalgia?"]:
         a = engine.ask(q)
         quotes = [c.quote for c in a.citations]
-        assert len(set(quotes)) == len(quotes) and 1 <= len(quotes) <= engine.settings.answer.max_sentences + 2
+        rules = engine.settings.answer
+        assert len(set(quotes)) == len(quotes) and 1 <= len(quotes) <= rules.max_sentences + 2 + rules.max_list_items
         assert_verbatim(engine, a)
+
+
+@pytest.mark.parametrize("question, doc_ids, phrase", [
+    ("What side effects are mentioned?", ["propel-neuropathic"], "Side effects of ketamine can include"),
+    ("How long must pain last to count as chronic?", None, "three months or longer"),
+])
+def test_paraphrased_questions_are_answered_with_the_sentence_that_answers(engine, question, doc_ids, phrase):
+    a = engine.ask(question, doc_ids=doc_ids)
+    assert not a.abstained and phrase in a.answer
+    assert_verbatim(engine, a)
+
+
+def test_a_sentence_introducing_a_list_brings_its_items(engine):
+    index = engine.index
+    from rag.answer import Candidate, with_list_items
+    from rag.features import introduces_list
+
+    intro = next(i for i, s in enumerate(index.sentences) if introduces_list(index.sentence_text(i))
+                 and i + 1 < len(index.sentences) and index.sentences[i + 1].kind == "item")
+
+    out = with_list_items(index, [Candidate(intro, index.sentences[intro].chunk, 0.9, 0)], limit=3)
+    assert out[0].sentence == intro and [c.sentence for c in out[1:]] == list(range(intro + 1, intro + 1 + len(out) - 1))
+    assert 1 <= len(out) - 1 <= 3 and all(index.sentences[c.sentence].kind == "item" for c in out[1:])
 
 
 def test_doc_filter_answers_only_from_that_document(engine):

@@ -1,22 +1,34 @@
 import json
 
+import numpy as np
 import pytest
 
-from rag.evaluate import GoldQuestion, Outcome, cross_validate, fit_threshold, load_gold, matches, run_config, score
+from rag.evaluation.fit import collect, fit_scorer
+from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
+from rag.evaluation.harness import Outcome, run_questions, score
+from rag.evaluation.stance import stance_scores
+from rag.scorer import fit_threshold, load_scorer, save_scorer
+
+from conftest import ROOT
 
 
-def gold(answerable=True, must=(("nausea",),), sources=("nmda-review-2025",), lead="nmda-review-2025"):
-    return GoldQuestion("q", "Q?", answerable, list(sources), [list(g) for g in must], lead)
+def gold(answerable=True, must=(("nausea",),), sources=("nmda-review-2025",), lead="nmda-review-2025", kind=None):
+    return GoldQuestion("q", "Q?", answerable, list(sources), [list(g) for g in must], lead, kind)
+
+
+def outcome(g, abstained, ranks=(), keys=(), docs=(), tiers=(), lead_tier=None, latency=10.0):
+    return Outcome(g, 0.5, abstained, list(ranks), list(keys), list(docs), list(tiers), lead_tier, True, latency)
 
 
 def test_malformed_lines_are_reported_with_their_line_number_and_skipped(tmp_path):
     path = tmp_path / "gold.jsonl"
     good = {"id": "a", "question": "Is it safe?", "answerable": True, "sources": [], "must_include": [], "lead_source": None}
     path.write_text("\n".join([json.dumps(good), "{not json", json.dumps({"id": "b"}),
-                               json.dumps({**good, "question": "  "}), json.dumps({**good, "extra": 1})]) + "\n")
+                               json.dumps({**good, "question": "  "}), json.dumps({**good, "kind": "odd"}),
+                               json.dumps({**good, "kind": "near-miss"})]) + "\n")
     questions, problems = load_gold(path)
-    assert [q.id for q in questions] == ["a", "a"]
-    assert [p.split(":")[1] for p in problems] == ["2", "3", "4"]
+    assert [q.kind for q in questions] == [None, "near-miss"]
+    assert [p.split(":")[1] for p in problems] == ["2", "3", "4", "5"]
 
 
 def test_key_phrase_groups_match_any_alternative_case_insensitively():
@@ -24,29 +36,63 @@ def test_key_phrase_groups_match_any_alternative_case_insensitively():
 
 
 def test_scores_follow_their_definitions():
-    answered = Outcome(gold(), 0.9, [False, True], [True], ["nmda-review-2025", "role-of-ketamine"], True, 10.0)
-    missed = Outcome(gold(), 0.2, [False] * 10, [False], ["role-of-ketamine"], True, 20.0)
-    refused = Outcome(gold(answerable=False, must=(), sources=(), lead=None), 0.1, [], [], [], True, 30.0)
-    m = score([answered, missed, refused], threshold=0.5)
+    answered = outcome(gold(), False, [False, True], [True], ["nmda-review-2025", "role-of-ketamine"],
+                       ["systematic-review", "unsourced"], "systematic-review")
+    missed = outcome(gold(), False, [False] * 10, [False], ["role-of-ketamine"], ["unsourced"], "systematic-review")
+    refused = outcome(gold(False, (), (), None, "near-miss"), True)
+    answered_wrongly = outcome(gold(False, (), (), None, "near-miss"), False)
+    m = score([answered, missed, refused, answered_wrongly])
     assert m["hit@1"] == 0 and m["hit@5"] == 0.5 and m["mrr"] == pytest.approx(0.25)
-    assert m["key_recall"] == 0.5 and m["citation_precision"] == 0.5 and m["lead_source"] == 0.5
-    assert m["abstain_precision"] == 0.5 and m["abstain_recall"] == 1.0 and m["abstain_accuracy"] == pytest.approx(2 / 3)
+    assert m["key_recall"] == 0.5 and m["lead_source"] == 0.5
+    assert m["citation_precision"] == pytest.approx(1 / 3)
+    assert m["abstain_precision"] == 1.0 and m["abstain_recall"] == 0.5 and m["abstain_accuracy"] == 0.75
+    assert m["near_miss_abstained"] == 0.5
 
 
-def test_threshold_fits_between_the_classes_and_cross_validation_holds_folds_out():
-    outcomes = [Outcome(gold(), c, [], [], [], True, 1.0) for c in (0.6, 0.7, 0.8, 0.9, 0.95)]
-    outcomes += [Outcome(gold(answerable=False), c, [], [], [], True, 1.0) for c in (0.0, 0.1, 0.2, 0.3, 0.4)]
-    t = fit_threshold(outcomes)
+def test_threshold_fits_between_the_classes():
+    p = np.array([0.6, 0.7, 0.8, 0.9, 0.95, 0.0, 0.1, 0.2, 0.3, 0.4])
+    t = fit_threshold(p, np.array([True] * 5 + [False] * 5))
     assert 0.4 < t <= 0.6
-    held_out, thresholds = cross_validate(outcomes, folds=5)
-    assert len(thresholds) == 5 and held_out["abstain_accuracy"] == 1.0
+
+
+def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():
+    corpora = load_suite(ROOT / "eval" / "suite.toml")
+    assert len(corpora) >= 3 and all(c.corpus_dir.is_dir() and c.gold.is_file() for c in corpora)
+    for c in corpora:
+        questions, problems = load_gold(c.gold)
+        assert not problems and len(questions) >= 60
+
+
+def test_stance_scores_count_each_polarity(tmp_path):
+    path = tmp_path / "stance.jsonl"
+    rows = [("There was no statistically significant difference compared with sham.", "efficacy", -1),
+            ("The device is completely safe and has no side effects.", "safety", 1),
+            ("Pain was rated on a scale from 0 to 10.", "efficacy", 0)]
+    path.write_text("".join(json.dumps({"sentence": s, "topic": t, "polarity": p}) + "\n" for s, t, p in rows))
+    scores = stance_scores(path)
+    assert scores["sentences"] == 3
+    assert all(scores[name]["labelled"] == 1 for name in ("supports", "doubts", "neutral"))
+    assert scores["doubts"]["recall"] == 1.0 and scores["supports"]["recall"] == 1.0
+
+
+def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_round_trips(engine, tmp_path):
+    questions = load_gold(ROOT / "eval" / "gold.jsonl")[0]
+    samples = collect(engine, questions)
+    scorer = fit_scorer(samples, ("ketamine",))
+    x = np.vstack([s.x for s in samples if len(s.x)])
+    y = np.concatenate([s.y for s in samples if len(s.x)])
+    p = scorer.sentence.probability(x)
+    assert p[y].mean() > p[~y].mean() + 0.2
+    save_scorer(scorer, tmp_path / "scorer.json")
+    again = load_scorer(tmp_path / "scorer.json")
+    assert again.fitted_on == ("ketamine",) and np.allclose(again.sentence.probability(x), p, atol=1e-4)
 
 
 def test_real_questions_run_through_the_ask_path(engine):
     questions = [GoldQuestion("1", "Where is the Propel Therapeutics clinic located?", True, ["propel-neuropathic"],
                               [["Sacramento"]], "propel-neuropathic"),
                  GoldQuestion("2", "What is the capital of France?", False, [], [], None)]
-    outcomes = run_config(engine, questions)
+    outcomes = run_questions(engine, questions)
     assert outcomes[0].key_matches == [True] and outcomes[0].citation_docs[0] == "propel-neuropathic"
     assert any(outcomes[0].ranks[:5]) and all(o.verbatim for o in outcomes)
-    assert outcomes[1].confidence < outcomes[0].confidence
+    assert outcomes[1].abstained and not outcomes[0].abstained

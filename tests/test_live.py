@@ -95,6 +95,7 @@ The zebrafish clinic answers with <img src=x onerror="document.title='pwned'"> a
 """
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: install Debian's chromium package to run the browser test")
 def test_document_markup_is_shown_as_text_and_never_runs(corpus_copy):

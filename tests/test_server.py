@@ -60,6 +60,15 @@ def test_context_is_cited_tier_ordered_and_within_budget(client, engine):
         assert f"[{c['n']}] " in body["context"] and c["quote"] in body["context"]
 
 
+def test_context_leads_with_the_strongest_relevant_tier_and_never_repeats_a_passage(client):
+    body = client.post("/context", json={"question": "Is ketamine safe?", "max_tokens": 4000}).json()
+    cited = body["citations"]
+    assert cited[0]["evidence_tier"] == "systematic-review" and body["answerable"]
+    spans = [(c["doc_id"], c["char_start"], c["char_end"]) for c in cited]
+    for i, (doc, start, end) in enumerate(spans):
+        assert not any(d == doc and s < end and start < e for d, s, e in spans[i + 1:])
+
+
 def test_documents_list_and_detail(client):
     docs = client.get("/documents").json()
     assert len(docs) == 5 and all("text" not in d for d in docs)

@@ -1,0 +1,102 @@
+"""The fitted scorer: two small logistic models, one saying how likely a sentence answers the question, one how
+likely the question is answered by the evidence found, with the abstention threshold fitted beside them.
+
+The artifact is plain JSON (coefficients, feature scaling, threshold, what it was fitted on), so serving needs no
+scikit-learn; `fit` uses scikit-learn and is run by `rag fit`, never by the service.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import SettingsError
+from .features import QUESTION_FEATURES, SENTENCE_FEATURES
+
+FORMAT = 1
+PACKAGED = Path(__file__).parent / "scorer.json"
+# Inverse regularisation strength: the features are few and scaled, and the training sets are a few thousand
+# sentences, so mild regularisation keeps coefficients readable without underfitting.
+REGULARISATION_C = 1.0
+
+
+@dataclass(frozen=True)
+class Logistic:
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(positive) for each row of x (columns in `features` order)."""
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
+                "intercept": round(self.intercept, 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Logistic":
+        return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
+                   np.asarray(data["coef"]), float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class Scorer:
+    sentence: Logistic
+    question: Logistic
+    threshold: float  # P(answerable) below which the service abstains
+    fitted_on: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "fitted_on": list(self.fitted_on), "threshold": round(self.threshold, 4),
+                "sentence": self.sentence.to_dict(), "question": self.question.to_dict()}
+
+
+def load_scorer(path: Path | None = None) -> Scorer:
+    """The scorer at `path`, or the one shipped with the package; SettingsError naming the file if unusable."""
+    path = path or PACKAGED
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')} is not {FORMAT}")
+        scorer = Scorer(Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["question"]),
+                        float(data["threshold"]), tuple(data["fitted_on"]))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SettingsError(f"{path}: not a usable scorer ({err}); refit it with `rag fit`") from None
+    if scorer.sentence.features != SENTENCE_FEATURES or scorer.question.features != QUESTION_FEATURES:
+        raise SettingsError(f"{path}: fitted on other features than this version computes; refit it with `rag fit`")
+    return scorer
+
+
+def save_scorer(scorer: Scorer, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(scorer.to_dict(), indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Logistic:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced")
+    model.fit((x - mean) / scale, y)
+    return Logistic(features, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+
+def fit_threshold(probabilities: np.ndarray, answerable: np.ndarray) -> float:
+    """The P(answerable) cut with the best abstention accuracy; ties go to the middle of the best range."""
+    values = np.unique(np.concatenate([[0.0, 1.0], probabilities]))
+    cuts = (values[:-1] + values[1:]) / 2
+    accuracy = np.array([np.mean((probabilities >= c) == answerable) for c in cuts])
+    best = np.flatnonzero(accuracy == accuracy.max())
+    return float(cuts[best[len(best) // 2]])
