@@ -41,7 +41,7 @@ class Service:
     def _load(self) -> None:
         try:
             engine = Engine.open(self.settings, build_if_needed=True, apart=True).batched()
-            engine.ask("warm-up question about ketamine")  # first call pays one-off costs (threads, caches)
+            engine.ask("warm-up question")  # first call pays one-off costs (threads, caches)
             self.engine = engine
             observe_index(engine)
         except RagError as err:
