@@ -7,6 +7,7 @@ sentences that answer well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -91,7 +92,8 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
 
 
 def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
-    views, ids, chunks = candidate_views(index, query, hits)
+    rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
+    views, ids, chunks = candidate_views(index, query, hits, rank)
     if not views:
         return Evidence([], 0.0)
     terms = question_terms(index, query)
@@ -99,7 +101,6 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
     top = max(hits, key=lambda h: h.fused)
     row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused)
     confidence = float(scorer.question.probability(row[None, :])[0])
-    rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
                   for s, c, p in zip(ids, chunks, probabilities)]
     return Evidence(sorted(candidates, key=lambda c: -c.relevance), confidence)
@@ -108,10 +109,11 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
 def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(dict.fromkeys(query.terms))
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
-    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known)
+    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, float(index.lexicon.idf(["\0"])[0]))
 
 
-def candidate_views(index: Index, query: Query, hits: list[Hit]) -> tuple[list[SentenceView], list[int], list[int]]:
+def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]
+                    ) -> tuple[list[SentenceView], list[int], list[int]]:
     """Every non-heading sentence of the hit chunks with what the features need, its id and its best chunk."""
     best: dict[int, tuple[float, int]] = {}
     for h in hits:
@@ -122,36 +124,52 @@ def candidate_views(index: Index, query: Query, hits: list[Hit]) -> tuple[list[S
     ids = list(best)
     if not ids:
         return [], [], []
-    cosines = index.sentence_vectors[ids] @ query.vector
+    nearby = [index.nearby(s) for s in ids]
+    # One product for the candidates and their neighbours alike.
+    wanted = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near)]))
+    cosine = dict(zip(wanted, (index.sentence_vectors[wanted] @ query.vector).tolist()))
     views = []
-    for s, cos in zip(ids, cosines):
-        near = _neighbours(index, s)
-        near_cos = float((index.sentence_vectors[near] @ query.vector).max()) if near else 0.0
-        terms = index.sentence_terms(s)
+    for s, (near, nearby_terms) in zip(ids, nearby):
         text = index.sentence_text(s)
-        views.append(SentenceView(text, terms, terms.union(*(index.sentence_terms(n) for n in near)),
-                                  index.sentences[s].kind, len(text.split()), float(cos), near_cos, best[s][0]))
+        views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.sentences[s].kind,
+                                  len(text.split()), cosine[s], max((cosine[n] for n in near), default=0.0),
+                                  best[s][0], rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
     return views, ids, [best[s][1] for s in ids]
-
-
-def _neighbours(index: Index, s: int) -> list[int]:
-    doc = index.sentences[s].doc_id
-    return [n for n in (s - 1, s + 1) if 0 <= n < len(index.sentences) and index.sentences[n].doc_id == doc
-            and index.sentences[n].kind != "heading"]
 
 
 def choose_and_order(index: Index, question: str, candidates: list[Candidate], settings: Settings
                      ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """The sentences to quote, in reading order, and the disagreement sides among them."""
     chosen = select_sentences(index, candidates, settings)
+    topics = question_topics(question)
+    finding = strongest_finding(index, topics, candidates, settings)
+    if finding and all(c.sentence != finding.sentence for c in chosen):
+        chosen.append(finding)
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
     leading = {s for strong, _ in sides.values() for s in strong}
-    if question_topics(question):
+    first = {finding.sentence} if finding else set()
+    if topics:
         # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
-        # first, even when a weaker source echoes the question's words more closely.
+        # first, its finding before its framing, even when a weaker source echoes the question's words more closely.
         strongest = min(c.tier_rank for c in chosen)
         leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
-    return order_for_reading(chosen, settings.answer.lead_floor, leading), sides
+    return order_for_reading(chosen, settings.answer.lead_floor, leading, first), sides
+
+
+def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings
+                      ) -> Candidate | None:
+    """On a question of efficacy, safety or evidence: the likeliest sentence of the strongest plausible tier that
+    takes a side on one of those topics, so its finding is quoted and not only its framing."""
+    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    if not topics or not plausible:
+        return None
+    strongest = min(c.tier_rank for c in plausible)
+    sides = [(c, [s.polarity for s in stances(index.sentence_text(c.sentence)) if s.topic in topics])
+             for c in plausible if c.tier_rank == strongest]
+    sides = [(c, p) for c, p in sides if p]
+    # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
+    lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))
+    return next((c for c, p in sides if lean in p), sides[0][0] if sides else None)
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:
@@ -216,11 +234,13 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     return chosen, sides
 
 
-def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int]) -> list[Candidate]:
+def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int], first: frozenset[int] | set[int] = frozenset()
+                      ) -> list[Candidate]:
     """Strongest tier first among the sentences that answer well; the rest follow, again strongest tier first.
 
     A sentence leads when its probability is within lead_floor of the best, or when it is the stronger side of a
-    disagreement. Within a tier, documents go by their best sentence and sentences in document order.
+    disagreement. Within a tier the `first` sentences (the tier's finding) open, then documents go by their best
+    sentence and sentences in document order.
     """
     top = max(c.relevance for c in chosen)
     best_in_doc: dict[tuple[int, int], float] = {}
@@ -231,7 +251,8 @@ def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[i
     def trails(c: Candidate) -> bool:
         return c.sentence not in leading and c.relevance < lead_floor * top
 
-    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank, -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
+    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank, c.sentence not in first,
+                                         -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
 
 
 def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[Candidate]:

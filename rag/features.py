@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .stance import question_topics, stances
+
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
 _COUNT = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|several|a few)"
 SHAPES: dict[str, re.Pattern[str]] = {
@@ -46,9 +48,12 @@ _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
 SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "coverage_nearby", "rare_term",
                      "shape_match", "shape_missing", "reader", "short", "log_words", "introduces_list", "item",
-                     "neighbour_cos")
+                     "neighbour_cos", "strongest_tier", "takes_side", "doubts", "strongest_takes_side",
+                     "strongest_doubts")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
-                     "best_coverage", "asks_shape")
+                     "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet")
+# The sentences the answer would draw on, for the question-level features.
+TOP_SENTENCES = 3
 
 
 @lru_cache(maxsize=65_536)  # the same corpus sentences come back question after question
@@ -78,13 +83,23 @@ class QuestionTerms:
     terms: tuple[str, ...]
     idf: np.ndarray
     known: np.ndarray  # bool per term
+    ceiling: float  # the IDF of a term no passage holds: the most specific a term can be
+
+    def __post_init__(self) -> None:
+        # Plain floats: weight() runs for every candidate sentence of every question.
+        object.__setattr__(self, "_share", {t: float(w) / float(self.idf.sum()) for t, w in zip(self.terms, self.idf)}
+                           if self.idf.sum() else {})
 
     def weight(self, present: frozenset[str]) -> float:
         """IDF-weighted share of the question's terms found in `present`."""
-        total = float(self.idf.sum())
-        if not total:
-            return 0.0
-        return float(sum(w for t, w in zip(self.terms, self.idf) if t in present)) / total
+        share: dict[str, float] = self._share  # type: ignore[attr-defined]
+        return sum(w for t, w in share.items() if t in present)
+
+    def missing_specific(self, present: frozenset[str]) -> float:
+        """The rarest question term absent from `present`, as its IDF over the highest IDF possible (0 when every
+        term is present): a near miss keeps the topic's common words and adds one specific the corpus lacks."""
+        absent = [w for t, w in zip(self.terms, self.idf) if t not in present]
+        return float(max(absent)) / self.ceiling if absent and self.ceiling else 0.0
 
     @property
     def rarest_known(self) -> str | None:
@@ -109,6 +124,7 @@ class SentenceView:
     cos: float
     neighbour_cos: float
     passage: float  # fused score of the best retrieved passage holding it
+    tier_rank: int  # 0 for the strongest evidence tier
 
 
 def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
@@ -119,15 +135,21 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     rare = q.rarest_known
     best_cos = max(v.cos for v in views)
     best_passage = max(v.passage for v in views)
+    strongest = min(v.tier_rank for v in views)
+    topics = question_topics(question)
     rows = []
     for v in views:
         shapes = shapes_of(v.text)
+        sides = [s.polarity for s in stances(v.text) if s.topic in topics]
         rows.append((
             v.cos, v.cos - best_cos, v.passage, v.passage - best_passage,
             q.weight(v.terms), q.weight(v.nearby_terms), float(rare is not None and rare in v.terms),
             float(bool(asked & shapes)), float(bool(asked) and not asked & shapes),
             float(addresses_reader(v.text)), float(v.words < 6), float(np.log1p(v.words)),
             float(bool(_INTRODUCES_LIST.search(v.text))), float(v.kind == "item"), v.neighbour_cos,
+            # On a question of efficacy, safety or evidence, what the strongest tier finds is the answer.
+            float(v.tier_rank == strongest), float(bool(sides)), float(-1 in sides),
+            float(v.tier_rank == strongest and bool(sides)), float(v.tier_rank == strongest and -1 in sides),
         ))
     return np.asarray(rows, dtype=np.float64)
 
@@ -137,8 +159,12 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
     """One row for the question as a whole, columns in QUESTION_FEATURES order."""
     ranked = np.sort(probabilities)[::-1] if len(probabilities) else np.zeros(1)
     second = float(ranked[1]) if len(ranked) > 1 else 0.0
+    top = [views[i] for i in np.argsort(-probabilities)[:TOP_SENTENCES]] if len(probabilities) else []
+    evidence_terms = frozenset().union(*(v.nearby_terms for v in top))
+    asked = asked_shapes(question)
     return np.asarray([
         float(ranked[0]), second, max((v.cos for v in views), default=0.0), top_passage, q.unseen,
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
-        float(bool(asked_shapes(question))),
+        float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
+        float(bool(asked) and not any(asked & shapes_of(v.text) for v in top)),
     ], dtype=np.float64)

@@ -57,6 +57,7 @@ class Index:
         self._doc_order = doc_ids
         self._terms: dict[int, frozenset[str]] = {}
         self._chunk_terms: dict[int, frozenset[str]] = {}
+        self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self.doc_of_chunk = np.array([position[c.doc_id] for c in self.chunks], dtype=np.int32)
 
     def chunk_text(self, chunk: ChunkRecord) -> str:
@@ -72,6 +73,16 @@ class Index:
         if terms is None:
             terms = self._terms[i] = frozenset(self.lexicon.terms(self.sentence_text(i)))
         return terms
+
+    def nearby(self, i: int) -> tuple[tuple[int, ...], frozenset[str]]:
+        """The non-heading sentences next to sentence i in its document, and i's terms with theirs (cached)."""
+        found = self._nearby.get(i)
+        if found is None:
+            doc = self.sentences[i].doc_id
+            near = tuple(n for n in (i - 1, i + 1) if 0 <= n < len(self.sentences)
+                         and self.sentences[n].doc_id == doc and self.sentences[n].kind != "heading")
+            found = self._nearby[i] = (near, self.sentence_terms(i).union(*(self.sentence_terms(n) for n in near)))
+        return found
 
     def chunk_terms(self, i: int) -> frozenset[str]:
         """BM25 terms of chunk i's text, computed once per chunk on first use."""

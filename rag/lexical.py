@@ -47,12 +47,17 @@ class Lexicon:
 
     def idf(self, terms: list[str]) -> np.ndarray:
         """Inverse passage frequency of each term (BM25's form); a term the corpus never uses gets the highest."""
-        vocab, n = self.bm25.vocab_dict, max(int(self.bm25.scores["num_docs"]), 1)
-        df = np.array([self.doc_freq[vocab[t]] if t in vocab else 0 for t in terms], dtype=np.float64)
+        n = max(int(self.bm25.scores["num_docs"]), 1)
+        df = np.array([self._df(t) for t in terms], dtype=np.float64)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def _df(self, term: str) -> int:
+        # bm25s keeps a placeholder "" in its vocabulary beyond the scored tokens.
+        i = self.bm25.vocab_dict.get(term)
+        return int(self.doc_freq[i]) if i is not None and i < len(self.doc_freq) else 0
+
     def known(self, term: str) -> bool:
-        return term in self.bm25.vocab_dict
+        return self._df(term) > 0
 
     def ceiling(self, terms: list[str]) -> float:
         """The score a passage would get by matching every term as well as the best passage does.

@@ -82,13 +82,15 @@ def save_scorer(scorer: Scorer, path: Path) -> None:
     tmp.replace(path)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Logistic:
+def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], balanced: bool = True) -> Logistic:
+    """A logistic model on standardised features; `balanced` weighs the rarer class up, so probabilities spread
+    over [0, 1] and the answer's relative floors have room to work even when few sentences answer."""
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced")
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced" if balanced else None)
     model.fit((x - mean) / scale, y)
     return Logistic(features, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 

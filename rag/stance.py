@@ -13,54 +13,76 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_CONTROL = r"(?:placebo|sham|dummy|control|inactive|usual care|no treatment)"
+_CONTROL = r"(?:placebo|sham|dummy|control|inactive|usual care|no treatment|sugar pills?)"
 _CUES: dict[str, tuple[str, str]] = {
     "efficacy": (
-        r"\beffective(?:ly|ness)?\b|\bworks?\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tion)\b"
-        r"|\bimprov\w*|\bbenefi\w*|\bhelp(?:s|ed|ful)?\b|\bpromis\w*|\balleviat\w*|\beas(?:e|es|ed|ing)\b"
-        r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\bfavou?r(?:s|ed)? (?:the )?treat",
-        rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important )?"
-        rf"(?:proof|evidence of (?:benefit|effect)|benefit|difference|effect|improvement|advantage)\b"
-        rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead)"
+        r"\beffective(?:ly|ness)?\b|\bworks?\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tions?)\b"
+        r"|\bdecreas\w*|\bimprov\w*|\bbenefi\w*|\bhelp(?:s|ed|ful)?\b|\bpromis\w*|\balleviat\w*|\beas(?:e|es|ed|ing)\b"
+        r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\brespond favou?rably\b"
+        r"|\bless (?:pain|stiffness|discomfort)\b|\bfeel better\b|\bget better\b|\bgot better\b|\bkick(?:s|ed)? in\b"
+        r"|\bre(?:build|grow|pair|store)s?\b|\brebuilding\b|\bprotects?\b|\btake the edge off\b|\bresults you can feel\b"
+        r"|\broot cause\b|\bvaluable\b|\blasting\b",
+        rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
+        rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
+        rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
         rf"|\b(?:no|not|little) (?:better|more effective) than\b|\bsimilar to (?:the |a )?{_CONTROL}"
         rf"|\blittle or no\b|\bnot (?:statistically )?significant|\bno statistically significant"
         rf"|\bfailed to\b|\bineffective\b|\bcast doubt\b|\bdoubts?\b|\bcomparable to (?:the |a )?{_CONTROL}"
         rf"|\bsame (?:as|level as) (?:the |a )?{_CONTROL}|\bnot (?:clinically )?(?:meaningful|important|superior)"
         rf"|\b(?:small|trivial|modest) (?:effect|benefit|difference)s?\b|\bdoes(?: not|n't) work\b"
-        rf"|\bno more effective\b|\bnot (?:been )?(?:shown|proven)\b|\bunproven\b",
+        rf"|\bno more effective\b|\bnot (?:been )?(?:shown|proven)\b|\bunproven\b|\bunlikely to\b|\brarely\b"
+        rf"|\bnot a great deal\b|\bnot (?:be )?expected to\b",
     ),
     "safety": (
-        r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bmild\b|\bshort.lived\b"
-        r"|\btemporary\b|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b"
-        rf"|\bas (?:often|commonly) (?:as|with|in) (?:the )?{_CONTROL}|\bno more (?:often|common|frequent)",
-        r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such|were|was|of)\b"
-        r"|\bincreased risks?\b|\brisks? of\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
+        r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
+        r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
+        r"|\bnothing to worry about\b|\bno problems\b",
+        r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
+        r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
         r"|\bpsychotomimetic\b|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
-        r"|\binteract\w*|\bdrawbacks?\b|\bcarr(?:y|ies) (?:some )?risks?\b|\bwithdrawal\b|\baddict\w*",
+        r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
+        r"|\bconsult (?:a|your) (?:physician|doctor)\b",
     ),
     "evidence": (
-        r"\b(?:studies|research|trials?|evidence|data) (?:have |has |had )?(?:consistently )?"
-        r"(?:show|shown|found|demonstrat|prove|confirm|support)\w*|\bclinically proven\b|\bscientifically proven\b"
-        r"|\bproven\b|\bbacked by\b|\bwell.established\b|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b"
-        r"|\bmoderate.certainty\b|\bhigh.certainty\b|\bscience is clear\b|\bwidely studied\b|\bstudy published\b",
+        r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
+        r"(?:consistently )?(?:show|shown|found|demonstrat|prove|confirm|support|indicat|suggest)\w*"
+        r"|\bclinically proven\b|\bscientifically proven\b|\bproven\b|\bbacked by\b|\bwell.established\b"
+        r"|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b|\bmoderate.certainty\b|\bhigh.certainty\b"
+        r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
         r"|\bcall for\b|\bgap in\b|\black of (?:evidence|data|high.quality)\b|\bfew (?:trials|studies)\b"
         r"|\bheterogene\w*|\bunproven\b|\bnot (?:well )?(?:studied|established)\b|\banecdot\w*"
-        r"|\b(?:industry|manufacturer).funded\b|\bfunded by\b|\bpoorly (?:designed|conducted)\b|\bweak evidence\b"
-        r"|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b",
+        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for) by\b|\bpoorly (?:designed|conducted|reported)\b"
+        r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
+        r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
+        r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b",
     ),
 }
+# Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
+# frequent than with a dummy treatment.
+_REASSURANCE = re.compile(
+    rf"\bmild\b|\btemporary\b|\bshort.lived\b|\bdiminish\w*|\bas (?:often|commonly) (?:as|with|in) (?:the )?{_CONTROL}"
+    rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
+    rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
+    rf"|\b(?:low|lower|reduced|minimal) risk\b", re.I)
+# What reassurance is about: harms named in general terms.
+_HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
-# A negator up to four words before a cue puts it in the negation's scope.
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot|hardly|lack of|free of|free from)\b"
                       r"|n't\b", re.I)
-_SCOPE_WORDS = 4
+# Negation reaches from the negator to the end of its clause, up to this many words.
+_SCOPE_WORDS = 6
+_CLAUSE_END = re.compile(r"[,;:()]|\b(?:but|and|or|which|because|while)\b", re.I)
 # After these the main clause follows: "X, but Y" and "Although X, Y" both mean Y.
 _BUT = re.compile(r"\b(?:but|however|yet|nevertheless|nonetheless)\b", re.I)
-_ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though)\b[^,]*,", re.I)
+_ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though|in addition to)\b[^,]*,", re.I)
+# A confidence interval: one that excludes the null value is a significant effect, one that spans it is not.
+_INTERVAL = re.compile(r"\bCI\s*(?:of\s*)?(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
+_RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
+
 
 _QUESTION_TOPICS = {
     "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp|\breliev|\brelief|\breduc|\btreat|\bbenefi"
@@ -77,20 +99,50 @@ class Stance:
     polarity: int  # +1 supports the treatment, -1 doubts it
 
 
+def _in_negation(text: str, start: int) -> bool:
+    """True when a negator governs the words just before `start`, within its clause; two negators cancel."""
+    before = text[:start]
+    clause = _CLAUSE_END.split(before)[-1] if _CLAUSE_END.search(before) else before
+    window = " ".join(clause.split()[-_SCOPE_WORDS:])
+    return len(_NEGATOR.findall(window)) % 2 == 1
+
+
+def _matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
 def _lean(text: str, positive: re.Pattern[str], negative: re.Pattern[str]) -> int:
-    """+1, -1 or 0 for one clause: negated cues count for the other side; doubt wins a tie."""
+    """+1, -1 or 0 for one clause: negated cues count for the other side; where a positive and a negative cue
+    overlap the longer one is the cue; doubt wins a tie."""
+    pos, neg = _matches(text, positive), _matches(text, negative)
+    pos_kept = [p for p in pos if not any(_overlaps(p, n) and n[1] - n[0] > p[1] - p[0] for n in neg)]
+    neg_kept = [n for n in neg if not any(_overlaps(n, p) and p[1] - p[0] >= n[1] - n[0] for p in pos)]
     score_pos = score_neg = 0
-    for pattern, sign in ((positive, 1), (negative, -1)):
-        for m in pattern.finditer(text):
-            window = " ".join(text[:m.start()].split()[-_SCOPE_WORDS:])
-            negated = bool(_NEGATOR.search(window)) and not _NEGATOR.match(m.group(0))
-            if (sign > 0) != negated:
+    for spans, sign in ((pos_kept, 1), (neg_kept, -1)):
+        for start, end in spans:
+            cue_negates = bool(_NEGATOR.match(text[start:end]))
+            flipped = _in_negation(text, start) and not cue_negates
+            if (sign > 0) != flipped:
                 score_pos += 1
             else:
                 score_neg += 1
     if score_neg:
         return -1
     return 1 if score_pos else 0
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _interval(sentence: str) -> int:
+    """+1 when a reported confidence interval excludes no effect, -1 when it spans it, 0 when there is none."""
+    m = _INTERVAL.search(sentence)
+    if not m:
+        return 0
+    low, high = (float(g.replace("−", "-").replace("–", "-")) for g in m.groups())
+    null = 1.0 if _RATIO.search(sentence[:m.start()]) else 0.0
+    return -1 if min(low, high) <= null <= max(low, high) else 1
 
 
 def _main_clause(sentence: str) -> str:
@@ -110,6 +162,10 @@ def stances(sentence: str) -> tuple[Stance, ...]:
     for topic, (positive, negative) in _PATTERNS.items():
         polarity = _lean(main, positive, negative) if main is not sentence else 0
         polarity = polarity or _lean(sentence, positive, negative)
+        if topic == "safety" and (polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence):
+            polarity = 1
+        if topic == "efficacy" and not polarity:
+            polarity = _interval(sentence)
         if polarity:
             found.append(Stance(topic, polarity))
     return tuple(found)

@@ -98,6 +98,15 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Ketamine was associated with increased risks of adverse effects like nausea.", {("safety", -1)}),
     ("Ketamine is relatively safe when used in a proper medical setting.", {("safety", 1)}),
     ("Glutamate is believed to play a role in mood regulation.", set()),
+    # Language of trials, whatever the treatment: comparisons with a control, intervals, certainty, negation scope.
+    ("Pain did not differ from sham stimulation at any time point.", {("efficacy", -1)}),
+    ("Pain: SMD -0.12 (95% CI -0.25 to 0.01); 19 trials; low certainty.", {("efficacy", -1), ("evidence", -1)}),
+    ("Sulfate: SMD -0.20 (95% CI -0.39 to -0.01); 9 trials.", {("efficacy", 1)}),
+    ("No trial reported a serious adverse event.", {("safety", 1)}),
+    ("The device has a low risk of addiction and dependency.", {("safety", 1)}),
+    ("Side effects were mild and happened about as often as with dummy pills.", {("safety", 1)}),
+    ("It is not without its drawbacks.", {("safety", -1)}),
+    ("Our confidence in the evidence is low.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected

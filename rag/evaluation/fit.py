@@ -41,7 +41,7 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
     for q in gold:
         query = engine.query(q.question)
         hits = search(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
-        views, ids, _ = candidate_views(index, query, hits)
+        views, ids, _ = candidate_views(index, query, hits, engine.settings.retrieval.tier_rank)
         terms = question_terms(index, query)
         x = sentence_features(q.question, terms, views)
         phrases = [alt.lower() for group in q.must_include for alt in group]
