@@ -8,7 +8,7 @@ sentences that answer well.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,8 @@ from .settings import Settings
 from .stance import question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
+# The strongest tier's finding on a contested question: its framing and its result, at most.
+FINDING_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
 
 def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
     rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
+    if question_topics(query.text):
+        hits = with_strongest_neighbours(index, hits, rank)
     views, ids, chunks = candidate_views(index, query, hits, rank)
     if not views:
         return Evidence([], 0.0)
@@ -104,6 +108,28 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
                   for s, c, p in zip(ids, chunks, probabilities)]
     return Evidence(sorted(candidates, key=lambda c: -c.relevance), confidence)
+
+
+def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str], int]) -> list[Hit]:
+    """The hits plus the passages next to the strongest tier's hits, scored as the hit beside them.
+
+    On a question of efficacy, safety or evidence a review's finding often sits one passage away from the one
+    that matched the question's words best; the scorer, not retrieval rank, then decides whether it answers.
+    """
+    if not hits:
+        return hits
+    tier = {h.chunk: rank(index.documents[index.chunks[h.chunk].doc_id].evidence_tier) for h in hits}
+    strongest = min(tier.values())
+    held = set(tier)
+    extra = []
+    for h in hits:
+        if tier[h.chunk] != strongest:
+            continue
+        for n in (h.chunk - 1, h.chunk + 1):
+            if 0 <= n < len(index.chunks) and n not in held and index.chunks[n].doc_id == index.chunks[h.chunk].doc_id:
+                extra.append(replace(h, chunk=n))
+                held.add(n)
+    return hits + extra
 
 
 def question_terms(index: Index, query: Query) -> QuestionTerms:
@@ -143,33 +169,35 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     chosen = select_sentences(index, candidates, settings)
     topics = question_topics(question)
     finding = strongest_finding(index, topics, candidates, settings)
-    if finding and all(c.sentence != finding.sentence for c in chosen):
-        chosen.append(finding)
+    chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
     leading = {s for strong, _ in sides.values() for s in strong}
-    first = {finding.sentence} if finding else set()
+    first = {f.sentence for f in finding}
     if topics:
         # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
         # first, its finding before its framing, even when a weaker source echoes the question's words more closely.
         strongest = min(c.tier_rank for c in chosen)
         leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
-    return order_for_reading(chosen, settings.answer.lead_floor, leading, first), sides
+    # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
+    # whatever their tier; the tier decides the order only on questions of efficacy, safety or evidence.
+    floor = settings.answer.lead_floor if topics else 1.0
+    return order_for_reading(chosen, floor, leading, first), sides
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings
-                      ) -> Candidate | None:
+                      ) -> list[Candidate]:
     """On a question of efficacy, safety or evidence: the likeliest sentence of the strongest plausible tier that
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     if not topics or not plausible:
-        return None
+        return []
     strongest = min(c.tier_rank for c in plausible)
     sides = [(c, [s.polarity for s in stances(index.sentence_text(c.sentence)) if s.topic in topics])
              for c in plausible if c.tier_rank == strongest]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))
-    return next((c for c, p in sides if lean in p), sides[0][0] if sides else None)
+    return [c for c, p in sides if lean in p][:FINDING_SENTENCES] or [c for c, _ in sides[:1]]
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:
@@ -221,7 +249,8 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     for topic in question_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}
         strong = [c for c in relevant if c.tier_rank == strongest and c.sentence in lean]
-        polarity = int(np.sign(sum(lean[c.sentence] for c in strong)))
+        # The strongest tier's side is what its likelier sentences say.
+        polarity = int(np.sign(sum(c.relevance * lean[c.sentence] for c in strong)))
         weak = [c for c in relevant if c.tier_rank > strongest and lean.get(c.sentence) == -polarity]
         if polarity and weak:
             sides[topic] = ([c.sentence for c in strong if lean[c.sentence] == polarity], [c.sentence for c in weak])
@@ -234,8 +263,8 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     return chosen, sides
 
 
-def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int], first: frozenset[int] | set[int] = frozenset()
-                      ) -> list[Candidate]:
+def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int],
+                      first: frozenset[int] | set[int] = frozenset()) -> list[Candidate]:
     """Strongest tier first among the sentences that answer well; the rest follow, again strongest tier first.
 
     A sentence leads when its probability is within lead_floor of the best, or when it is the stronger side of a
@@ -251,7 +280,11 @@ def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[i
     def trails(c: Candidate) -> bool:
         return c.sentence not in leading and c.relevance < lead_floor * top
 
-    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank, c.sentence not in first,
+    def leads(c: Candidate) -> bool:
+        return not trails(c)
+
+    # Leading sentences go strongest tier first; the others by how likely their passage answers.
+    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank if leads(c) else 0, c.sentence not in first,
                                          -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
 
 

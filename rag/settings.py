@@ -131,8 +131,8 @@ class AnswerSettings:
     sentence_floor: float = 0.2
     # Sentences more similar than this to one already chosen add nothing.
     duplicate_cosine: float = 0.9
-    # Sentences within this share of the best probability are ordered strongest tier first, ahead of the rest;
-    # near-ties only, so a factual question is answered by the sentence that states the fact.
+    # On questions of efficacy, safety or evidence, sentences within this share of the best probability are
+    # ordered strongest tier first, ahead of the rest (factual questions go by probability alone).
     lead_floor: float = 0.85
     # Sentences at least this share of the best one's probability are checked for opposing claims.
     disagreement_floor: float = 0.4
@@ -221,8 +221,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                   query_threads=_number(env, "RAG_QUERY_THREADS") or ServerSettings.query_threads),
         )
     except ValueError as err:
-        raise SettingsError(str(err)) from None
+        raise SettingsError(_naming_variable(str(err))) from None
     return settings
+
+
+# The settings' own checks name the setting; from the environment, the variable that set it is what to fix.
+_VARIABLES = {"backend": "RAG_BACKEND", "rate limit": "RAG_RATE_LIMIT", "request timeout": "RAG_REQUEST_TIMEOUT",
+              "query_threads": "RAG_QUERY_THREADS"}
+
+
+def _naming_variable(message: str) -> str:
+    for setting, variable in _VARIABLES.items():
+        if message.startswith(setting + " "):
+            return variable + message[len(setting):]
+    return message
 
 
 def _rate(value: str | None) -> tuple[int, str] | None:

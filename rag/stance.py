@@ -16,7 +16,7 @@ from functools import lru_cache
 _CONTROL = r"(?:placebo|sham|dummy|control|inactive|usual care|no treatment|sugar pills?)"
 _CUES: dict[str, tuple[str, str]] = {
     "efficacy": (
-        r"\beffective(?:ly|ness)?\b|\bworks?\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tions?)\b"
+        r"\beffective(?:ly|ness)?\b|\bworks\b|\bwork(?:ed)? (?:for|well|wonders)\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tions?)\b"
         r"|\bdecreas\w*|\bimprov\w*|\bbenefi\w*|\bhelp(?:s|ed|ful)?\b|\bpromis\w*|\balleviat\w*|\beas(?:e|es|ed|ing)\b"
         r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\brespond favou?rably\b"
         r"|\bless (?:pain|stiffness|discomfort)\b|\bfeel better\b|\bget better\b|\bgot better\b|\bkick(?:s|ed)? in\b"
@@ -73,6 +73,9 @@ _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot|hardly|lack of|free of|free from)\b"
                       r"|n't\b", re.I)
+# What a study sets out to find is not a finding: "to assess the effectiveness", "whether it is safe".
+_ASKING = re.compile(r"\b(?:assess|assessing|determine|determining|evaluate|evaluating|investigate|investigating"
+                     r"|examine|examining|test whether|whether|if)\b", re.I)
 # Negation reaches from the negator to the end of its clause, up to this many words.
 _SCOPE_WORDS = 6
 _CLAUSE_END = re.compile(r"[,;:()]|\b(?:but|and|or|which|because|while)\b", re.I)
@@ -86,7 +89,9 @@ _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 _QUESTION_TOPICS = {
     "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp|\breliev|\brelief|\breduc|\btreat|\bbenefi"
-                           r"|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo|\bsham", re.I),
+                           r"|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo|\bsham"
+                           r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|\bcut\b|\bease\b|\bslow"
+                           r"|\bprevent|\brebuild|\brepair|\bregrow", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),
@@ -99,12 +104,16 @@ class Stance:
     polarity: int  # +1 supports the treatment, -1 doubts it
 
 
-def _in_negation(text: str, start: int) -> bool:
-    """True when a negator governs the words just before `start`, within its clause; two negators cancel."""
+def _scope(text: str, start: int) -> str:
+    """The words of the clause just before `start`, up to _SCOPE_WORDS of them."""
     before = text[:start]
     clause = _CLAUSE_END.split(before)[-1] if _CLAUSE_END.search(before) else before
-    window = " ".join(clause.split()[-_SCOPE_WORDS:])
-    return len(_NEGATOR.findall(window)) % 2 == 1
+    return " ".join(clause.split()[-_SCOPE_WORDS:])
+
+
+def _in_negation(text: str, start: int) -> bool:
+    """True when a negator governs the words just before `start`, within its clause; two negators cancel."""
+    return len(_NEGATOR.findall(_scope(text, start))) % 2 == 1
 
 
 def _matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -120,6 +129,8 @@ def _lean(text: str, positive: re.Pattern[str], negative: re.Pattern[str]) -> in
     score_pos = score_neg = 0
     for spans, sign in ((pos_kept, 1), (neg_kept, -1)):
         for start, end in spans:
+            if _ASKING.search(_scope(text, start)):
+                continue
             cue_negates = bool(_NEGATOR.match(text[start:end]))
             flipped = _in_negation(text, start) and not cue_negates
             if (sign > 0) != flipped:
