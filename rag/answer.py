@@ -135,7 +135,8 @@ def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str
 def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(dict.fromkeys(query.terms))
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
-    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, float(index.lexicon.idf(["\0"])[0]))
+    familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
+    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]))
 
 
 def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]

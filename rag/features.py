@@ -82,7 +82,8 @@ class QuestionTerms:
     """The question's content terms with their inverse passage frequency, and which the corpus knows."""
     terms: tuple[str, ...]
     idf: np.ndarray
-    known: np.ndarray  # bool per term
+    known: np.ndarray  # bool per term: some passage holds it
+    familiar: np.ndarray  # bool per term: known, or a known word starts the same way (a typo, another form)
     ceiling: float  # the IDF of a term no passage holds: the most specific a term can be
 
     def __post_init__(self) -> None:
@@ -108,9 +109,9 @@ class QuestionTerms:
 
     @property
     def unseen(self) -> float:
-        """IDF-weighted share of the question's terms that no passage of the corpus contains."""
+        """IDF-weighted share of the question's terms that no passage of the corpus contains in any form."""
         total = float(self.idf.sum())
-        return float(self.idf[~self.known].sum()) / total if total else 0.0
+        return float(self.idf[~self.familiar].sum()) / total if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,17 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     return np.asarray(rows, dtype=np.float64)
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
 def question_features(question: str, q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray,
                       top_passage_terms: frozenset[str], top_passage: float) -> np.ndarray:
     """One row for the question as a whole, columns in QUESTION_FEATURES order."""
-    ranked = np.sort(probabilities)[::-1] if len(probabilities) else np.zeros(1)
-    second = float(ranked[1]) if len(ranked) > 1 else 0.0
+    # As log-odds: the question model is linear, and probabilities near 1 would hide the differences that matter.
+    ranked = _logit(np.sort(probabilities)[::-1]) if len(probabilities) else _logit(np.zeros(1))
+    second = float(ranked[1]) if len(ranked) > 1 else float(_logit(np.zeros(1))[0])
     top = [views[i] for i in np.argsort(-probabilities)[:TOP_SENTENCES]] if len(probabilities) else []
     evidence_terms = frozenset().union(*(v.nearby_terms for v in top))
     asked = asked_shapes(question)

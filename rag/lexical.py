@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+# Letters two words must share at the start to count as forms of one word.
+PREFIX = 5
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +62,16 @@ class Lexicon:
 
     def known(self, term: str) -> bool:
         return self._df(term) > 0
+
+    def resembles(self, term: str) -> bool:
+        """Whether the corpus holds the term or a word that starts the same way: a typo ("ketamin", "fibro") or
+        another form of a known word is not a new subject."""
+        return self.known(term) or (len(term) >= PREFIX and term[:PREFIX] in self._prefixes)
+
+    @cached_property
+    def _prefixes(self) -> frozenset[str]:
+        return frozenset(t[:PREFIX] for t, i in self.bm25.vocab_dict.items()
+                         if len(t) >= PREFIX and i < len(self.doc_freq) and self.doc_freq[i] > 0)
 
     def ceiling(self, terms: list[str]) -> float:
         """The score a passage would get by matching every term as well as the best passage does.

@@ -16,7 +16,7 @@ from functools import lru_cache
 _CONTROL = r"(?:placebo|sham|dummy|control|inactive|usual care|no treatment|sugar pills?)"
 _CUES: dict[str, tuple[str, str]] = {
     "efficacy": (
-        r"\beffective(?:ly|ness)?\b|\bworks\b|\bwork(?:ed)? (?:for|well|wonders)\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tions?)\b"
+        r"\beffective(?:ly|ness)?\b|\bworks\b(?! by)|\bwork(?:ed)? (?:for|well|wonders)\b|\brelie(?:f|ve[sd]?|ving)\b|\breduc(?:e[sd]?|es|ing|tions?)\b"
         r"|\bdecreas\w*|\bimprov\w*|\bbenefi\w*|\bhelp(?:s|ed|ful)?\b|\bpromis\w*|\balleviat\w*|\beas(?:e|es|ed|ing)\b"
         r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\brespond favou?rably\b"
         r"|\bless (?:pain|stiffness|discomfort)\b|\bfeel better\b|\bget better\b|\bgot better\b|\bkick(?:s|ed)? in\b"
@@ -31,7 +31,8 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bsame (?:as|level as) (?:the |a )?{_CONTROL}|\bnot (?:clinically )?(?:meaningful|important|superior)"
         rf"|\b(?:small|trivial|modest) (?:effect|benefit|difference)s?\b|\bdoes(?: not|n't) work\b"
         rf"|\bno more effective\b|\bnot (?:been )?(?:shown|proven)\b|\bunproven\b|\bunlikely to\b|\brarely\b"
-        rf"|\bnot a great deal\b|\bnot (?:be )?expected to\b",
+        rf"|\bnot a great deal\b|\bnot (?:be )?expected to\b|\bclose to zero\b"
+        rf"|\babout the same (?:level )?as\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -42,14 +43,16 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
         r"|\bpsychotomimetic\b|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
         r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
-        r"|\bconsult (?:a|your) (?:physician|doctor)\b",
+        r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
+        r"|\bnot enough safety\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
         r"(?:consistently )?(?:show|shown|found|demonstrat|prove|confirm|support|indicat|suggest)\w*"
         r"|\bclinically proven\b|\bscientifically proven\b|\bproven\b|\bbacked by\b|\bwell.established\b"
         r"|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b|\bmoderate.certainty\b|\bhigh.certainty\b"
-        r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b",
+        r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
+        r"|\bclinically studied\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -58,7 +61,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for) by\b|\bpoorly (?:designed|conducted|reported)\b"
         r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
         r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
-        r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b",
+        r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b"
+        r"|\bsmall and short\b|\blittle confidence\b|\bnot (?:been )?confirmed\b|\bcould change\b"
+        r"|\bnot enough (?:safety )?(?:information|data|evidence)\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -168,7 +173,9 @@ def _main_clause(sentence: str) -> str:
 @lru_cache(maxsize=65_536)
 def stances(sentence: str) -> tuple[Stance, ...]:
     """Every topic the sentence takes a side on."""
-    found = []
+    found: list[Stance] = []
+    if sentence.rstrip().endswith("?"):  # a question, often a heading, asks; it does not claim
+        return ()
     main = _main_clause(sentence)
     for topic, (positive, negative) in _PATTERNS.items():
         polarity = _lean(main, positive, negative) if main is not sentence else 0
