@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -208,7 +209,6 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
     an off-topic sentence from a strong source into the answer.
     """
     rules = settings.answer
-    enc = encoding(settings.chunking.encoding)
     floor = max(rules.sentence_floor, candidates[0].relevance * rules.relative_floor)
     chosen: list[Candidate] = []
     tokens = 0
@@ -217,12 +217,17 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
             break
         if _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue
-        cost = count_tokens(enc, index.sentence_text(c.sentence))
+        cost = sentence_tokens(index.sentence_text(c.sentence), settings.chunking.encoding)
         if chosen and tokens + cost > rules.max_tokens:
             continue
         chosen.append(c)
         tokens += cost
     return chosen or candidates[:1]
+
+
+@lru_cache(maxsize=65_536)  # the same corpus sentences are weighed question after question
+def sentence_tokens(sentence: str, encoding_name: str) -> int:
+    return count_tokens(encoding(encoding_name), sentence)
 
 
 def _duplicates(index: Index, c: Candidate, chosen: list[Candidate], threshold: float) -> bool:
