@@ -96,3 +96,30 @@ def test_real_questions_run_through_the_ask_path(engine):
     assert outcomes[0].key_matches == [True] and outcomes[0].citation_docs[0] == "propel-neuropathic"
     assert any(outcomes[0].ranks[:5]) and all(o.verbatim for o in outcomes)
     assert outcomes[1].abstained and not outcomes[0].abstained
+
+
+@pytest.mark.slow
+def test_fit_and_eval_from_the_command_line_leave_the_served_scorer_alone(tmp_path):
+    import subprocess
+    import sys
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text("".join(f'[[corpus]]\nname = "{n}"\ncorpus = "{c}"\ngold = "{g}"\n\n' for n, c, g in [
+        ("ketamine", ROOT / "corpus", ROOT / "eval" / "gold.jsonl"),
+        ("glucosamine", ROOT / "eval/corpora/glucosamine/corpus", ROOT / "eval/corpora/glucosamine/gold.jsonl")]))
+    served = (ROOT / "rag" / "scorer.json").read_bytes()
+
+    def rag(*args):
+        return subprocess.run([sys.executable, "-m", "rag.cli", *args, "--suite", str(suite),
+                               "--cache", str(tmp_path / "indexes")], capture_output=True, text=True, cwd=tmp_path)
+
+    fitted = rag("fit", "--out", str(tmp_path / "scorer.json"))
+    assert fitted.returncode == 0, fitted.stderr
+    assert load_scorer(tmp_path / "scorer.json").fitted_on == ("ketamine", "glucosamine")
+    evaluated = rag("eval", "--out", str(tmp_path / "report"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((tmp_path / "report" / "latest.json").read_text())
+    assert report["corpora"]["ketamine"]["fitted_on"] == ["glucosamine"]
+    assert report["corpora"]["glucosamine"]["fitted_on"] == ["ketamine"]
+    assert (tmp_path / "report" / "latest.png").stat().st_size > 0
+    assert (ROOT / "rag" / "scorer.json").read_bytes() == served
