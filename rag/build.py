@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import queue
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, store
 from .chunk import chunk_text
@@ -20,7 +24,13 @@ from .index import ChunkRecord, SentenceRecord
 from .lexical import build_lexicon, save_lexicon
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
+
 Progress = Callable[[int, int], None]
+# What the build child tells its parent: ("progress", done, total), ("done", folder) or ("failed", reason).
+Message = tuple
 
 
 def passage_text(doc: Document, section: str, text: str) -> str:
@@ -68,30 +78,88 @@ def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | 
         raise
 
 
-def build_apart(settings: Settings) -> Path:
+def build_apart(settings: Settings, progress: Progress | None = None, stop: threading.Event | None = None) -> Path:
     """`build_index` in a fresh process, for a server: it never holds the torch model or the build's peak
-    memory, and a build that dies takes nothing of the server's with it. Raises BuildError with the reason."""
+    memory, and a build that dies takes nothing of the server's with it. Raises BuildError with the reason.
+
+    `progress` hears (done, total) as texts are embedded; setting `stop` ends the build child and raises.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        try:
-            folder, failure = pool.submit(_build_for_parent, settings).result()
-        except BrokenProcessPool as err:  # killed, or out of memory: the scratch folder is all it left
-            raise BuildError(f"the build process died before finishing ({err})") from None
-    if failure or folder is None:
-        raise BuildError(failure or "the build process returned no folder")
-    return Path(folder)
+    context = multiprocessing.get_context("spawn")
+    messages: Queue[Message] = context.Queue()
+    # Daemonic, so the multiprocessing exit hook ends it with the server; the child also watches its parent
+    # for the case where the server dies without running any exit hook.
+    child = context.Process(target=_build_in_child, args=(settings, messages, os.getpid()), name="rag-build",
+                            daemon=True)
+    child.start()
+    try:
+        return _await_build(child, messages, progress, stop)
+    finally:
+        _end(child)
 
 
-def _build_for_parent(settings: Settings) -> tuple[str | None, str | None]:
-    # The reason travels as text: our errors' constructors take more than a message, so they do not unpickle.
+def _await_build(child: BaseProcess, messages: Queue[Message], progress: Progress | None,
+                 stop: threading.Event | None) -> Path:
+    while True:
+        if stop is not None and stop.is_set():
+            raise BuildError("the build was stopped: the server is shutting down")
+        message = _next_message(child, messages)
+        if message is None:
+            continue
+        kind, *rest = message
+        if kind == "progress":
+            if progress:
+                progress(*rest)
+        elif kind == "done":
+            return Path(rest[0])
+        else:
+            raise BuildError(rest[0])
+
+
+def _next_message(child: BaseProcess, messages: Queue[Message]) -> Message | None:
+    """The child's next message; None when it has said nothing for a moment but is alive."""
+    try:
+        return messages.get(timeout=0.2)
+    except queue.Empty:
+        if child.is_alive():
+            return None
+    try:  # it may have exited just after its last word, which is then still in the pipe
+        return messages.get(timeout=1.0)
+    except queue.Empty:  # killed, or out of memory: the scratch folder is all it left
+        raise BuildError(f"the build process died before finishing (exit code {child.exitcode})") from None
+
+
+def _end(child: BaseProcess) -> None:
+    if child.is_alive():
+        child.terminate()
+        child.join(5)
+    if child.is_alive():
+        child.kill()
+    child.join()
+
+
+def _build_in_child(settings: Settings, messages: Queue[Message], parent: int) -> None:
+    _exit_with(parent)
     os.nice(10)  # queries in the parent come first
     try:
-        return str(build_index(settings, TorchEncoder(settings.model).load())), None
+        folder = build_index(settings, TorchEncoder(settings.model).load(),
+                             lambda done, total: messages.put(("progress", done, total)))
+        messages.put(("done", str(folder)))
     except Exception as err:
-        return None, f"{err.__class__.__name__}: {err}"
+        # The reason travels as text: our errors' constructors take more than a message, so they do not unpickle.
+        messages.put(("failed", f"{err.__class__.__name__}: {err}"))
+
+
+def _exit_with(parent: int) -> None:
+    """End this process once `parent` is gone: a server killed outright runs no exit hook to end its build,
+    and an orphaned build would go on using the CPU for an index nobody waits for."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rag-build-watch", daemon=True).start()
 
 
 def plan(documents: list[Document], settings: Settings) -> tuple[list[ChunkRecord], list[SentenceRecord], list[str]]:

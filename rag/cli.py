@@ -107,7 +107,15 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def _engine(settings: Settings):
     from .engine import Engine
+    from .errors import IndexMissingError, IndexStaleError, without_advice
+    from .index import load_index
 
+    try:
+        return Engine.over(load_index(settings), settings)
+    except (IndexMissingError, IndexStaleError) as err:
+        # A rebuild takes a while; said before it starts, so a wait is never silent.
+        print(f"{without_advice(err)}; building it now, before answering (this takes a while)", file=sys.stderr,
+              flush=True)
     return Engine.open(settings, build_if_needed=True, progress=progress_bar("building index"))
 
 

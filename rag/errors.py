@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -18,6 +19,11 @@ class CorpusError(RagError):
         self.problem = problem
         where = f"{self.path}: field '{field}'" if field else self.path
         super().__init__(f"{where}: {problem}")
+
+
+def without_advice(err: RagError) -> str:
+    """The message less its closing advice to run `rag build`, for a caller about to build by itself."""
+    return re.sub(r" \((run|rebuild with) `rag build`\)$", "", str(err))
 
 
 class IndexMissingError(RagError):
@@ -44,9 +50,14 @@ class QueryError(RagError):
 class UnknownDocumentError(RagError):
     """A document id that the index does not hold."""
 
+    # A request may repeat an id thousands of times; the message names each once, and only the first few.
+    SHOWN = 10
+
     def __init__(self, doc_ids: list[str]) -> None:
-        self.doc_ids = doc_ids
-        super().__init__(f"unknown document id(s): {', '.join(doc_ids)}")
+        self.doc_ids = list(dict.fromkeys(doc_ids))
+        more = len(self.doc_ids) - self.SHOWN
+        self.listing = ", ".join(self.doc_ids[: self.SHOWN]) + (f" and {more:,} more" if more > 0 else "")
+        super().__init__(f"unknown document id(s): {self.listing}")
 
 
 class BuildError(RagError):

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,14 +75,19 @@ def free_port() -> int:
 
 
 class Server:
-    """`rag serve` in a child process on loopback, ready when `/ready` says so."""
+    """`rag serve` in a child process on loopback, ready when `/ready` says so; its log goes to a file, which
+    `logs()` reads (a pipe nobody drains would stall a server that logs a lot)."""
 
     def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**child_env(settings), **(extra_env or {})}
+        self._log = tempfile.NamedTemporaryFile(prefix="rag-serve-", suffix=".log", delete=False)
         self.process = subprocess.Popen([*rag_command(), "serve", "--port", str(self.port)], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+
+    def logs(self) -> str:
+        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         import httpx
@@ -89,7 +95,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode() if self.process.stderr else ''[-2000:]}")
+                raise RuntimeError(f"server exited: {self.logs()[-2000:]}")
             try:
                 ready = httpx.get(self.url + "/ready", timeout=2)
             except httpx.HTTPError:
@@ -114,11 +120,17 @@ class Server:
             self.process.kill()
 
     def __enter__(self) -> "Server":
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
 
 
 def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict:

@@ -61,11 +61,27 @@ def test_bad_corpus_names_the_file_and_builds_nothing(corpus_copy):
     assert not (settings.index_dir / "current").exists()
 
 
-@pytest.mark.parametrize("name, value, words", [("RAG_BACKEND", "tensorrt", "backend"),
-                                                ("RAG_THREADS", "many", "RAG_THREADS"),
-                                                ("RAG_RATE_LIMIT", "lots", "RAG_RATE_LIMIT"),
+@pytest.mark.parametrize("name, value, words", [("RAG_BACKEND", "gpu", "RAG_BACKEND must be 'torch', 'onnx' or"),
+                                                ("RAG_THREADS", "many", "RAG_THREADS must be a whole number"),
+                                                ("RAG_RATE_LIMIT", "lots", "RAG_RATE_LIMIT must look like"),
+                                                ("RAG_RATE_LIMIT", "5/week", "RAG_RATE_LIMIT must be N/unit"),
+                                                ("RAG_REQUEST_TIMEOUT", "-1", "RAG_REQUEST_TIMEOUT must be positive"),
                                                 ("RAG_QUERY_THREADS", "0", "RAG_QUERY_THREADS")])
-def test_bad_settings_in_the_environment_are_one_line_errors(engine, name, value, words):
+def test_bad_settings_in_the_environment_are_one_line_errors_naming_the_variable(engine, name, value, words):
     env = {**os.environ, name: value}
     out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "pain"], capture_output=True, text=True, env=env)
-    assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and out.stderr.startswith(f"error: {words}")
+
+
+@pytest.mark.slow
+def test_ask_says_on_one_line_before_it_rebuilds_a_stale_index(built):
+    path = built.corpus_dir / "nmda-review-2025.md"
+    path.write_text(path.read_text() + "\nOne more sentence, so the index no longer matches.\n")
+    out = rag(built, "ask", "--json", "Is ketamine safe?")
+    assert out.returncode == 0, out.stderr
+    notice = out.stderr.splitlines()[0]
+    assert notice == ("index is stale: nmda-review-2025.md changed; building it now, before answering "
+                      "(this takes a while)")
+    assert json.loads(out.stdout)["citations"]
+    again = rag(built, "ask", "--json", "Is ketamine safe?")
+    assert again.returncode == 0 and again.stderr == ""  # built once, quiet after

@@ -11,9 +11,11 @@ plugin, so the test does not depend on pytest internals the plugin reaches into.
 
 import os
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
@@ -52,3 +54,42 @@ def test_every_operation_honours_its_contract(live):
                 assert mode is GenerationMode.NEGATIVE, operation.label
     print(f"\nfuzz: {tried['cases']} cases over {len(operations)} operations, {tried['5xx']} server errors")
     assert tried["5xx"] == 0
+
+
+FIELDS = {"/ask": ["question", "top_k", "doc_ids"], "/search": ["query", "k", "doc_ids"],
+          "/context": ["question", "max_tokens"]}
+
+
+@st.composite
+def deep_bodies(draw) -> tuple[str, str, bytes]:
+    """A body nesting lists or objects far deeper than any field takes, yet well inside the 64 KiB limit:
+    as one field's value, beside a sound question, or as the whole body."""
+    path = draw(st.sampled_from(sorted(FIELDS)))
+    field = draw(st.sampled_from([*FIELDS[path], "body"]))
+    opening, closing = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ("[1,", "]")]))
+    depth = draw(st.integers(500, 60_000 // (len(opening) + len(closing))))
+    value = opening * depth + "0" + closing * depth
+    text_field = FIELDS[path][0]
+    if field == "body":  # a body of nested objects is named by its one key
+        return path, "a" if opening.startswith("{") else "the body", value.encode()
+    sound = {text_field: '"pain"'} if field != text_field else {}
+    members = [f'"{k}": {v}' for k, v in {**sound, field: value}.items()]
+    return path, field, ("{" + ", ".join(members) + "}").encode()
+
+
+def test_deeply_nested_bodies_get_a_4xx_that_names_the_field(live):
+    server, _ = live
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(case=deep_bodies())
+    def check(case):
+        path, field, body = case
+        note(f"{path} {field} {len(body)} bytes")
+        r = httpx.post(server.url + path, content=body, headers={"content-type": "application/json"}, timeout=30)
+        assert 400 <= r.status_code < 500, r.text
+        detail = r.json()["detail"]
+        assert detail.startswith(field), detail
+
+    check()
+    assert "Traceback" not in server.logs()
+    assert "rag_server_errors_total{" not in httpx.get(server.url + "/metrics").text

@@ -1,10 +1,15 @@
 """Every route and every bad-input case through Litestar's test client, on the session's real engine."""
 
+import logging
+import multiprocessing
+import re
 import time
+from dataclasses import replace
 
 import pytest
 from litestar.testing import TestClient
 
+from rag.engine import Engine
 from rag.serve import create_app
 from rag.settings import ServerSettings
 
@@ -114,8 +119,8 @@ def test_health_ready_metrics_schema_and_page(client, engine):
     ("/ask", {"question": "pain", "doc_ids": "nmda-review-2025"}, 400, "doc_ids"),
     ("/ask", {"question": "pain", "doc_ids": ["../index/current/manifest"]}, 400, "doc_ids"),
     ("/search", {"query": "pain", "doc_ids": ["NMDA-review"]}, 400, "doc_ids"),
-    ("/ask", {"question": "pain", "colour": "red"}, 400, None),
-    ("/ask", {}, 400, None),
+    ("/ask", {"question": "pain", "colour": "red"}, 400, "colour"),
+    ("/ask", {}, 400, "question"),
     ("/search", {"query": ""}, 400, "query"),
     ("/search", {"query": "pain", "k": -1}, 400, "k"),
     ("/context", {"question": "pain", "max_tokens": 10}, 400, "max_tokens"),
@@ -124,18 +129,85 @@ def test_bad_input_is_a_4xx_naming_the_field(client, path, body, status, key):
     r = client.post(path, json=body)
     assert r.status_code == status
     data = r.json()
-    assert data["status_code"] == status and data["detail"]
-    if key:  # the field itself, or the item in it that is wrong (`doc_ids[0]`)
-        assert data["extra"][0]["key"].split("[")[0] == key
+    assert data["status_code"] == status
+    # the field itself, or the item in it that is wrong (`doc_ids[0]`), named in the sentence too
+    assert data["extra"][0]["key"].split("[")[0] == key and data["detail"].startswith(data["extra"][0]["key"])
+    assert_plain(data["detail"])
+
+
+# What msgspec and Litestar say to a developer, which a person sending a question should never have to read.
+JARGON = ("`", "regex", "Validation failed", "Expected", "Input data", "truncated", "\\", "[^", "data:", "msgspec")
+
+
+def assert_plain(detail: str) -> None:
+    assert detail and not any(word in detail for word in JARGON), detail
+
+
+@pytest.mark.parametrize("body, key, words", [
+    ({"question": " \n\t"}, "question", "nothing but spaces"),
+    ({"question": "pain", "doc_ids": ["../index/current/manifest"]}, "doc_ids[0]", "is not a document id"),
+    ({"question": "pain", "doc_ids": ["../x\n"]}, "doc_ids[0]", "is not a document id"),
+    ({"top_k": 3}, "question", "question is missing"),
+    ({"question": "pain", "colour": "red"}, "colour", "POST /ask takes question, top_k and doc_ids"),
+    ({"question": "x" * 1001}, "question", "too long; it must be text of 1 to 1000 characters"),
+    ({"question": "pain", "top_k": 99}, "top_k", "a whole number from 1 to 50"),
+])
+def test_error_messages_say_what_was_wrong_and_what_is_allowed(client, body, key, words):
+    data = client.post("/ask", json=body).json()
+    assert data["status_code"] == 400 and data["extra"][0]["key"] == key
+    assert words in data["detail"] and data["extra"][0]["message"] == data["detail"]
+    assert_plain(data["detail"])
 
 
 def test_malformed_json_and_oversized_bodies(client):
     r = client.post("/ask", content=b'{"question": ', headers={"content-type": "application/json"})
-    assert r.status_code == 400 and "truncated" in r.json()["detail"]
+    assert r.status_code == 400 and "not complete JSON" in r.json()["detail"] and r.json()["extra"][0]["key"] == "body"
+    assert_plain(r.json()["detail"])
     r = client.post("/ask", content=b'{bad json}', headers={"content-type": "application/json"})
-    assert r.status_code == 400 and "malformed" in r.json()["detail"]
+    assert r.status_code == 400 and "not valid JSON" in r.json()["detail"]
     r = client.post("/ask", content=b'{"question": "' + b"a" * 8000 + b'"}', headers={"content-type": "application/json"})
-    assert r.status_code == 413
+    assert r.status_code == 413 and "at most 4 KiB (4,096 bytes)" in r.json()["detail"]
+
+
+def nested(depth: int, kind: str = "[]") -> bytes:
+    return (kind[0] * depth + kind[1] * depth).encode() if kind == "[]" else b'{"a":' * depth + b"1" + b"}" * depth
+
+
+# Bodies built to break a parser or a handler rather than to ask anything: each must get a 4xx that names
+# the problem, never a 500. The 4 KiB limit of this client leaves room for 2,000 levels of nesting.
+HOSTILE = [
+    ("/ask", b'{"question": ' + nested(2000) + b"}", "question"),
+    ("/ask", b'{"question": "pain", "doc_ids": ' + nested(2000) + b"}", "doc_ids"),
+    ("/ask", b'{"question": ' + nested(400, "{}") + b"}", "question"),
+    ("/search", b'{"query": "pain", "k": ' + nested(1500) + b"}", "k"),
+    ("/context", b'{"question": ' + nested(2000) + b"}", "question"),
+    ("/ask", nested(2000), "body"),
+    ("/ask", b'{"question": "pain", "top_k": 1e400}', "body"),
+    ("/ask", b'{"question": "pain", "top_k": 123456789012345678901234567890}', "top_k"),
+    ("/ask", b'{"question": "pain", "top_k": NaN}', "body"),
+    ("/ask", b'{"question": "\xff\xfe"}', "body"),
+    ("/ask", b'{"question": "\\ud800"}', "body"),
+    ("/ask", b"", "body"),
+    ("/ask", b"null", "body"),
+    ("/ask", b'"pain"', "body"),
+    ("/ask", b'{"question": null}', "question"),
+    ("/ask", b'{"question": {"$gt": ""}}', "question"),
+    ("/ask", b'{"question": "pain", "doc_ids": [null]}', "doc_ids[0]"),
+    ("/ask", b'{"question": "pain", "doc_ids": [["a"]]}', "doc_ids[0]"),
+    ("/ask", b'{"question": "pain", "' + b"k" * 3000 + b'": 1}', None),
+    ("/ask", b'\xef\xbb\xbf{"question": "pain"}', "body"),
+]
+
+
+@pytest.mark.parametrize("path, body, key", HOSTILE)
+def test_hostile_bodies_get_a_4xx_naming_the_problem(client, path, body, key):
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    data = r.json()
+    assert_plain(data["detail"])
+    assert len(data["detail"]) < 400  # a message, not an echo of the body
+    if key:
+        assert data["extra"][0]["key"] == key
 
 
 @pytest.mark.parametrize("path", ["/documents/..%2F..%2Fetc%2Fpasswd", "/documents/..%2Fcorpus%2Fnmda-review-2025.md",
@@ -189,8 +261,94 @@ def test_a_request_past_its_timeout_is_answered_503(engine):
 
 def test_admin_routes_are_forbidden_without_a_configured_token(engine):
     with TestClient(create_app(engine.settings, engine)) as client:
+        before = metric(client, "rag_admin_denied_total")
         r = client.post("/admin/reindex", headers={"Authorization": "Bearer anything"})
         assert r.status_code == 403 and "RAG_ADMIN_TOKEN" in r.json()["detail"]
+        assert client.get("/admin/reindex").status_code == 403
+        assert metric(client, "rag_admin_denied_total") == before + 2
+
+
+def metric(client, name: str, labels: str = "") -> float:
+    """A sample's value in /metrics; 0 when it has none yet."""
+    found = re.search(rf"^{name}{re.escape(labels)} (\S+)$", client.get("/metrics").text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_refusals_with_a_wrong_token_are_counted_too(client):
+    before = metric(client, "rag_admin_denied_total")
+    assert client.get("/admin/reindex", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert metric(client, "rag_admin_denied_total") == before + 1
+
+
+def test_metrics_content_type_names_its_charset_once(client):
+    content_type = client.get("/metrics").headers["content-type"]
+    assert content_type.startswith("text/plain; version=") and content_type.count("charset") == 1
+
+
+def test_favicon_is_served_from_the_package(client):
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    swagger = client.get("/schema/swagger").text
+    assert "/static/favicon.svg" in swagger and "cdn" not in swagger.lower() and "http" not in swagger.split("<body")[0]
+
+
+def test_unknown_ids_are_named_once_each_and_only_the_first_few(client):
+    r = client.post("/ask", json={"question": "pain", "doc_ids": ["nope"] * 500})
+    assert r.status_code == 404 and r.json()["detail"].count("nope") == 1
+    r = client.post("/ask", json={"question": "pain", "doc_ids": [f"no-{i}" for i in range(400)]})
+    detail = r.json()["detail"]
+    assert r.status_code == 404 and "no-9," not in detail and "no-9 and 390 more" in detail and len(detail) < 300
+
+
+@pytest.mark.parametrize("method, path, status, words", [
+    ("GET", "/nowhere", 404, "there is no GET /nowhere"),
+    ("GET", "/ask", 405, "GET is not allowed on /ask; use POST"),
+    ("GET", "/documents/no-such-doc", 404, "no document has the id 'no-such-doc'"),
+])
+def test_routes_and_methods_that_do_not_exist_are_said_plainly(client, method, path, status, words):
+    r = client.request(method, path)
+    assert r.status_code == status and words in r.json()["detail"]
+
+
+def test_a_failure_inside_the_server_is_logged_with_its_traceback_and_counted(engine, tmp_path):
+    """A scorer file that cannot be read is a fault of the server, not of the request: 500, in the log with its
+    traceback, counted in /metrics, and the body tells nothing of the internals."""
+    (tmp_path / "scorer.json").write_text("{}")
+    settings = engine.settings.with_(answer=replace(engine.settings.answer, scorer=tmp_path / "scorer.json"))
+    records: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = records.append  # type: ignore[method-assign]
+    with TestClient(create_app(settings, Engine(engine.index, engine.encoder, settings))) as client:
+        logging.getLogger("rag").addHandler(catcher)
+        try:
+            before = metric(client, "rag_server_errors_total", '{path="/ask"}')
+            r = client.post("/ask", json={"question": "Is it safe?"})
+            assert r.status_code == 500 and r.json()["detail"].startswith("the server failed")
+            assert "scorer" not in r.text and "Traceback" not in r.text
+            assert metric(client, "rag_server_errors_total", '{path="/ask"}') == before + 1
+        finally:
+            logging.getLogger("rag").removeHandler(catcher)
+    failed = [rec for rec in records if rec.levelno == logging.ERROR and rec.exc_info]
+    assert failed and "POST /ask" in failed[0].getMessage() and "not a usable scorer" in str(failed[0].exc_info[1])
+
+
+def test_while_the_index_builds_ready_says_how_far_and_queries_get_a_503_that_says_so(corpus_copy):
+    """No index yet: the app builds one in a child process. /ready and /ask say so in words, with progress; and
+    closing the app ends the build child rather than leaving it behind."""
+    with TestClient(create_app(corpus_copy)) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 503 and ready.json()["status"] == "loading"
+        deadline = time.monotonic() + 60
+        while not [c for c in multiprocessing.active_children() if c.name == "rag-build"]:
+            assert time.monotonic() < deadline, "no build child started"
+            time.sleep(0.1)
+        assert client.get("/ready").json()["progress"]["step"] == "building"
+        r = client.post("/ask", json={"question": "Is it safe?"})
+        assert r.status_code == 503 and r.headers["retry-after"]
+        detail = r.json()["detail"]
+        assert detail.startswith("the index is being built") and "retry in a few seconds" in detail
+    assert not [c for c in multiprocessing.active_children() if c.name == "rag-build"]
 
 
 def wait_for_reindex(client, headers):

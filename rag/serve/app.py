@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import importlib.metadata
 import time
 from contextlib import asynccontextmanager
 from dataclasses import fields
@@ -14,7 +15,8 @@ import prometheus_client
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.logging.config import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -29,8 +31,9 @@ from ..answer import Answer
 from ..context import Context
 from ..corpus import ID_PATTERN, ID_SHAPE
 from ..engine import Engine
-from ..errors import QueryError, UnknownDocumentError
+from ..errors import QueryError
 from ..settings import ServerSettings, Settings
+from .errors import DOC_ID_RULE, PlainErrors, PlainRequest
 from .memory import fewer_malloc_arenas
 from .models import (FILTERED_QUERY_ERRORS, ID_SCHEMA_PATTERN, QUERY_ERRORS, AskRequest, AskResponse, ContextRequest,
                      DocumentDetail, DocumentSummary, Readiness, ReindexStatus, SearchRequest, SearchResponse,
@@ -48,9 +51,8 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-
-
-
+# Prometheus's own type names its charset; Litestar adds one to every text/* type, so it is left to Litestar.
+METRICS_TYPE = prometheus_client.CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
 
 
 def _service(state: State) -> Service:
@@ -105,7 +107,7 @@ def _check_ids(doc_ids: list[str] | None) -> None:
 def _check_id(name: str, doc_id: str) -> None:
     # fullmatch, because Python's `$` also matches before a trailing newline.
     if not ID_PATTERN.fullmatch(doc_id):
-        raise QueryError(name, f"not a document id: {doc_id[:80]!r} ({ID_SHAPE})")
+        raise QueryError(name, f"is not a document id; it must be {DOC_ID_RULE}")
 
 
 def _summary(doc, engine: Engine) -> dict[str, Any]:
@@ -129,7 +131,7 @@ async def document(doc_id: Annotated[str, Parameter(pattern=ID_SCHEMA_PATTERN,
     engine = _service(state).ready_engine()
     doc = engine.index.documents.get(doc_id)
     if doc is None:
-        raise NotFoundException(detail=f"no document with id {doc_id!r}")
+        raise NotFoundException(detail=f"no document has the id {doc_id!r}; GET /documents lists the ids there are")
     return DocumentDetail(**_summary(doc, engine), text=doc.text)
 
 
@@ -144,7 +146,8 @@ async def ready(state: State) -> Response[Readiness]:
     service = _service(state)
     if service.engine is None:
         status = "failed" if service.load_error else "loading"
-        return Response(Readiness(status, reindex=service.reindex), status_code=503)
+        return Response(Readiness(status, reindex=service.reindex, progress=service.progress,
+                                  error=service.load_error), status_code=503)
     m = service.engine.index.manifest
     status = "degraded" if service.reindex.state == "failed" else "ready"
     return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex))
@@ -168,6 +171,7 @@ async def reindex_status(request: Request, state: State) -> ReindexStatus:
 
 def _authorise(request: Request, token: str | None) -> None:
     if not token:
+        metrics_registry()["admin_denied"].inc()
         raise HTTPException(status_code=403, detail="admin routes are disabled: no RAG_ADMIN_TOKEN is configured")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
@@ -176,7 +180,7 @@ def _authorise(request: Request, token: str | None) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-@get("/metrics", media_type=prometheus_client.CONTENT_TYPE_LATEST,
+@get("/metrics", media_type=METRICS_TYPE,
      summary="Prometheus metrics: requests, latency, index size, reindex failures, refused admin attempts")
 async def metrics() -> bytes:
     return prometheus_client.generate_latest()
@@ -188,31 +192,34 @@ async def page() -> Response[bytes]:
                     headers=PAGE_HEADERS)
 
 
-# ---------------------------------------------------------------- errors
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response[bytes]:
+    # Browsers and tools ask for it at the root whatever the page links; the icon is ours, from static/.
+    return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml",
+                    headers={"Cache-Control": "max-age=86400"})
 
 
-def _error(status: int, detail: str, field: str | None = None) -> Response:
-    body: dict[str, Any] = {"status_code": status, "detail": detail}
-    if field:
-        body["extra"] = [{"key": field, "message": detail, "source": "body"}]
-    return Response(body, status_code=status)
+def swagger_ui_assets() -> Path:
+    """Swagger UI 5 (the first that reads OpenAPI 3.1) as swagger-ui-bundle-v2 ships it. Found through the
+    distribution's own file list: the older swagger-ui-bundle (Swagger UI 4) installs the same module name."""
+    dist = importlib.metadata.distribution("swagger-ui-bundle-v2")
+    bundle = next(f for f in dist.files or [] if f.name == "swagger-ui-bundle.js")
+    return Path(str(dist.locate_file(bundle))).parent
 
 
-def _query_error(request: Request, err: QueryError) -> Response:
-    return _error(400, str(err), err.field)
+def _swagger() -> SwaggerRenderPlugin:
+    return SwaggerRenderPlugin(js_url="/static/swagger/swagger-ui-bundle.js", css_url="/static/swagger/swagger-ui.css",
+                               standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                               favicon="<link rel='icon' type='image/svg+xml' href='/static/favicon.svg'>")
 
 
-def _unknown_document(request: Request, err: UnknownDocumentError) -> Response:
-    # Well-formed ids that name no document: the request is sound, what it points at is missing.
-    return _error(404, str(err), "doc_ids")
-
-
-def _too_many(request: Request, err: TooManyRequestsException) -> Response:
-    """429 with Retry-After, which clients and proxies honour, beside the draft RateLimit-* headers."""
-    headers = dict(err.headers or {})
-    headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
-    return Response({"status_code": 429, "detail": "too many requests from this client; retry later"},
-                    status_code=429, headers=headers)
+def _logging() -> LoggingConfig:
+    """Our own progress and failures at INFO; libraries' chatter only from WARNING up (faiss, for one, says at
+    INFO which CPU build it could not load, which reads like an error but is not one)."""
+    return LoggingConfig(root={"level": "WARNING", "handlers": ["queue_listener"]},
+                         formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+                         loggers={"rag": {"level": "INFO", "propagate": True}},
+                         log_exceptions="never")
 
 
 # ---------------------------------------------------------------- app
@@ -227,31 +234,30 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         service.start_loading()
-        yield
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(service.stop)
 
-    import swagger_ui_bundle
-
-    swagger = SwaggerRenderPlugin(js_url="/static/swagger/swagger-ui-bundle.js",
-                                  css_url="/static/swagger/swagger-ui.css",
-                                  standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js")
     return Litestar(
         route_handlers=[ask, search, context, documents, document, health, ready, reindex, reindex_status, page,
-                        metrics,
-                        create_static_files_router("/static/swagger", [swagger_ui_bundle.swagger_ui_path],
+                        metrics, favicon,
+                        create_static_files_router("/static/swagger", [swagger_ui_assets()],
                                                    include_in_schema=False),
                         create_static_files_router("/static", [STATIC], include_in_schema=False,
                                                    name="static")],
         state=State({"service": service}),
         lifespan=[lifespan],
-        exception_handlers={QueryError: _query_error, UnknownDocumentError: _unknown_document,
-                            TooManyRequestsException: _too_many},
+        exception_handlers=PlainErrors(settings).handlers(),
+        request_class=PlainRequest,
+        logging_config=_logging(),
         middleware=_middleware(settings.server),
         cors_config=CORSConfig(allow_origins=list(settings.server.cors_origins)) if settings.server.cors_origins
         else None,
         openapi_config=OpenAPIConfig(title="rag", version=__version__, path="/schema",
                                      description="Evidence-weighted answers quoted verbatim from the corpus. "
                                                  "Not medical advice.",
-                                     render_plugins=[swagger]),
+                                     render_plugins=[_swagger()]),
         request_max_body_size=settings.server.max_body_bytes,
         plugins=[StrictStructSchema()],
     )

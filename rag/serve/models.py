@@ -86,12 +86,24 @@ class ReindexStatus:
 
 
 @dataclass(frozen=True)
+class LoadProgress:
+    """Where loading the index has got to, so a client can say more than "loading"."""
+    step: str  # loading | building | warming-up
+    # While building: texts embedded so far, of how many.
+    done: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
 class Readiness:
-    status: str
+    status: str  # loading | failed | ready | degraded
     built_at: str | None = None
     model: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     reindex: ReindexStatus = field(default_factory=lambda: ReindexStatus("idle"))
+    progress: LoadProgress | None = None
+    # Why the index could not be loaded, when status is failed.
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,15 @@
 // Every piece of document text goes into the page through textContent: quotes are data, never markup.
 
 const $ = (id) => document.getElementById(id);
-let tierRank = {};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const state = {
+  ready: false,     // the index is loaded and the documents' tiers are known
+  watching: false,  // a readiness watch is running
+  tierRank: {},     // evidence tier -> 0 for the strongest
+  answer: null,     // the answer on show, redrawn when tiers arrive after it
+  waiting: null,    // a question asked while the index loads, asked again once it is ready
+};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -11,69 +19,179 @@ function el(tag, className, text) {
   return node;
 }
 
-function setStatus(message, kind) {
+function setStatus(message, kind, progress) {
   const status = $("status");
   status.replaceChildren();
   status.className = kind || "";
-  if (kind === "busy") status.append(el("span", "spinner"), el("span", "", message));
-  else if (message) status.append(el("span", "", message));
-}
-
-async function postJSON(path, body) {
-  const response = await fetch(path, {
-    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const field = data.extra && data.extra[0] && data.extra[0].key ? ` (${data.extra[0].key})` : "";
-    throw new Error((data.detail || `The server answered ${response.status}.`) + field);
+  if (kind === "busy") status.append(el("span", "spinner"));
+  if (message) status.append(el("span", "", message));
+  if (progress && progress.total) {
+    const bar = el("progress");
+    bar.max = progress.total;
+    bar.value = progress.done || 0;
+    bar.setAttribute("aria-label", "Index build progress");
+    status.append(bar);
   }
-  return data;
 }
 
-async function loadTiers() {
-  try {
-    const docs = await (await fetch("/documents")).json();
-    docs.forEach((d) => { tierRank[d.evidence_tier] = d.evidence_rank; });
-  } catch (e) { /* badges fall back to plain styling */ }
+// {ok, status, data}; throws only when the server cannot be reached.
+async function request(path, options) {
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({}));
+  return {ok: response.ok, status: response.status, data};
+}
+
+const postJSON = (path, body) => request(path, {
+  method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+});
+
+// ------------------------------------------------------------------ start-up
+
+function loadingMessage(ready) {
+  if (!ready) return "Cannot reach the server; trying again…";
+  if (ready.status === "failed") return `The index could not be loaded: ${ready.error}. Trying again…`;
+  const p = ready.progress || {step: "loading"};
+  if (p.step === "building" && !p.total) return "Building the index from the documents: starting the language model…";
+  if (p.step === "building" && p.done >= p.total) return "Building the index from the documents: writing it…";
+  if (p.step === "building") {
+    const percent = Math.floor(100 * (p.done || 0) / p.total);
+    return `Building the index from the documents: ${p.done} of ${p.total} texts embedded (${percent}%)…`;
+  }
+  if (p.step === "warming-up") return "Almost ready…";
+  return "Loading the index…";
+}
+
+function showLoading(ready) {
+  const waiting = state.waiting ? " Your question will be asked as soon as it is ready." : "";
+  const failed = ready && ready.status === "failed";
+  setStatus(loadingMessage(ready) + waiting, failed ? "error" : "busy", ready && ready.progress);
+}
+
+// Polls /ready until the index is loaded, showing how far it has got, then fetches the documents and asks the
+// question that was waiting, if any.
+async function watchUntilReady() {
+  if (state.watching) return;
+  state.watching = true;
+  state.ready = false;
+  for (;;) {
+    let ready = null;
+    try {
+      const answer = await request("/ready");
+      if (answer.ok && await loadDocuments()) break;
+      ready = answer.data;
+    } catch (err) { /* not reachable: said below, tried again */ }
+    showLoading(ready);
+    await sleep(ready && ready.status === "failed" ? 5000 : 1000);
+  }
+  state.watching = false;
+  state.ready = true;
+  setStatus("");
+  if (state.waiting) {
+    const question = state.waiting;
+    state.waiting = null;
+    await askQuestion(question);
+  }
+}
+
+async function loadDocuments() {
+  const answer = await request("/documents");
+  if (!answer.ok) return false;
+  const docs = answer.data;
+  state.tierRank = {};
+  docs.forEach((d) => { state.tierRank[d.evidence_tier] = d.evidence_rank; });
+  describeCorpus(docs);
+  if (state.answer) renderAnswer(state.answer);
+  return true;
+}
+
+function describeCorpus(docs) {
+  const counts = {};
+  docs.forEach((d) => { counts[d.evidence_tier] = (counts[d.evidence_tier] || 0) + 1; });
+  const tiers = tiersInOrder().map((t) => `${counts[t]} ${t.replace(/-/g, " ")}`).join(", ");
+  $("corpus").textContent = `Answers are quoted word for word from ${docs.length} ` +
+    `document${docs.length === 1 ? "" : "s"} (${tiers})`;
+  const list = $("documents");
+  list.replaceChildren();
+  docs.slice().sort((a, b) => a.evidence_rank - b.evidence_rank).forEach((d) => {
+    const item = el("li");
+    item.append(tierBadge(d.evidence_tier), " ", d.title);
+    list.append(item);
+  });
+  $("corpus-details").hidden = docs.length === 0;
+}
+
+function tiersInOrder() {
+  return Object.keys(state.tierRank).sort((a, b) => state.tierRank[a] - state.tierRank[b]);
+}
+
+// ------------------------------------------------------------------ answers
+
+function tierBadge(tier) {
+  const rank = state.tierRank[tier];
+  return el("span", `badge tier tier-${rank ?? "unknown"}`, rank === 0 ? `${tier} · strongest evidence` : tier);
 }
 
 function renderAnswer(data) {
-  const answer = $("answer");
-  answer.replaceChildren();
-  answer.classList.toggle("abstained", data.abstained);
-  $("disagreement").hidden = !data.disagreement;
-  if (data.disagreement) $("disagreement").textContent = "The sources disagree on " + data.disagreement.topics.join(" and ") + ": the strongest evidence is listed first.";
-  if (data.abstained) {
-    answer.textContent = "The documents don't answer this. " + data.answer;
-  } else {
-    data.citations.forEach((c, i) => {
-      if (i) answer.append(" ");
-      answer.append(c.quote, " ");
-      const marker = el("a", "marker", `[${c.n}]`);
-      marker.href = `#cite-${c.n}`;
-      marker.addEventListener("click", (e) => { e.preventDefault(); focusCard(c.n); });
-      answer.append(marker);
-    });
-    if (data.disagreement) answer.append(el("span", "note", data.disagreement.note));
-  }
-  $("confidence").textContent = `Confidence ${Math.round(data.confidence * 100)}%` +
-    (data.timings_ms ? ` · ${Math.round(data.timings_ms.total)} ms` : "");
+  state.answer = data;
+  renderText(data);
+  $("confidence-meter").value = data.confidence;
+  $("confidence-value").textContent = `${Math.round(data.confidence * 100)}%`;
+  $("timing").textContent = timing(data.timings_ms);
   const list = $("citations");
   list.replaceChildren();
   $("sources-title").hidden = data.citations.length === 0;
   data.citations.forEach((c) => list.append(card(c)));
+  renderLegend(data.citations.length > 0);
   $("result").hidden = false;
 }
 
+function renderText(data) {
+  const answer = $("answer");
+  answer.replaceChildren();
+  answer.classList.toggle("abstained", data.abstained);
+  const disagreement = data.disagreement;
+  $("disagreement").hidden = !disagreement;
+  $("note").hidden = !disagreement;
+  if (disagreement) {
+    $("disagreement").textContent = "The sources disagree on " + disagreement.topics.join(" and ") +
+      ": the strongest evidence is listed first.";
+    $("note").textContent = disagreement.note;
+  }
+  if (data.abstained) {
+    answer.textContent = data.answer;
+    return;
+  }
+  data.citations.forEach((c, i) => {
+    if (i) answer.append(" ");
+    answer.append(c.quote, " ");
+    const marker = el("a", "marker", `[${c.n}]`);
+    marker.href = `#cite-${c.n}`;
+    marker.addEventListener("click", (e) => { e.preventDefault(); focusCard(c.n); });
+    answer.append(marker);
+  });
+}
+
+function timing(timings) {
+  if (!timings) return "";
+  if ("cache" in timings) return "· cached";
+  return `· ${Math.max(1, Math.round(timings.total))} ms`;
+}
+
+function renderLegend(show) {
+  const tiers = tiersInOrder();
+  const list = $("legend-tiers");
+  list.replaceChildren();
+  tiers.forEach((t) => { const item = el("li"); item.append(tierBadge(t)); list.append(item); });
+  $("legend").hidden = !show || tiers.length === 0;
+}
+
 function card(c) {
-  const rank = tierRank[c.evidence_tier] ?? 9;
-  const li = el("li", `card tier-${rank}`);
+  const rank = state.tierRank[c.evidence_tier];
+  const li = el("li", `card tier-${rank ?? "unknown"}`);
   li.id = `cite-${c.n}`;
   const head = el("div", "card-head");
   head.append(el("span", "num", `[${c.n}]`), el("span", "title", c.title));
-  const badge = el("span", `badge tier-${rank}`, rank === 0 ? `${c.evidence_tier} · strongest evidence` : c.evidence_tier);
-  head.append(badge, el("span", "badge", c.source_type));
+  head.append(tierBadge(c.evidence_tier), el("span", "badge kind", c.source_type));
   const link = el("a", "open-doc", "Open the document with this quote highlighted");
   link.href = `#doc=${encodeURIComponent(c.doc_id)}&start=${c.char_start}&end=${c.char_end}`;
   li.append(head, el("blockquote", "", c.quote), link);
@@ -94,9 +212,9 @@ async function showDocument() {
   if (!id) { $("document").hidden = true; return; }
   const start = Number(params.get("start")), end = Number(params.get("end"));
   try {
-    const response = await fetch(`/documents/${encodeURIComponent(id)}`);
-    const doc = await response.json();
-    if (!response.ok) throw new Error(doc.detail || "Document not found.");
+    const answer = await request(`/documents/${encodeURIComponent(id)}`);
+    if (!answer.ok) throw new Error(answer.data.detail || "Document not found.");
+    const doc = answer.data;
     $("doc-title").textContent = doc.title;
     $("doc-meta").textContent = [doc.evidence_tier, doc.source_type, doc.author, doc.publisher, doc.published]
       .filter(Boolean).join(" · ");
@@ -117,25 +235,52 @@ async function showDocument() {
   }
 }
 
-async function ask(event) {
-  event.preventDefault();
-  const question = $("question").value.trim();
-  if (!question) { setStatus("Type a question first.", "error"); return; }
+// ------------------------------------------------------------------ asking
+
+function showError(message) {
+  // A stale answer under an error would read as the answer to the question that failed.
+  state.answer = null;
+  $("result").hidden = true;
+  setStatus(message, "error");
+}
+
+async function askQuestion(question) {
   $("ask-button").disabled = true;
   setStatus("Searching the documents…", "busy");
   try {
-    renderAnswer(await postJSON("/ask", {question}));
-    setStatus("");
+    const answer = await postJSON("/ask", {question});
+    if (answer.ok) {
+      renderAnswer(answer.data);
+      setStatus("");
+    } else if (answer.status === 503 && !(await request("/ready")).ok) {
+      state.waiting = question;
+      watchUntilReady();
+    } else {
+      showError(answer.data.detail || `The server answered ${answer.status}.`);
+    }
   } catch (err) {
-    setStatus(err.message, "error");
+    showError("Cannot reach the server. Check that it is running, then ask again.");
   } finally {
     $("ask-button").disabled = false;
   }
+}
+
+function ask(event) {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question) { showError("Type a question first."); return; }
+  if (!state.ready) {
+    state.waiting = question;
+    setStatus("The index is still loading; your question will be asked as soon as it is ready.", "busy");
+    watchUntilReady();
+    return;
+  }
+  askQuestion(question);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   $("ask-form").addEventListener("submit", ask);
   $("doc-close").addEventListener("click", () => { history.pushState(null, "", location.pathname); $("document").hidden = true; });
   window.addEventListener("hashchange", showDocument);
-  loadTiers().then(showDocument);
+  watchUntilReady().then(showDocument);
 });
