@@ -257,8 +257,11 @@ def build_child(server: Server, timeout: float = 60.0) -> psutil.Process:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for child in psutil.Process(server.process.pid).children():
-            if "spawn_main" in " ".join(child.cmdline()):
-                return child
+            try:
+                if "spawn_main" in " ".join(child.cmdline()):
+                    return child
+            except (psutil.ZombieProcess, psutil.NoSuchProcess):  # a short-lived helper, already gone
+                continue
         time.sleep(0.1)
     raise AssertionError("the server started no build process")
 

@@ -52,6 +52,9 @@ class Service:
     def stop(self, wait_s: float = 15.0) -> None:
         """Called at shutdown: a build still running is ended, and waited for, rather than left behind."""
         self._stopping.set()
+        if self.engine is None and self.load_error is None:
+            # Said here, on the shutdown path, not by the loading thread, which may not get to speak before exit.
+            log.info("shutting down: the index was not loaded")
         for worker in self._workers:
             worker.join(wait_s)
 
@@ -66,7 +69,6 @@ class Service:
             log.info("ready in %.1f s: %s", time.perf_counter() - began, _counts(engine.index))
         except RagError as err:
             if self._stopping.is_set():
-                log.info("shutting down: the index was not loaded")
                 return
             self.load_error = str(err)
             log.error("the index could not be loaded: %s", err)
