@@ -333,6 +333,11 @@ def _disagreement(index: Index, ordered: list[Candidate], sides: dict[str, tuple
     if not topics:
         return None
     strong_tier = index.documents[index.sentences[ordered[min(stronger) - 1].sentence].doc_id].evidence_tier
+    return disagreement_between(topics, strong_tier, stronger, weaker)
+
+
+def disagreement_between(topics: list[str], strong_tier: str, stronger: set[int], weaker: set[int]) -> Disagreement:
+    """The disagreement and its note, citing each side by number."""
     marks = lambda ns: "".join(f"[{n}]" for n in sorted(ns))  # noqa: E731
     note = (f"Note: the sources disagree on {' and '.join(topics)}. The strongest evidence here "
             f"({strong_tier}) {marks(stronger)} contradicts lower-tier sources {marks(weaker)}.")

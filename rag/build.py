@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, store
+from . import __version__, reuse, store
 from .chunk import chunk_text
 from .corpus import Document, load_corpus
 from .dense import DenseInfo, build_dense
@@ -38,39 +38,55 @@ def passage_text(doc: Document, section: str, text: str) -> str:
     return "\n".join(part for part in (doc.title, section, text) if part)
 
 
-def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | None = None) -> Path:
-    """Build from the corpus into a fresh folder, then point `current` at it. Returns the new folder."""
+def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | None = None, full: bool = False,
+                holding_lock: bool = False) -> Path:
+    """Build from the corpus into a fresh folder, then point `current` at it. Returns the new folder.
+
+    Vectors of texts the published index already holds are taken from it unless `full`; only new or changed
+    text is embedded. One build at a time per index folder: BuildBusyError when another is running, unless the
+    caller says it holds the lock already (a server building in a child process, a corpus change).
+    """
+    lock = store.BuildLock(settings.index_dir)
+    if not holding_lock:
+        lock.acquire()
+    try:
+        return _build(settings, encoder, progress, full)
+    finally:
+        lock.release()
+
+
+def _build(settings: Settings, encoder: TorchEncoder, progress: Progress | None, full: bool) -> Path:
     import faiss
     import numpy as np
 
     documents = load_corpus(settings.corpus_dir, settings.retrieval.tiers)
     chunks, sentences, passages = plan(documents, settings)
+    fingerprint = reuse.model_fingerprint(encoder)
+    old = reuse.Reusable() if full else reuse.previous(settings.index_dir, fingerprint, settings.model.backend)
     scratch, stamp = store.new_scratch(settings.index_dir)
     try:
         by_id = {d.id: d for d in documents}
         texts = passages + [by_id[s.doc_id].text[s.char_start:s.char_end] for s in sentences]
-        total, done = len(texts), 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, total)
-
-        vectors = encoder.encode(texts, progress=advance)
-        chunk_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages):]
+        keys = reuse.text_keys(texts, fingerprint)
+        embedded = reuse.embed_reusing(encoder, texts, keys, old, progress)
+        chunk_vectors, sentence_vectors = embedded.vectors[: len(passages)], embedded.vectors[len(passages):]
         dense, dense_info = build_dense(chunk_vectors, settings.dense)
         faiss.write_index(dense, str(scratch / store.DENSE))
-        if settings.model.backend != "torch":
+        if settings.model.backend != "torch" and not reuse.copy_export(old, scratch / ONNX_FILE):
             from .embed.export import export_onnx
 
             export_onnx(encoder, scratch / ONNX_FILE, quantize=settings.model.backend == "onnx-int8")
         np.save(scratch / store.SENTENCE_VECTORS, sentence_vectors)
+        np.save(scratch / store.CHUNK_VECTORS, chunk_vectors)
+        np.save(scratch / store.TEXT_KEYS, keys)
         save_lexicon(build_lexicon(passages), scratch / store.LEXICAL)
         store.write_json(scratch / store.DOCUMENTS, [asdict(d) for d in documents])
         store.write_jsonl(scratch / store.CHUNKS, [asdict(c) for c in chunks])
         store.write_jsonl(scratch / store.SENTENCES, [asdict(s) for s in sentences])
-        manifest = _manifest(settings, encoder, documents, chunks, sentences, dense_info, scratch)
+        embedding = {"fingerprint": fingerprint, "vectors": len(texts), "reused": embedded.reused,
+                     "embedded": embedded.embedded, "reused_from": old.build_id if embedded.reused else None}
+        manifest = {"build_id": stamp, **_manifest(settings, encoder, documents, chunks, sentences, dense_info,
+                                                   int(embedded.vectors.shape[1]), scratch), "embedding": embedding}
         store.write_json(scratch / store.MANIFEST, {**manifest, "manifest_sha256": store.manifest_digest(manifest)})
         return store.finish(settings.index_dir, scratch, stamp)
     except BaseException:
@@ -78,11 +94,23 @@ def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | 
         raise
 
 
-def build_apart(settings: Settings, progress: Progress | None = None, stop: threading.Event | None = None) -> Path:
+def reuse_summary(manifest: dict) -> str:
+    """How much of a build's embedding was taken over, in words, e.g. "reused 1,204 of 1,260 vectors; embedded 56"."""
+    e = manifest.get("embedding")
+    if not e:
+        return "vectors not counted (an older build)"
+    line = f"reused {e['reused']:,} of {e['vectors']:,} vectors; embedded {e['embedded']:,}"
+    shared = e["vectors"] - e["reused"] - e["embedded"]
+    return line + (f" ({shared:,} repeated texts shared a vector)" if shared else "")
+
+
+def build_apart(settings: Settings, progress: Progress | None = None, stop: threading.Event | None = None,
+                full: bool = False, holding_lock: bool = False) -> Path:
     """`build_index` in a fresh process, for a server: it never holds the torch model or the build's peak
     memory, and a build that dies takes nothing of the server's with it. Raises BuildError with the reason.
 
     `progress` hears (done, total) as texts are embedded; setting `stop` ends the build child and raises.
+    `full` and `holding_lock` are build_index's: a caller holding the lock builds in a child that does not.
     """
     import multiprocessing
 
@@ -90,8 +118,8 @@ def build_apart(settings: Settings, progress: Progress | None = None, stop: thre
     messages: Queue[Message] = context.Queue()
     # Daemonic, so the multiprocessing exit hook ends it with the server; the child also watches its parent
     # for the case where the server dies without running any exit hook.
-    child = context.Process(target=_build_in_child, args=(settings, messages, os.getpid()), name="rag-build",
-                            daemon=True)
+    child = context.Process(target=_build_in_child, args=(settings, messages, os.getpid(), full, holding_lock),
+                            name="rag-build", daemon=True)
     child.start()
     try:
         return _await_build(child, messages, progress, stop)
@@ -139,12 +167,13 @@ def _end(child: BaseProcess) -> None:
     child.join()
 
 
-def _build_in_child(settings: Settings, messages: Queue[Message], parent: int) -> None:
+def _build_in_child(settings: Settings, messages: Queue[Message], parent: int, full: bool, holding_lock: bool) -> None:
     _exit_with(parent)
     os.nice(10)  # queries in the parent come first
     try:
-        folder = build_index(settings, TorchEncoder(settings.model).load(),
-                             lambda done, total: messages.put(("progress", done, total)))
+        # Not loaded up front: a build with nothing new to embed never needs the model itself.
+        folder = build_index(settings, TorchEncoder(settings.model),
+                             lambda done, total: messages.put(("progress", done, total)), full, holding_lock)
         messages.put(("done", str(folder)))
     except Exception as err:
         # The reason travels as text: our errors' constructors take more than a message, so they do not unpickle.
@@ -184,23 +213,26 @@ def plan(documents: list[Document], settings: Settings) -> tuple[list[ChunkRecor
 
 
 def _manifest(settings: Settings, encoder: TorchEncoder, documents: list[Document], chunks: list[ChunkRecord],
-              sentences: list[SentenceRecord], dense: DenseInfo, folder: Path) -> dict:
+              sentences: list[SentenceRecord], dense: DenseInfo, dimension: int, folder: Path) -> dict:
+    import importlib.metadata
+
     import bm25s
     import faiss
-    import sentence_transformers
     import tiktoken
 
     return {
         "format": store.FORMAT,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "identity": settings.index_identity(),
-        "model": {"name": encoder.name, "dimension": encoder.dimension, "query_backend": settings.model.backend},
+        "model": {"name": encoder.name, "dimension": dimension, "query_backend": settings.model.backend},
         "dense_index": asdict(dense),
         "corpus": {d.path: d.sha256 for d in documents},
         "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
         "versions": {
             "rag": __version__, "python": platform.python_version(), "faiss": faiss.__version__,
-            "bm25s": bm25s.__version__, "sentence_transformers": sentence_transformers.__version__,
+            "bm25s": bm25s.__version__,
+            # Read, not imported: a build with nothing to embed never needs the library itself.
+            "sentence_transformers": importlib.metadata.version("sentence-transformers"),
             "tiktoken": tiktoken.__version__,
         },
         "files": store.checksums(folder),

@@ -8,9 +8,14 @@ import sys
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import RagError
 from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .generate import Generated
 
 DISCLAIMER = "Quoted from the documents in the corpus; not medical advice."
 
@@ -33,12 +38,23 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Evidence-weighted answers quoted from the corpus.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     build = sub.add_parser("build", help="build the index from corpus/ (atomic: the old index stays until done)")
+    build.add_argument("--full", action="store_true",
+                       help="embed every text again instead of reusing the published index's vectors")
     build.set_defaults(run=cmd_build)
+    add = sub.add_parser("add", help="check documents, copy them into corpus/ and rebuild (all or nothing)")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE.md", help="named <id>.md, with front matter")
+    add.set_defaults(run=cmd_add)
+    remove = sub.add_parser("remove", help="take documents out of corpus/ by id and rebuild (all or nothing)")
+    remove.add_argument("doc_ids", nargs="+", metavar="ID")
+    remove.set_defaults(run=cmd_remove)
     ask = sub.add_parser("ask", help="answer a question with verbatim, cited quotes")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer object as JSON")
     ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to draw sentences from")
     ask.add_argument("--doc", action="append", dest="doc_ids", metavar="ID", help="only use this document (repeatable)")
+    ask.add_argument("--generate", action="store_true",
+                     help="have the language model at RAG_LLM_URL write the answer; sentences its cited quotes "
+                          "do not support are left out")
     ask.set_defaults(run=cmd_ask)
     search = sub.add_parser("search", help="ranked passages with their score breakdown")
     search.add_argument("query")
@@ -53,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--cache", type=Path, default=Path(".eval/indexes"), help="where each corpus's index is built")
     ev.add_argument("--check", action="store_true", help="exit non-zero below eval/thresholds.toml")
     ev.add_argument("--thresholds", type=Path, default=Path("eval/thresholds.toml"))
+    ev.add_argument("--verification", type=Path, default=None,
+                    help="labelled generated sentences the verifier is scored on (default: the suite's own)")
     ev.set_defaults(run=cmd_eval)
     fit = sub.add_parser("fit", help="fit the sentence and answerability scorer on every corpus of the suite")
     fit.add_argument("--suite", type=Path, default=Path("eval/suite.toml"))
@@ -67,12 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="one short run of each part, small sizes (a smoke test)")
     bench.add_argument("--only", metavar="PARTS",
                        help="comma-separated parts to rerun, keeping the others' figures from the last report "
-                            "(build, cold_start, embedding, query, plain_encode, batching, http, scale)")
+                            "(build, cold_start, embedding, query, plain_encode, batching, http, scale, incremental)")
     bench.set_defaults(run=cmd_bench)
     serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
+    mcp = sub.add_parser("mcp", help="serve ask, search, context and get_document to an LLM agent as MCP tools over "
+                                     "stdin/stdout")
+    mcp.set_defaults(run=cmd_mcp)
     return parser
 
 
@@ -96,12 +117,54 @@ def progress_bar(description: str):
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from .build import build_index
     from .embed import TorchEncoder
-    from .index import load_index
 
-    path = build_index(settings, TorchEncoder(settings.model).load(), progress_bar("embedding"))
-    counts = load_index(settings).manifest["counts"]
+    _report_build(build_index(settings, TorchEncoder(settings.model), progress_bar("embedding"), full=args.full))
+    return 0
+
+
+def _report_build(path: Path) -> None:
+    """Counts and reuse of the build just made, from its own manifest (`current` may have moved on since)."""
+    from .build import reuse_summary
+    from .store import MANIFEST
+
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    counts = manifest["counts"]
     print(f"built {path.name}: {counts['documents']} documents, {counts['chunks']} chunks, "
-          f"{counts['sentences']} sentences")
+          f"{counts['sentences']} sentences; {reuse_summary(manifest)}")
+
+
+def _incremental_build(settings: Settings):
+    """The build that publishes a corpus change: incremental, in this process, under the change's lock."""
+    from .build import build_index
+    from .embed import TorchEncoder
+
+    return lambda: build_index(settings, TorchEncoder(settings.model), progress_bar("embedding"), holding_lock=True)
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from .changes import add_documents
+    from .corpus import check_size
+    from .errors import CorpusError
+
+    files = []
+    for path in args.files:
+        if not path.is_file():
+            raise CorpusError(path, "no such file")
+        check_size(path, path.stat().st_size)  # before reading it whole
+        files.append((str(path), path.read_bytes()))
+    change = add_documents(settings, files, _incremental_build(settings))
+    for doc in change.added:
+        print(f"{'replaced' if doc.id in change.replaced else 'added'} {doc.id}: {doc.title}")
+    _report_build(change.build)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from .changes import remove_documents
+
+    change = remove_documents(settings, args.doc_ids, _incremental_build(settings))
+    print(f"removed {', '.join(change.removed)}")
+    _report_build(change.build)
     return 0
 
 
@@ -121,18 +184,51 @@ def _engine(settings: Settings):
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from .engine import check_k, check_question
+    from .errors import QueryError
+    from .generate import Generated
 
     check_question(args.question, "question", settings.answer)
     check_k(args.top_k, "--top-k", settings.retrieval)
-    answer = _engine(settings).ask(args.question, args.top_k, args.doc_ids)
+    if args.generate and not settings.llm.enabled:
+        raise QueryError("--generate", "needs a language model: set RAG_LLM_URL (and RAG_LLM_MODEL)")
+    engine = _engine(settings)
+    if args.generate:
+        made = _generated(engine, args)
+    else:
+        made = Generated(engine.ask(args.question, args.top_k, args.doc_ids), "extractive")
+    answer = made.answer
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        # As POST /ask gives it: a generate request adds how the answer was made.
+        made_by = {"mode": made.mode, "fallback_reason": made.fallback_reason,
+                   "verification": asdict(made.verification) if made.verification else None}
+        print(json.dumps({**answer.to_dict(), **(made_by if args.generate else {})}, ensure_ascii=False, indent=2))
         return 0
     print(textwrap.fill(answer.answer, 100))
     for c in answer.citations:
         print(f"  [{c.n}] {c.title} ({c.evidence_tier}; {c.doc_id} {c.char_start}-{c.char_end})")
+    if made.verification and made.verification.dropped:
+        print(f"left out, unsupported by the quotes they cite: {len(made.verification.dropped)} sentence(s)")
+    if made.fallback_reason:
+        print(f"quoted, not generated: {made.fallback_reason}")
     print(f"confidence {answer.confidence:.2f}. {DISCLAIMER}")
     return 0
+
+
+def _generated(engine: Engine, args: argparse.Namespace) -> Generated:
+    import anyio
+
+    from .generate import Generator
+    from .llm import Llm
+
+    async def answer() -> Generated:
+        llm = Llm(engine.settings.llm)
+        try:
+            generator = Generator(engine, llm, lambda work: anyio.to_thread.run_sync(work))
+            return await generator.answer(args.question, args.top_k, args.doc_ids)
+        finally:
+            await llm.close()
+
+    return anyio.run(answer)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,16 +249,24 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation.report import check, stance_table, table, write_report
+    from .evaluation.report import check, stance_table, table, verifier_table, write_report
     from .evaluation.suite import run_suite
+    from .evaluation.gold import suite_verification
+    from .evaluation.verification import run_verification
 
     report = run_suite(settings, args.suite, args.cache, say=_say)
+    labelled = args.verification or suite_verification(args.suite)
+    if labelled:
+        _say("eval: verifier of generated sentences…")
+        report["verification"] = run_verification(settings, args.suite, args.cache, labelled)
     write_report(report, args.out)
     for problem in report["skipped"]:
         print(f"warning: {problem}", file=sys.stderr)
     print(table(report))
     if report["stance"]:
         print(stance_table(report["stance"]))
+    if report.get("verification"):
+        print(verifier_table(report["verification"]))
     print(f"report in {args.out}/latest.md")
     if args.check:
         failures = check(report, args.thresholds)
@@ -220,6 +324,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .serve import serve
 
     serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import redirect_stdout
+
+    from .serve.tools import serve_stdio
+
+    # stdout is the protocol's channel: anything printed while the index loads (or builds) goes to stderr.
+    with redirect_stdout(sys.stderr):
+        engine = _engine(settings)
+    serve_stdio(engine)
     return 0
 
 

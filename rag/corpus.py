@@ -123,9 +123,49 @@ def _first_line(err: Exception) -> str:
 MAX_DOCUMENT_BYTES = 2 * 2**20
 
 
+def is_document_name(name: str) -> bool:
+    """Whether a file of this name in the corpus folder is a document: every `*.md` but a README."""
+    return name.endswith(".md") and name.lower() != "readme.md"
+
+
 def document_paths(corpus_dir: Path) -> list[Path]:
-    """The files of the folder that are documents, in a stable order: every `*.md` but a README."""
-    return [p for p in sorted(corpus_dir.glob("*.md")) if p.name.lower() != "readme.md"]
+    """The files of the folder that are documents, in a stable order."""
+    return [p for p in sorted(corpus_dir.glob("*.md")) if is_document_name(p.name)]
+
+
+def check_size(path: Path | str, size: int, max_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+    if size > max_bytes:
+        raise CorpusError(path, f"is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB "
+                                "(split it into several documents)")
+
+
+def check_document(path: Path | str, raw: bytes, tiers: Iterable[str], max_bytes: int = MAX_DOCUMENT_BYTES,
+                   seen: dict[str, str] | None = None) -> Document:
+    """One file's bytes as the corpus would hold them under this name: within the size limit, valid, named
+    after its id, and, given the ids `seen` so far (id: file name), not a second document with one of them.
+    Raises CorpusError naming the file and field."""
+    path = Path(path)
+    check_size(path, len(raw), max_bytes)
+    doc = parse_document(path, raw, tiers)
+    if seen is not None:
+        if doc.id in seen:
+            raise CorpusError(path, f"duplicate id '{doc.id}' (also in {seen[doc.id]})", "id")
+        seen[doc.id] = path.name
+    if doc.id != path.stem:
+        raise CorpusError(path, f"'{doc.id}' does not match the file name (expected {doc.id}.md)", "id")
+    if not is_document_name(path.name):
+        raise CorpusError(path, f"'{doc.id}' is not a document id the corpus can hold (its README is no document)",
+                          "id")
+    return doc
+
+
+def read_document(path: Path, tiers: Iterable[str], max_bytes: int = MAX_DOCUMENT_BYTES,
+                  seen: dict[str, str] | None = None) -> Document:
+    """`check_document` on a file, refusing an oversized one before reading it."""
+    if not path.is_file():
+        raise CorpusError(path, "no such file")
+    check_size(path, path.stat().st_size, max_bytes)
+    return check_document(path, path.read_bytes(), tiers, max_bytes, seen)
 
 
 def load_corpus(corpus_dir: Path, tiers: Iterable[str], max_bytes: int = MAX_DOCUMENT_BYTES) -> list[Document]:
@@ -136,17 +176,7 @@ def load_corpus(corpus_dir: Path, tiers: Iterable[str], max_bytes: int = MAX_DOC
     documents: list[Document] = []
     seen: dict[str, str] = {}
     for path in document_paths(corpus_dir):
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise CorpusError(path, f"is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB "
-                                    "(split it into several documents)")
-        doc = parse_document(path, path.read_bytes(), tiers)
-        if doc.id in seen:
-            raise CorpusError(path, f"duplicate id '{doc.id}' (also in {seen[doc.id]})", "id")
-        if doc.id != path.stem:
-            raise CorpusError(path, f"'{doc.id}' does not match the file name (expected {doc.id}.md)", "id")
-        seen[doc.id] = path.name
-        documents.append(doc)
+        documents.append(read_document(path, tiers, max_bytes, seen))
     if not documents:
         raise CorpusError(corpus_dir, "no documents (*.md) found")
     return documents

@@ -64,6 +64,14 @@ class BuildError(RagError):
     """A build run in another process failed; the message is its reason, prefixed with the error's kind."""
 
 
+class BuildBusyError(RagError):
+    """Another build of the same index folder is running (in this process or another); try again after it."""
+
+    def __init__(self, index_dir: Path, holder: str) -> None:
+        by = f" (process {holder})" if holder.isdigit() else ""
+        super().__init__(f"another build of {index_dir}/ is running{by}; try again once it has finished")
+
+
 class ModelError(RagError):
     """The embedding model cannot be loaded from the configured local path."""
 

@@ -58,6 +58,7 @@ class Index:
         self._terms: dict[int, frozenset[str]] = {}
         self._chunk_terms: dict[int, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
+        self._first_sentence: dict[str, int] | None = None
         self.doc_of_chunk = np.array([position[c.doc_id] for c in self.chunks], dtype=np.int32)
 
     def chunk_text(self, chunk: ChunkRecord) -> str:
@@ -66,6 +67,21 @@ class Index:
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]
         return self.documents[s.doc_id].text[s.char_start:s.char_end]
+
+    def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
+        """The sentences lying inside a span of one document, in reading order."""
+        if self._first_sentence is None:
+            # A document's sentences are stored together and in order, so its first one is where to look.
+            first: dict[str, int] = {}
+            for i, s in enumerate(self.sentences):
+                first.setdefault(s.doc_id, i)
+            self._first_sentence = first
+        i, found = self._first_sentence.get(doc_id, len(self.sentences)), []
+        while i < len(self.sentences) and self.sentences[i].doc_id == doc_id and self.sentences[i].char_start < end:
+            if self.sentences[i].char_start >= start and self.sentences[i].char_end <= end:
+                found.append(i)
+            i += 1
+        return found
 
     def sentence_terms(self, i: int) -> frozenset[str]:
         """BM25 terms of sentence i, computed once per sentence on first use."""

@@ -148,6 +148,25 @@ class AnswerSettings:
     context_tokens_range: tuple[int, int] = (64, 32_000)
 
 
+@dataclass(frozen=True)
+class VerifySettings:
+    """When a generated sentence counts as supported by the quotes it cites (see rag/verify.py). The defaults are
+    fitted on eval/verification.jsonl (all three corpora; `rag eval` reports the leave-one-corpus-out figures)."""
+    # Cosine of the sentence with its best quote (or the quotes joined) below which its meaning has drifted.
+    min_cosine: float = 0.59
+    # A sentence word absent from the quotes counts as present when its embedding is this close to a quote word.
+    word_cosine: float = 0.575
+    # How many content words may still be missing: a paraphrase rewords a verb or two.
+    max_unmatched: int = 2
+    # A clause drawing on two quotes must have at least this share of its words in one of them, or it is stitched.
+    clause_coverage: float = 0.6
+
+    def __post_init__(self) -> None:
+        for name in ("min_cosine", "word_cosine", "clause_coverage"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+
+
 RateUnit = Literal["second", "minute", "hour", "day"]
 RATE_UNITS: tuple[str, ...] = get_args(RateUnit)
 
@@ -167,8 +186,12 @@ class ServerSettings:
     # Threads running queries at once. Queries are CPU-bound and share encoder batches, so a few per core
     # keep the cores busy; more only add stacks and malloc arenas.
     query_threads: int = 8
+    # How often a running server looks whether another process (`rag build`, `rag add`) published a new index.
+    index_poll_s: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.index_poll_s <= 0:
+            raise ValueError(f"index_poll_s must be positive, got {self.index_poll_s}")
         if self.rate_limit is not None:
             count, unit = self.rate_limit
             if count < 1 or unit not in RATE_UNITS:
@@ -181,6 +204,29 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class LlmSettings:
+    """An OpenAI-compatible chat endpoint for `mode: generate`; without a URL, generation is off."""
+    url: str | None = None  # base URL ending in /v1
+    model: str | None = None
+    # Never shown: left out of repr, so it cannot reach a log line or an error through this object.
+    api_key: str | None = field(default=None, repr=False)
+    timeout_s: float = 30.0
+    # Sampling kept cold: the answer should restate the evidence, not improvise around it.
+    temperature: float = 0.0
+    max_tokens: int = 400
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"llm url must start with http:// or https://, got {self.url!r}")
+        if self.timeout_s <= 0:
+            raise ValueError(f"llm timeout must be positive, got {self.timeout_s}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
@@ -190,6 +236,8 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
     # Question embeddings and answers kept per engine (a reindex starts empty); 0 turns caching off.
     cache_size: int = 1024
 
@@ -219,6 +267,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                                      if o.strip()),
                                   request_timeout_s=_number(env, "RAG_REQUEST_TIMEOUT", float) or 30.0,
                                   query_threads=_number(env, "RAG_QUERY_THREADS") or ServerSettings.query_threads),
+            llm=LlmSettings(url=env.get("RAG_LLM_URL") or None, model=env.get("RAG_LLM_MODEL") or None,
+                            api_key=env.get("RAG_LLM_API_KEY") or None,
+                            timeout_s=_number(env, "RAG_LLM_TIMEOUT", float) or LlmSettings.timeout_s),
         )
     except ValueError as err:
         raise SettingsError(_naming_variable(str(err))) from None
@@ -227,7 +278,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 # The settings' own checks name the setting; from the environment, the variable that set it is what to fix.
 _VARIABLES = {"backend": "RAG_BACKEND", "rate limit": "RAG_RATE_LIMIT", "request timeout": "RAG_REQUEST_TIMEOUT",
-              "query_threads": "RAG_QUERY_THREADS"}
+              "query_threads": "RAG_QUERY_THREADS",
+              "llm url": "RAG_LLM_URL", "llm timeout": "RAG_LLM_TIMEOUT"}
 
 
 def _naming_variable(message: str) -> str:

@@ -121,6 +121,11 @@ def _in_negation(text: str, start: int) -> bool:
     return len(_NEGATOR.findall(_scope(text, start))) % 2 == 1
 
 
+def in_negation(text: str, start: int) -> bool:
+    """Whether a negator governs the word at `start` (the scope rule the stance cues use), for other checks."""
+    return _in_negation(text, start)
+
+
 def _matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -10,7 +11,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .errors import IndexDamagedError
+from .errors import BuildBusyError, IndexDamagedError
 
 FORMAT = 3
 CURRENT = "current"
@@ -19,6 +20,10 @@ MANIFEST = "manifest.json"
 # Files checksummed in the manifest; the bm25 folder is covered file by file.
 DOCUMENTS, CHUNKS, SENTENCES, DENSE, SENTENCE_VECTORS, LEXICAL = (
     "documents.json", "chunks.jsonl", "sentences.jsonl", "dense.faiss", "sentence_vectors.npy", "bm25")
+# What the next build reuses: exact chunk vectors (dense.faiss may hold them rounded to fp16) and one key per
+# embedded text, chunks first, then sentences.
+CHUNK_VECTORS, TEXT_KEYS = "chunk_vectors.npy", "text_keys.npy"
+LOCK = ".build.lock"
 
 
 def sha256(path: Path) -> str:
@@ -97,3 +102,49 @@ def prune(builds: Path, keep: set[str]) -> None:
     for p in builds.iterdir():
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def current_build(root: Path) -> Path | None:
+    """The build folder `current` points at now, or None when there is none."""
+    try:
+        return (root / CURRENT).resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+
+
+class BuildLock:
+    """One build at a time per index folder, across threads and processes: an exclusive flock on a file there.
+
+    The kernel drops the lock when its holder dies, so a build killed outright never leaves it held. Acquiring
+    never waits: a caller is told at once that a build is running. It may be released by another thread than
+    the one that took it (a server takes it for a request and hands it to the worker that builds).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._fd: int | None = None
+
+    def acquire(self) -> "BuildLock":
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise BuildBusyError(self.root, holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)  # only to name the holder in a refusal
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def __enter__(self) -> "BuildLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 
@@ -74,17 +75,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """`rag serve` in a child process on loopback, ready when `/ready` says so; its log goes to a file, which
-    `logs()` reads (a pipe nobody drains would stall a server that logs a lot)."""
+class Child:
+    """A server in a child process on loopback, ready when `ready_path` answers 200; its log goes to a file,
+    which `logs()` reads (a pipe nobody drains would stall a server that logs a lot)."""
 
-    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
+    ready_path = "/"
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**child_env(settings), **(extra_env or {})}
-        self._log = tempfile.NamedTemporaryFile(prefix="rag-serve-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([*rag_command(), "serve", "--port", str(self.port)], env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+        self._log = tempfile.NamedTemporaryFile(prefix="rag-child-", suffix=".log", delete=False)
+        self.process = subprocess.Popen([*args, "--port", str(self.port)], env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
 
     def logs(self) -> str:
         return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
@@ -97,15 +99,18 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.logs()[-2000:]}")
             try:
-                ready = httpx.get(self.url + "/ready", timeout=2)
+                ready = httpx.get(self.url + self.ready_path, timeout=2)
             except httpx.HTTPError:
                 ready = None
             if ready is not None and ready.status_code == 200:
                 return
-            if ready is not None and ready.json().get("status") == "failed":
-                raise RuntimeError(f"server could not load its index: {ready.text}")
+            if ready is not None:
+                self.check_failed(ready)
             time.sleep(0.2)
         raise RuntimeError("server did not become ready")
+
+    def check_failed(self, ready: Any) -> None:
+        """Raise when a not-ready answer says the server never will be."""
 
     def rss_mb(self) -> float:
         import psutil
@@ -119,7 +124,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Self:
         try:
             self.wait_ready()
         except BaseException:
@@ -131,6 +136,41 @@ class Server:
         self.stop()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+class Server(Child):
+    """`rag serve` over the settings' corpus and index."""
+
+    ready_path = "/ready"
+
+    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
+        super().__init__([*rag_command(), "serve"], {**child_env(settings), **(extra_env or {})})
+
+    def check_failed(self, ready: Any) -> None:
+        if ready.json().get("status") == "failed":
+            raise RuntimeError(f"server could not load its index: {ready.text}")
+
+
+class ScriptedLlm(Child):
+    """The scripted OpenAI-compatible chat server (`rag.scripted_llm`) replaying `rules`."""
+
+    ready_path = "/v1/models"
+
+    def __init__(self, rules: list[dict[str, Any]]) -> None:
+        self._script = tempfile.NamedTemporaryFile("w", prefix="rag-script-", suffix=".json", delete=False)
+        json.dump(rules, self._script)
+        self._script.close()
+        super().__init__([sys.executable, "-m", "rag.scripted_llm", "--script", self._script.name])
+        self.base_url = self.url + "/v1"
+
+    def requests(self) -> list[dict[str, Any]]:
+        import httpx
+
+        return httpx.get(self.url + "/requests", timeout=5).json()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        Path(self._script.name).unlink(missing_ok=True)
 
 
 def run_wrk(url: str, script: Path, connections: int, seconds: float) -> dict:

@@ -74,3 +74,49 @@ def write_document() -> WriteDocument:
         return path
 
     return write
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are skipped, saying why, where no Chromium is installed."""
+    if CHROMIUM is None:
+        skip = pytest.mark.skip(reason="no Chromium here: install Debian's chromium package to run the browser tests")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture()
+def chromium():
+    """A headless Chromium (the system's, not a downloaded one), closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _watch_requests(page, origin: str) -> list[str]:
+    """Every request that failed (4xx/5xx) or left the server's origin, and every script error or console
+    error besides the browser's own note on a failed request: the page must make none."""
+    problems: list[str] = []
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("request", lambda r: problems.append(f"elsewhere: {r.url}")
+            if not r.url.startswith((origin, "data:")) else None)
+    page.on("pageerror", lambda e: problems.append(f"script: {e}"))
+    page.on("console", lambda m: problems.append(f"console: {m.text}")
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    return problems
+
+
+@pytest.fixture()
+def watch_requests() -> Callable[..., list[str]]:
+    """watch_requests(page, origin): the list that fills with whatever the page should never do."""
+    return _watch_requests

@@ -19,14 +19,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from rag.testing import Server
+from rag.testing import ScriptedLlm, Server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module")
 def live(engine):
-    with Server(engine.settings) as server:
+    # With a (scripted) model configured, `mode: generate` is a valid request and its path is fuzzed too.
+    with ScriptedLlm([]) as llm, Server(engine.settings, {"RAG_LLM_URL": llm.base_url}) as server:
         yield server, schemathesis.openapi.from_url(server.url + "/schema/openapi.json")
 
 

@@ -29,7 +29,9 @@ def test_ask_returns_the_answer_object_with_timings(client, engine):
     r = client.post("/ask", json={"question": "Is ketamine an effective treatment for chronic pain?"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "disagreement", "timings_ms"}
+    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "disagreement", "timings_ms",
+                         "mode", "fallback_reason", "verification"}
+    assert body["mode"] == "extractive" and body["fallback_reason"] is None and body["verification"] is None
     assert body["citations"][0]["doc_id"] == "nmda-review-2025" and body["disagreement"]["topics"]
     assert {"encode", "dense", "bm25", "fusion", "compose", "total"} <= set(body["timings_ms"])
     again = client.post("/ask", json={"question": "Is ketamine an effective treatment for chronic pain?"}).json()
@@ -97,7 +99,7 @@ def test_health_ready_metrics_schema_and_page(client, engine):
     assert {"/ask", "/search", "/context", "/documents", "/documents/{doc_id}", "/health", "/ready",
             "/admin/reindex"} <= set(schema["paths"])
     ask_schema = schema["components"]["schemas"]["AskRequest"]
-    assert ask_schema["required"] == ["question"] and set(ask_schema["properties"]) == {"question", "top_k", "doc_ids"}
+    assert ask_schema["required"] == ["question"] and set(ask_schema["properties"]) == {"question", "top_k", "doc_ids", "mode"}
     page = client.get("/")
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
@@ -148,7 +150,7 @@ def assert_plain(detail: str) -> None:
     ({"question": "pain", "doc_ids": ["../index/current/manifest"]}, "doc_ids[0]", "is not a document id"),
     ({"question": "pain", "doc_ids": ["../x\n"]}, "doc_ids[0]", "is not a document id"),
     ({"top_k": 3}, "question", "question is missing"),
-    ({"question": "pain", "colour": "red"}, "colour", "POST /ask takes question, top_k and doc_ids"),
+    ({"question": "pain", "colour": "red"}, "colour", "POST /ask takes question, top_k, doc_ids and mode"),
     ({"question": "x" * 1001}, "question", "too long; it must be text of 1 to 1000 characters"),
     ({"question": "pain", "top_k": 99}, "top_k", "a whole number from 1 to 50"),
 ])

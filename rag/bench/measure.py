@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -219,3 +220,58 @@ def scale_curve(settings: Settings, sizes: tuple[int, ...]) -> list[dict]:
                              capture_output=True, text=True, check=True)
         points.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return points
+
+
+# ---------------------------------------------------------------- incremental rebuild
+
+
+def incremental_rebuild(settings: Settings, chunks: int, documents: int = 100) -> dict:
+    """A synthetic corpus of about `chunks` chunks built in full, then again after one document changed:
+    the embedding time of each (and the wall time around it), and their ratio."""
+    from ..build import build_index
+    from ..embed import TorchEncoder
+
+    encoder = TorchEncoder(settings.model).load()
+    with tempfile.TemporaryDirectory() as scratch:
+        work = settings.with_(corpus_dir=Path(scratch) / "corpus", index_dir=Path(scratch) / "index")
+        write_synthetic_corpus(work, synthetic_passages(settings, chunks), documents)
+        full = _timed_build(lambda progress: build_index(work, encoder, progress, full=True))
+        changed = work.corpus_dir / "synthetic-0.md"
+        changed.write_text(changed.read_text(encoding="utf-8") + "\nOne sentence more changes this document.\n",
+                           encoding="utf-8")
+        again = _timed_build(lambda progress: build_index(work, encoder, progress))
+    return {"chunks": full["chunks"], "documents": documents, "device": str(encoder.model.device),
+            "full": full, "one_changed": again,
+            "embedding_ratio": round(again["embedding_s"] / full["embedding_s"], 4),
+            "wall_ratio": round(again["wall_s"] / full["wall_s"], 4)}
+
+
+def write_synthetic_corpus(settings: Settings, passages: list[str], documents: int) -> None:
+    """`documents` files sharing the passages out between them, one paragraph each."""
+    from ..changes import write_atomically
+
+    settings.corpus_dir.mkdir(parents=True)
+    tier = settings.retrieval.tiers[-1]
+    for n in range(documents):
+        body = "\n\n".join(passages[n::documents])
+        write_atomically(settings.corpus_dir / f"synthetic-{n}.md", (
+            f"---\nid: synthetic-{n}\ntitle: Synthetic document {n}\nsource_type: synthetic\nevidence_tier: {tier}\n"
+            f"author: null\npublisher: null\npublished: null\nurl: null\n---\n{body}\n").encode())
+
+
+def _timed_build(build) -> dict:
+    """Wall time of one build and the time from its first text embedded to its last."""
+    marks: list[float] = []
+
+    def progress(done: int, total: int) -> None:
+        if not marks or done >= total:
+            marks.append(time.perf_counter())
+
+    began = time.perf_counter()
+    folder = build(progress)
+    wall = time.perf_counter() - began
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    used = manifest["embedding"]
+    return {"wall_s": round(wall, 2), "embedding_s": round(marks[-1] - marks[0], 3) if marks else 0.0,
+            "chunks": manifest["counts"]["chunks"], "vectors": used["vectors"], "reused": used["reused"],
+            "embedded": used["embedded"]}

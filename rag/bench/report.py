@@ -77,6 +77,8 @@ def markdown(report: dict) -> str:
                   f"{e['chunks']} synthetic chunks of up to {e['tokens_per_chunk']} tokens ({e['device']}): "
                   f"{e['chunks_per_s']} chunks/s (per batch {_cell(e['per_batch_chunks_per_s'])}).",
               f"Cold start: `rag ask` {_cell(c['ask_s'])} s; `import rag.cli` {_cell(c['import_s'])} s."]
+    if "incremental" in report:
+        lines += ["", incremental_line(report["incremental"])]
     lines += ["", "Scale curve (synthetic unit vectors, 384 dimensions, decaying spectrum; 200 fresh queries; "
                   "one search thread):", "",
               "| chunks | index | nprobe | build s | search p50 ms | p99 ms | recall@10 | index MB | RSS MB |",
@@ -86,6 +88,16 @@ def markdown(report: dict) -> str:
                      f"{p['search_p50_ms']} | {p['search_p99_ms']} | {p['recall_at_10']} | {p['index_mb']} | "
                      f"{p['rss_mb']} |")
     return "\n".join(lines) + "\n"
+
+
+def incremental_line(r: dict) -> str:
+    full, again = r["full"], r["one_changed"]
+    return (f"Incremental rebuild ({r['chunks']:,} synthetic chunks in {r['documents']} documents, {r['device']}): "
+            f"a full build embeds {full['embedded']:,} texts in {full['embedding_s']} s ({full['wall_s']} s in all); "
+            f"after one document changed, the rebuild reuses {again['reused']:,} of {again['vectors']:,} vectors "
+            f"and embeds {again['embedded']:,} in {again['embedding_s']} s ({again['wall_s']} s in all): "
+            f"{100 * r['embedding_ratio']:.2f}% of the full embedding time, {100 * r['wall_ratio']:.1f}% of its "
+            "wall time.")
 
 
 def _cell(s: dict) -> str:

@@ -39,12 +39,25 @@ class TorchEncoder:
 
         transformers.utils.logging.disable_progress_bar()
 
-        device = self.settings.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self.device()
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
         if device.startswith("cuda"):
             model.half()
         self.model = model
         return self
+
+    def device(self) -> str:
+        """Where the model runs (or will, once loaded); on a GPU it runs in half precision."""
+        if self.settings.device:
+            return self.settings.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def precision(self) -> str:
+        """Device and number format, which a vector depends on as much as on the weights: known without loading."""
+        device = self.device()
+        return f"{device}:{'fp16' if device.startswith('cuda') else 'fp32'}"
 
     @property
     def dimension(self) -> int:

@@ -59,6 +59,16 @@ class SuiteCorpus:
     stance: Path | None
 
 
+def suite_verification(path: Path) -> Path | None:
+    """The suite's labelled set of generated sentences (its `verification` key), relative to the file; None
+    when it names none."""
+    try:
+        name = tomllib.loads(path.read_text(encoding="utf-8")).get("verification")
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise RagError(f"{path}: not a usable suite file ({err.__class__.__name__}: {err})") from None
+    return path.parent / name if name else None
+
+
 def load_suite(path: Path) -> list[SuiteCorpus]:
     """The corpora named in a suite file, paths relative to the file's folder."""
     try:

@@ -31,6 +31,17 @@ def stance_table(stance: dict) -> str:
     return "\n".join(lines)
 
 
+def verifier_table(verification: dict) -> str:
+    """Precision and recall of "supported", each corpus with thresholds fitted on the others."""
+    lines = ["| verifier (held out) | cases | precision | recall | thresholds |", "|---|---|---|---|---|"]
+    for name, h in verification["held_out"].items():
+        fitted = ", ".join(f"{k} {v}" for k, v in h["thresholds"].items())
+        lines.append(f"| {name} | {h['cases']} | {h['precision']:.3f} | {h['recall']:.3f} | {fitted} |")
+    o = verification["overall"]
+    lines.append(f"| all | {verification['cases']} | {o['precision']:.3f} | {o['recall']:.3f} | |")
+    return "\n".join(lines)
+
+
 def write_report(report: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -43,6 +54,14 @@ def write_report(report: dict, out: Path) -> None:
     if report.get("stance"):
         md += ["", f"## Stance on {report['stance']['sentences']} labelled sentences (all corpora)", "",
                stance_table(report["stance"])]
+    if report.get("verification"):
+        v = report["verification"]
+        md += ["", f"## Verifier of generated sentences on {v['cases']} labelled cases", "", verifier_table(v), "",
+               f"Thresholds fitted on all corpora: {v['fitted_on_all']['thresholds']}.", "",
+               f"### Unsupported sentences it let through ({len(v['false_positives'])})", ""]
+        md += [f"- ({f['corpus']}, {f['kind']}) {f['sentence']}" for f in v["false_positives"]]
+        md += ["", f"### Supported sentences it held back ({len(v['false_negatives'])})", ""]
+        md += [f"- ({f['corpus']}, {f['kind']}) {f['sentence']} — {f['reason']}" for f in v["false_negatives"]]
     if report["skipped"]:
         md += ["", "## Skipped lines", *[f"- {p}" for p in report["skipped"]]]
     for name, r in report["corpora"].items():
@@ -80,7 +99,8 @@ def _chart(report: dict, path: Path) -> None:
 
 
 def check(report: dict, thresholds_path: Path) -> list[str]:
-    """Gate failures: each corpus's held-out metric below its minimum (a corpus table overrides [minimums])."""
+    """Gate failures: each corpus's held-out metric below its minimum (a corpus table overrides [minimums]), and
+    the verifier's held-out precision or recall below [verifier]."""
     gates = tomllib.loads(thresholds_path.read_text(encoding="utf-8"))
     problems = []
     for name, r in report["corpora"].items():
@@ -88,4 +108,9 @@ def check(report: dict, thresholds_path: Path) -> list[str]:
         held = r["held_out"]
         problems += [f"{name}: {k} = {held[k]:.3f} is below the minimum {v}" for k, v in minimums.items()
                      if held[k] < v]
+    verification = report.get("verification")
+    if verification:
+        overall = verification["overall"]
+        problems += [f"verifier: {k} = {overall[k]:.3f} is below the minimum {v}"
+                     for k, v in gates.get("verifier", {}).items() if overall[k] < v]
     return problems

@@ -6,11 +6,11 @@ import hmac
 import importlib.metadata
 import time
 from contextlib import asynccontextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any, AsyncIterator, Callable, TypeVar
 
 import anyio
+import msgspec
 import prometheus_client
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.cors import CORSConfig
@@ -22,15 +22,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import JSONBody, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from .. import __version__
-from ..answer import Answer
 from ..context import Context
 from ..corpus import ID_PATTERN, ID_SHAPE
-from ..engine import Engine
+from ..engine import Engine, check_k, check_question
+from ..generate import Generated, Generator
 from ..errors import QueryError
 from ..settings import ServerSettings, Settings
 from .errors import DOC_ID_RULE, PlainErrors, PlainRequest
@@ -38,7 +39,7 @@ from .memory import fewer_malloc_arenas
 from .models import (FILTERED_QUERY_ERRORS, ID_SCHEMA_PATTERN, QUERY_ERRORS, AskRequest, AskResponse, ContextRequest,
                      DocumentDetail, DocumentSummary, Readiness, ReindexStatus, SearchRequest, SearchResponse,
                      StrictStructSchema, error_responses)
-from .service import Service, metrics_registry, observe_index
+from .service import Service, metrics_registry, observe_generated, observe_index
 
 STATIC = Path(__file__).parent.parent / "static"
 T = TypeVar("T")
@@ -72,19 +73,70 @@ async def _in_thread(service: Service, work: Callable[[], T]) -> T:
 
 @post("/ask", status_code=200, responses=FILTERED_QUERY_ERRORS, summary="Answer a question with verbatim, cited quotes")
 async def ask(data: JSONBody[AskRequest], state: State) -> AskResponse:
-    service = _service(state)
+    return await run_ask(_service(state), data)
+
+
+async def run_ask(service: Service, data: AskRequest) -> AskResponse:
+    """POST /ask's work, shared with the MCP tool of the same name (rag/serve/tools.py)."""
     engine = service.ready_engine()
     _check_ids(data.doc_ids)
     began = time.perf_counter()
     timings: dict[str, float] = {}
-    answer = await _in_thread(service, lambda: engine.ask(data.question, data.top_k, data.doc_ids, timings))
+    if data.mode == "generate":
+        made = await _generator(service, engine).answer(data.question, data.top_k, data.doc_ids, timings)
+        observe_generated(made)
+    else:
+        answer = await _in_thread(service, lambda: engine.ask(data.question, data.top_k, data.doc_ids, timings))
+        made = Generated(answer, "extractive")
     timings["total"] = round((time.perf_counter() - began) * 1000, 3)
-    return AskResponse(**{f.name: getattr(answer, f.name) for f in fields(Answer)}, timings_ms=timings)
+    return AskResponse.of(made, timings)
+
+
+@post("/ask/stream", status_code=200, responses={**FILTERED_QUERY_ERRORS, 200: ResponseSpec(
+          data_container=Any, media_type="text/event-stream", generate_examples=False,
+          description="Events `citations` (a list of citations), `delta` (`{\"text\"}`, one verified sentence) and "
+                      "`done` (the answer object as POST /ask gives it), each `data` a JSON document")},
+      summary="The answer as Server-Sent Events: citations, then each sentence once verified, then the answer object")
+async def ask_stream(data: JSONBody[AskRequest], state: State) -> ServerSentEvent:
+    service = _service(state)
+    engine = service.ready_engine()
+    _check_ids(data.doc_ids)
+    # Refused here, while a 400 can still be sent: once the stream starts, the status is 200.
+    question = check_question(data.question, "question", engine.settings.answer)
+    check_k(data.top_k, "top_k", engine.settings.retrieval)
+    engine.check_doc_ids(data.doc_ids)
+    generator = _generator(service, engine) if data.mode == "generate" else service.generator(
+        engine, lambda work: _in_thread(service, work))
+    began = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        async for kind, payload in generator.stream(question, data.top_k, data.doc_ids, data.mode, timings):
+            if isinstance(payload, Generated):
+                if data.mode == "generate":
+                    observe_generated(payload)
+                timings["total"] = round((time.perf_counter() - began) * 1000, 3)
+                payload = AskResponse.of(payload, timings)
+            elif isinstance(payload, str):
+                payload = {"text": payload}
+            yield ServerSentEventMessage(data=msgspec.json.encode(payload).decode(), event=kind)
+
+    return ServerSentEvent(events())
+
+
+def _generator(service: Service, engine: Engine) -> Generator:
+    if service.llm is None:
+        raise QueryError("mode", "is generate, but this server has no language model configured (RAG_LLM_URL); "
+                                 "use mode extractive")
+    return service.generator(engine, lambda work: _in_thread(service, work))
 
 
 @post("/search", status_code=200, responses=FILTERED_QUERY_ERRORS, summary="Ranked passages with their score breakdown")
 async def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
-    service = _service(state)
+    return await run_search(_service(state), data)
+
+
+async def run_search(service: Service, data: SearchRequest) -> SearchResponse:
     engine = service.ready_engine()
     _check_ids(data.doc_ids)
     hits = await _in_thread(service, lambda: engine.passages(engine.search(data.query, data.k, data.doc_ids)))
@@ -93,7 +145,10 @@ async def search(data: JSONBody[SearchRequest], state: State) -> SearchResponse:
 
 @post("/context", status_code=200, responses=QUERY_ERRORS, summary="Retrieved evidence packed into a cited context block for an LLM")
 async def context(data: JSONBody[ContextRequest], state: State) -> Context:
-    service = _service(state)
+    return await run_context(_service(state), data)
+
+
+async def run_context(service: Service, data: ContextRequest) -> Context:
     engine = service.ready_engine()
     return await _in_thread(service, lambda: engine.context(data.question, data.max_tokens))
 
@@ -125,10 +180,14 @@ async def documents(state: State) -> list[DocumentSummary]:
 async def document(doc_id: Annotated[str, Parameter(pattern=ID_SCHEMA_PATTERN,
                                                     description=ID_SHAPE.capitalize())],
                    state: State) -> DocumentDetail:
+    return run_document(_service(state), doc_id)
+
+
+def run_document(service: Service, doc_id: str) -> DocumentDetail:
     # Ids are names, never paths: the pattern refuses anything else with a 400 before any lookup, and the
     # same check runs again here, because the pattern's `$` lets a trailing newline through.
     _check_id("doc_id", doc_id)
-    engine = _service(state).ready_engine()
+    engine = service.ready_engine()
     doc = engine.index.documents.get(doc_id)
     if doc is None:
         raise NotFoundException(detail=f"no document has the id {doc_id!r}; GET /documents lists the ids there are")
@@ -150,7 +209,9 @@ async def ready(state: State) -> Response[Readiness]:
                                   error=service.load_error), status_code=503)
     m = service.engine.index.manifest
     status = "degraded" if service.reindex.state == "failed" else "ready"
-    return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex))
+    return Response(Readiness(status, m["built_at"], m["model"]["name"], m["counts"], service.reindex,
+                              build_id=m.get("build_id") or service.engine.index.path.name,
+                              generate=service.llm is not None))
 
 
 @post("/admin/reindex", status_code=HTTP_202_ACCEPTED, responses=error_responses(401, 403, 409, 429), summary="Rebuild from corpus/ in the background and swap")
@@ -227,6 +288,8 @@ def _logging() -> LoggingConfig:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
     """The app; with `engine` given it serves that engine at once instead of loading one in the background."""
+    from .admin import document_routes  # here: the admin routes reuse this module's checks
+
     service = Service(settings, engine)
     if engine is not None:
         observe_index(engine)
@@ -238,16 +301,21 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Litestar:
             yield
         finally:
             await anyio.to_thread.run_sync(service.stop)
+            if service.llm:
+                await service.llm.close()
 
+    from .tools import http_tools  # here, not at the top: tools builds on this module's route bodies
+
+    mcp_endpoint, mcp_running = http_tools(service)
     return Litestar(
-        route_handlers=[ask, search, context, documents, document, health, ready, reindex, reindex_status, page,
-                        metrics, favicon,
+        route_handlers=[ask, ask_stream, search, context, documents, document, health, ready, reindex, reindex_status, page,
+                        metrics, favicon, mcp_endpoint, *document_routes,
                         create_static_files_router("/static/swagger", [swagger_ui_assets()],
                                                    include_in_schema=False),
                         create_static_files_router("/static", [STATIC], include_in_schema=False,
                                                    name="static")],
         state=State({"service": service}),
-        lifespan=[lifespan],
+        lifespan=[lifespan, mcp_running],
         exception_handlers=PlainErrors(settings).handlers(),
         request_class=PlainRequest,
         logging_config=_logging(),

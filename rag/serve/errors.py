@@ -17,7 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, TooManyRequestsException, ValidationException
 
 from ..corpus import ID_SHAPE
-from ..errors import QueryError, UnknownDocumentError
+from ..errors import BuildBusyError, BuildError, CorpusError, QueryError, UnknownDocumentError
 from ..settings import Settings
 from .service import metrics_registry
 
@@ -64,12 +64,25 @@ class PlainErrors:
 
     def handlers(self) -> dict[Any, Any]:
         return {QueryError: self.query_error, UnknownDocumentError: self.unknown_document,
+                CorpusError: self.corpus_error, BuildBusyError: self.build_busy, BuildError: self.build_failed,
                 TooManyRequestsException: self.too_many, HTTPException: self.http_error, Exception: self.unexpected}
 
     # ------------------------------------------------------------ our own errors
 
     def query_error(self, request: Request, err: QueryError) -> Response:
         return error(400, f"{err.field} {err.problem}", err.field)
+
+    def corpus_error(self, request: Request, err: CorpusError) -> Response:
+        """A document sent to be added that the corpus's rules refuse: the message names the field."""
+        return error(400, f"the document was refused: {err}", err.field or "body")
+
+    def build_busy(self, request: Request, err: BuildBusyError) -> Response:
+        return error(409, str(err), headers={"Retry-After": "5"})
+
+    def build_failed(self, request: Request, err: BuildError) -> Response:
+        log.error("%s %s: the rebuild failed and the change was undone: %s", request.method,
+                  _shown(request.url.path), err)
+        return error(500, f"the rebuild failed, so nothing was changed and the previous index still serves: {err}")
 
     def unknown_document(self, request: Request, err: UnknownDocumentError) -> Response:
         # Well-formed ids that name no document: the request is sound, what it points at is missing.
@@ -123,7 +136,15 @@ class PlainErrors:
             if request.headers.get("content-length", "0") == "0":
                 what = "is empty"
             return f"the body {what}; it must be a JSON object: {_takes(request)}", "body"
-        return f"{key} {what}; it must be {self._rule(key).allowed}", key
+        return self._must_be(key, what), key
+
+    def field_problem(self, key: str, message: str) -> str:
+        """msgspec's complaint about one field, in the words a request's 400 uses; for callers with no HTTP
+        request around the fields (the MCP tools)."""
+        return self._must_be(key, self._mismatch(key, message))
+
+    def _must_be(self, key: str, what: str) -> str:
+        return f"{key} {what}; it must be {self._rule(key).allowed}"
 
     def _mismatch(self, key: str, message: str) -> str:
         if found := _GOT.search(message):

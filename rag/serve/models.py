@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 import msgspec
@@ -13,6 +13,7 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from ..answer import Answer
 from ..corpus import ID_PATTERN, Metadata
 from ..engine import Passage
+from ..generate import Generated, Mode, Verification
 from ..settings import Settings
 
 
@@ -39,6 +40,8 @@ class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
     question: Question
     top_k: TopK | None = None
     doc_ids: DocIds | None = None
+    # generate: a language model writes from the evidence, and only sentences its cited quotes support are kept.
+    mode: Mode = "extractive"
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,8 +58,18 @@ class ContextRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 @dataclass(frozen=True)
 class AskResponse(Answer):
-    """The answer object plus how long each stage took."""
+    """The answer object, how it was made, and how long each stage took."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What actually answered: a generate request that falls back is answered extractively, saying why.
+    mode: Mode = "extractive"
+    fallback_reason: str | None = None
+    # Generated sentences kept, and those dropped with the reason (null for extractive requests).
+    verification: Verification | None = None
+
+    @classmethod
+    def of(cls, made: Generated, timings_ms: dict[str, float]) -> "AskResponse":
+        return cls(**{f.name: getattr(made.answer, f.name) for f in fields(Answer)}, timings_ms=timings_ms,
+                   mode=made.mode, fallback_reason=made.fallback_reason, verification=made.verification)
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,29 @@ class Readiness:
     progress: LoadProgress | None = None
     # Why the index could not be loaded, when status is failed.
     error: str | None = None
+    # The build being served (its folder under index/builds/); it changes when a new index is swapped in.
+    build_id: str | None = None
+    # Whether `mode: generate` can be asked for (a language model is configured); never which one, nor its key.
+    generate: bool = False
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """How much of a build's embedding was taken over from the index before it."""
+    vectors: int
+    reused: int
+    embedded: int
+
+
+@dataclass(frozen=True)
+class DocumentChanged:
+    """What PUT or DELETE /admin/documents/{id} did, answered once the new index serves."""
+    action: str  # created | replaced | removed
+    id: str
+    build_id: str
+    embedding: Embedding | None = None
+    # The document as now served; absent after a removal.
+    document: DocumentSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +153,9 @@ class ErrorBody:
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     """The error responses a route can give, declared so clients and contract tests know them."""
     meaning = {400: "Bad input; `extra` names the field", 401: "Missing or wrong bearer token",
-               403: "Admin routes are disabled", 404: "No document with that id", 409: "A reindex is already running",
-               413: "Request body too large", 429: "Rate limit reached; see Retry-After",
+               403: "Admin routes are disabled", 404: "No document with that id", 409: "A build is already running",
+               413: "Request body too large", 415: "Body is not text/markdown or text/plain",
+               429: "Rate limit reached; see Retry-After", 500: "The rebuild failed; nothing was changed",
                503: "Index not loaded yet, or the request timed out"}
     return {c: ResponseSpec(ErrorBody, description=meaning[c], generate_examples=False) for c in codes}
 

@@ -8,17 +8,24 @@ import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import anyio
 import prometheus_client
 from litestar.exceptions import HTTPException
 
-from ..build import build_apart
+from .. import store
+from ..build import build_apart, reuse_summary
+from ..changes import Change, add_documents, remove_documents
+from ..corpus import parse_document
 from ..embed import Batcher
 from ..engine import Engine
-from ..errors import BuildError, IndexMissingError, IndexStaleError, RagError, without_advice
+from ..errors import (BuildBusyError, BuildError, CorpusError, IndexMissingError, IndexStaleError, RagError,
+                      without_advice)
+from ..generate import Generated, Generator, Run
 from ..index import Index, load_index
+from ..llm import Llm
 from ..settings import Settings
 from .memory import give_back_memory
 from .models import LoadProgress, ReindexStatus
@@ -39,10 +46,23 @@ class Service:
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
         self.query_threads = anyio.CapacityLimiter(settings.server.query_threads)
+        # Held while an index is built or loaded to be served, so the watcher never loads the same one twice.
+        self._swap = threading.Lock()
+        self._unservable: Path | None = None  # a published build that failed to load, not retried
+        self.llm = Llm(settings.llm) if settings.llm.enabled else None
+        self._generator: Generator | None = None
+
+    def generator(self, engine: Engine, run: Run) -> Generator:
+        """Generated answers over this engine, set up once per engine (a reindex makes a new one)."""
+        with self._lock:
+            if self._generator is None or self._generator.engine is not engine:
+                self._generator = Generator(engine, self.llm, run)
+            return self._generator
 
     def start_loading(self) -> None:
         if self.engine is None:
             self._start(self._load, "rag-load")
+        self._start(self._follow, "rag-follow")
 
     def _start(self, work: Callable[[], None], name: str) -> None:
         worker = threading.Thread(target=work, name=name, daemon=True)
@@ -112,27 +132,28 @@ class Service:
         return f"the index is {_STEP_WORDS.get(step.step, 'loading')}; retry in a few seconds"
 
     def start_reindex(self) -> bool:
-        """Start a background rebuild; False when one is already running."""
+        """Start a background rebuild; False when one is already running, here or in another process."""
         with self._lock:
             if self.reindex.state == "running":
                 return False
+            lock = store.BuildLock(self.settings.index_dir)
+            try:
+                lock.acquire()  # taken here, so a refusal is the request's answer, not a failure later
+            except BuildBusyError:
+                return False
             self.reindex = ReindexStatus("running", started_at=_now())
-        self._start(self._reindex, "rag-reindex")
+        self._start(lambda: self._reindex(lock), "rag-reindex")
         return True
 
-    def _reindex(self) -> None:
+    def _reindex(self, lock: store.BuildLock) -> None:
         started, began = self.reindex.started_at, time.perf_counter()
         log.info("reindex: building from %s/", self.settings.corpus_dir)
         try:
-            build_apart(self.settings, _BuildLog(), self._stopping)
-            fresh = Engine.over(load_index(self.settings), self.settings).batched()
-            self.engine = fresh
-            self.load_error = None
-            observe_index(fresh, time.perf_counter() - began)
+            with self._swap:
+                build_apart(self.settings, _BuildLog(), self._stopping, holding_lock=True)
+                fresh = self._serve(self._open(), time.perf_counter() - began)
             self.reindex = ReindexStatus("succeeded", started, _now())
             log.info("reindex succeeded in %.1f s: %s", time.perf_counter() - began, _counts(fresh.index))
-            # Once requests in flight and the old encoder's batch thread have let go of the old engine.
-            threading.Timer(Batcher.IDLE_S + 1.0, give_back_memory).start()
         except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
             if self._stopping.is_set():
                 log.info("shutting down: the reindex was stopped")
@@ -141,6 +162,88 @@ class Service:
             reason = str(err) if isinstance(err, BuildError) else f"{err.__class__.__name__}: {err}"
             self.reindex = ReindexStatus("failed", started, _now(), reason)
             log.error("reindex failed, the previous index keeps serving: %s", reason)
+        finally:
+            lock.release()
+
+    def _open(self) -> Engine:
+        """An engine over the published index, warmed up. The corpus is not compared: whoever published the
+        index built it from the corpus, and a newer index is never worse to serve than an older one."""
+        engine = Engine.over(load_index(self.settings, check_corpus=False), self.settings).batched()
+        engine.ask("warm-up question")  # first call pays one-off costs (threads, caches)
+        return engine
+
+    def _serve(self, fresh: Engine, build_seconds: float | None = None) -> Engine:
+        """Swap `fresh` in: one assignment, so a request in flight finishes on the engine it started with."""
+        self.engine = fresh
+        self.load_error = None
+        observe_index(fresh, build_seconds)
+        # Once requests in flight and the old encoder's batch thread have let go of the old engine.
+        threading.Timer(Batcher.IDLE_S + 1.0, give_back_memory).start()
+        return fresh
+
+    # ------------------------------------------------------------ documents in and out
+
+    def put_document(self, doc_id: str, raw: bytes) -> tuple[Change, Engine]:
+        """Add or replace one document and rebuild; returns once the new index serves. Nothing is left changed
+        when the document is refused or the build fails."""
+        name = f"{doc_id}.md"
+        # Said in the request's terms before the corpus's own rule says it in terms of a file name.
+        doc = parse_document(name, raw, self.settings.retrieval.tiers)
+        if doc.id != doc_id:
+            raise CorpusError(name, f"'{doc.id}' differs from the id in the path, '{doc_id}'", "id")
+        return self._change(lambda build: add_documents(self.settings, [(name, raw)], build))
+
+    def delete_document(self, doc_id: str) -> tuple[Change, Engine]:
+        """Remove one document and rebuild; UnknownDocumentError when the corpus has none with this id."""
+        return self._change(lambda build: remove_documents(self.settings, [doc_id], build))
+
+    def _change(self, edit: Callable[[Callable[[], Path]], Change]) -> tuple[Change, Engine]:
+        served: list[Engine] = []
+
+        def build() -> Path:
+            # The new engine is swapped in inside the build step, so a failure to load it undoes the change too.
+            began = time.perf_counter()
+            with self._swap:
+                folder = build_apart(self.settings, _BuildLog(), self._stopping, holding_lock=True)
+                served.append(self._serve(self._open(), time.perf_counter() - began))
+            return folder
+
+        change = edit(build)
+        engine = served[0]
+        log.info("corpus changed (added %s, removed %s); serving build %s: %s; %s",
+                 ", ".join(d.id for d in change.added) or "none", ", ".join(change.removed) or "none",
+                 change.build.name, _counts(engine.index), reuse_summary(engine.index.manifest))
+        return change, engine
+
+    # ------------------------------------------------------------ indexes published by other processes
+
+    def _follow(self) -> None:
+        """Serve an index another process publishes (`rag build`, `rag add`), by watching where `current` points."""
+        while not self._stopping.wait(self.settings.server.index_poll_s):
+            if not self._swap.acquire(blocking=False):
+                continue  # this server is building or loading one itself
+            try:
+                self._follow_once()
+            finally:
+                self._swap.release()
+
+    def _follow_once(self) -> None:
+        target = store.current_build(self.settings.index_dir)
+        served = self.engine.index.path if self.engine is not None else None
+        if target is None or target == served or target == self._unservable:
+            return
+        if self.engine is None and not self.load_error:
+            return  # still loading (or building) its first index
+        try:
+            fresh = self._open()
+        except Exception as err:
+            self._unservable = target
+            log.error("build %s was published but cannot be served, so the index in use stays: %s", target.name,
+                      err)
+            return
+        self._serve(fresh)
+        log.info("serving build %s, published by another process: %s; %s", fresh.index.path.name,
+                 _counts(fresh.index), reuse_summary(fresh.index.manifest))
 
 
 _STEP_WORDS = {"loading": "loading", "building": "being built", "warming-up": "warming up"}
@@ -182,9 +285,23 @@ def metrics_registry() -> dict[str, Any]:
         "reindex_failures": Counter("rag_reindex_failures", "Reindex attempts that failed and kept the old index"),
         "admin_denied": Counter("rag_admin_denied", "Admin requests refused: no token configured, or a missing or "
                                                     "wrong one"),
+        "generated_kept": Counter("rag_generated_sentences_kept", "Generated sentences that their cited quotes "
+                                                                  "support, and that were returned"),
+        "generated_dropped": Counter("rag_generated_sentences_dropped", "Generated sentences dropped because "
+                                                                        "their cited quotes do not support them"),
+        "generate_fallbacks": Counter("rag_generate_fallbacks", "Generate requests answered extractively instead"),
         "server_errors": Counter("rag_server_errors", "Requests that failed inside the server (answered 500), "
                                                       "each logged with its traceback", ["path"]),
     }
+
+
+def observe_generated(made: Generated) -> None:
+    m = metrics_registry()
+    if made.verification:
+        m["generated_kept"].inc(made.verification.kept)
+        m["generated_dropped"].inc(len(made.verification.dropped))
+    if made.fallback_reason:
+        m["generate_fallbacks"].inc()
 
 
 def observe_index(engine: Engine, build_seconds: float | None = None) -> None:

@@ -77,7 +77,10 @@ async function watchUntilReady() {
     let ready = null;
     try {
       const answer = await request("/ready");
-      if (answer.ok && await loadDocuments()) break;
+      if (answer.ok && await loadDocuments()) {
+        $("generate-option").hidden = !answer.data.generate;
+        break;
+      }
       ready = answer.data;
     } catch (err) { /* not reachable: said below, tried again */ }
     showLoading(ready);
@@ -152,23 +155,47 @@ function renderText(data) {
   const disagreement = data.disagreement;
   $("disagreement").hidden = !disagreement;
   $("note").hidden = !disagreement;
+  let text = data.answer;
   if (disagreement) {
     $("disagreement").textContent = "The sources disagree on " + disagreement.topics.join(" and ") +
       ": the strongest evidence is listed first.";
     $("note").textContent = disagreement.note;
+    // The note closes the answer's text; it is shown once, in its own place.
+    if (text.endsWith(disagreement.note)) text = text.slice(0, -disagreement.note.length).trimEnd();
   }
   if (data.abstained) {
-    answer.textContent = data.answer;
-    return;
+    answer.textContent = text;
+  } else {
+    appendWithMarkers(answer, text);
   }
-  data.citations.forEach((c, i) => {
-    if (i) answer.append(" ");
-    answer.append(c.quote, " ");
-    const marker = el("a", "marker", `[${c.n}]`);
-    marker.href = `#cite-${c.n}`;
-    marker.addEventListener("click", (e) => { e.preventDefault(); focusCard(c.n); });
-    answer.append(marker);
+  renderMode(data);
+}
+
+// Text with each [n] made a link to its source card.
+function appendWithMarkers(node, text) {
+  text.split(/(\[\d+\])/).forEach((part) => {
+    const found = /^\[(\d+)\]$/.exec(part);
+    if (!found) { if (part) node.append(part); return; }
+    const n = Number(found[1]);
+    const marker = el("a", "marker", part);
+    marker.href = `#cite-${n}`;
+    marker.addEventListener("click", (e) => { e.preventDefault(); focusCard(n); });
+    node.append(marker);
   });
+}
+
+function renderMode(data) {
+  const mode = $("mode");
+  const v = data.verification;
+  if (data.mode === "generate") {
+    const dropped = v && v.dropped.length ? `; ${v.dropped.length} unsupported sentence${v.dropped.length > 1 ? "s" : ""} left out` : "";
+    mode.textContent = `Written by a language model from the quotes below; every sentence was checked against the quotes it cites${dropped}.`;
+  } else if (data.fallback_reason) {
+    mode.textContent = `Quoted word for word: a language model was asked, but ${data.fallback_reason}.`;
+  } else {
+    mode.textContent = "Quoted word for word from the documents.";
+  }
+  mode.className = `mode mode-${data.mode || "extractive"}`;
 }
 
 function timing(timings) {
@@ -244,25 +271,78 @@ function showError(message) {
   setStatus(message, "error");
 }
 
+// POST /ask/stream: sources first, then each sentence as it is checked, then the whole answer.
 async function askQuestion(question) {
   $("ask-button").disabled = true;
-  setStatus("Searching the documents…", "busy");
+  const mode = !$("generate-option").hidden && $("generate").checked ? "generate" : "extractive";
+  setStatus(mode === "generate" ? "Writing an answer from the documents…" : "Searching the documents…", "busy");
   try {
-    const answer = await postJSON("/ask", {question});
-    if (answer.ok) {
-      renderAnswer(answer.data);
-      setStatus("");
-    } else if (answer.status === 503 && !(await request("/ready")).ok) {
+    const response = await fetch("/ask/stream", {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({question, mode}),
+    });
+    if (response.ok) {
+      await readEvents(response);
+      return;
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 503 && !(await request("/ready")).ok) {
       state.waiting = question;
       watchUntilReady();
     } else {
-      showError(answer.data.detail || `The server answered ${answer.status}.`);
+      showError(data.detail || `The server answered ${response.status}.`);
     }
   } catch (err) {
     showError("Cannot reach the server. Check that it is running, then ask again.");
   } finally {
     $("ask-button").disabled = false;
   }
+}
+
+async function readEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) break;
+    buffer += value;
+    const blocks = buffer.split(/\r?\n\r?\n/);
+    buffer = blocks.pop();
+    blocks.forEach(onEvent);
+  }
+  if (!state.answer) showError("The answer stopped before it was complete. Ask again.");
+}
+
+function onEvent(block) {
+  let kind = "message", data = "";
+  block.split(/\r?\n/).forEach((line) => {
+    if (line.startsWith("event:")) kind = line.slice(6).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trimStart();
+  });
+  if (!data) return;
+  const payload = JSON.parse(data);
+  if (kind === "citations") startAnswer(payload);
+  else if (kind === "delta") {
+    if ($("answer").childNodes.length) $("answer").append(" ");
+    appendWithMarkers($("answer"), payload.text);
+  } else if (kind === "done") {
+    renderAnswer(payload);
+    setStatus("");
+  }
+}
+
+// The sources, shown while the answer is still being written.
+function startAnswer(citations) {
+  state.answer = null;
+  $("answer").replaceChildren();
+  $("answer").classList.remove("abstained");
+  ["disagreement", "note"].forEach((id) => { $(id).hidden = true; });
+  $("mode").textContent = "";
+  $("confidence-value").textContent = "…";
+  $("timing").textContent = "";
+  $("sources-title").hidden = citations.length === 0;
+  $("citations").replaceChildren(...citations.map(card));
+  renderLegend(citations.length > 0);
+  $("result").hidden = false;
 }
 
 function ask(event) {
