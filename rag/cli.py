@@ -127,7 +127,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from .distributed import RayEmbedder, ray_cluster
 
-    _say("ray: starting a local cluster…" if not args.ray else f"ray: connecting to {args.ray}…")
+    if not args.ray:  # it takes a few seconds; connecting is quick, and a refusal is then the only line
+        _say("ray: starting a local cluster…")
     with ray_cluster(args.ray or None) as where:
         embedder = RayEmbedder(settings.model)
         _say(f"ray: on {where}, {embedder.describe()}")

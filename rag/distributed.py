@@ -8,7 +8,6 @@ Imported only for `--ray`, so nothing else pays for importing Ray.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,9 +38,6 @@ def ray_cluster(address: str | None) -> Iterator[str]:
         options: dict[str, object] = {"address": address}
     else:
         options = {"object_store_memory": OBJECT_STORE_BYTES, "include_dashboard": False}
-    # Ray's core logs routine notes at error level (actor restart caveats, say); real failures reach the build as
-    # exceptions all the same. Set before init, which hands it to the processes it starts.
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     try:
         ray.init(**options, logging_level=logging.ERROR, log_to_driver=False)  # type: ignore[arg-type]
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or ValueError, depending on the step
