@@ -31,8 +31,10 @@ CONNECT_TIMEOUT_S = 5.0
 def ray_cluster(address: str | None) -> Iterator[str]:
     """Connected to the Ray cluster at `address`, or to a local one started for the build when None; yields
     where that is, in words. Ray is shut down (a local cluster stopped) on the way out."""
-    import ray
-
+    try:
+        import ray
+    except ImportError:
+        raise ClusterError("--ray needs Ray, which is not installed: pip install '.[ray]'") from None
     if address:
         _check_reachable(address)
         options: dict[str, object] = {"address": address}
@@ -41,8 +43,8 @@ def ray_cluster(address: str | None) -> Iterator[str]:
     try:
         ray.init(**options, logging_level=logging.ERROR, log_to_driver=False)  # type: ignore[arg-type]
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or ValueError, depending on the step
-        raise ClusterError(f"cannot connect to a Ray cluster at {address or 'a new local instance'}: "
-                           f"{_reason(err)}") from None
+        where = f"connect to a Ray cluster at {address}" if address else "start a local Ray cluster"
+        raise ClusterError(f"cannot {where}: {_reason(err)}") from None
     try:
         _quiet_data()
         yield f"Ray cluster at {address}" if address else "a local Ray cluster"
