@@ -39,36 +39,38 @@ def passage_text(doc: Document, section: str, text: str) -> str:
 
 
 def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | None = None, full: bool = False,
-                holding_lock: bool = False) -> Path:
+                holding_lock: bool = False, embedder: reuse.Embedder | None = None) -> Path:
     """Build from the corpus into a fresh folder, then point `current` at it. Returns the new folder.
 
     Vectors of texts the published index already holds are taken from it unless `full`; only new or changed
-    text is embedded. One build at a time per index folder: BuildBusyError when another is running, unless the
-    caller says it holds the lock already (a server building in a child process, a corpus change).
+    text is embedded, by `embedder` (a Ray cluster's encoders, say) or else by `encoder`, which also exports
+    the query encoder. One build at a time per index folder: BuildBusyError when another is running, unless
+    the caller says it holds the lock already (a server building in a child process, a corpus change).
     """
     lock = store.BuildLock(settings.index_dir)
     if not holding_lock:
         lock.acquire()
     try:
-        return _build(settings, encoder, progress, full)
+        return _build(settings, encoder, embedder or encoder, progress, full)
     finally:
         lock.release()
 
 
-def _build(settings: Settings, encoder: TorchEncoder, progress: Progress | None, full: bool) -> Path:
+def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, progress: Progress | None,
+           full: bool) -> Path:
     import faiss
     import numpy as np
 
     documents = load_corpus(settings.corpus_dir, settings.retrieval.tiers)
     chunks, sentences, passages = plan(documents, settings)
-    fingerprint = reuse.model_fingerprint(encoder)
+    fingerprint = reuse.model_fingerprint(embedder)
     old = reuse.Reusable() if full else reuse.previous(settings.index_dir, fingerprint, settings.model.backend)
     scratch, stamp = store.new_scratch(settings.index_dir)
     try:
         by_id = {d.id: d for d in documents}
         texts = passages + [by_id[s.doc_id].text[s.char_start:s.char_end] for s in sentences]
         keys = reuse.text_keys(texts, fingerprint)
-        embedded = reuse.embed_reusing(encoder, texts, keys, old, progress)
+        embedded = reuse.embed_reusing(embedder, texts, keys, old, progress)
         chunk_vectors, sentence_vectors = embedded.vectors[: len(passages)], embedded.vectors[len(passages):]
         dense, dense_info = build_dense(chunk_vectors, settings.dense)
         faiss.write_index(dense, str(scratch / store.DENSE))

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build the index from corpus/ (atomic: the old index stays until done)")
     build.add_argument("--full", action="store_true",
                        help="embed every text again instead of reusing the published index's vectors")
+    build.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                       help="embed on a Ray cluster: the one at ADDRESS (HOST:PORT), or a local one started for "
+                            "the build")
     build.set_defaults(run=cmd_build)
     add = sub.add_parser("add", help="check documents, copy them into corpus/ and rebuild (all or nothing)")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE.md", help="named <id>.md, with front matter")
@@ -118,7 +121,19 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from .build import build_index
     from .embed import TorchEncoder
 
-    _report_build(build_index(settings, TorchEncoder(settings.model), progress_bar("embedding"), full=args.full))
+    encoder = TorchEncoder(settings.model)
+    if args.ray is None:
+        _report_build(build_index(settings, encoder, progress_bar("embedding"), full=args.full))
+        return 0
+    from .distributed import RayEmbedder, ray_cluster
+
+    if not args.ray:  # it takes a few seconds; connecting is quick, and a refusal is then the only line
+        _say("ray: starting a local cluster…")
+    with ray_cluster(args.ray or None) as where:
+        embedder = RayEmbedder(settings.model)
+        _say(f"ray: on {where}, {embedder.describe()}")
+        path = build_index(settings, encoder, progress_bar("embedding on Ray"), full=args.full, embedder=embedder)
+    _report_build(path)
     return 0
 
 

@@ -78,3 +78,7 @@ class ModelError(RagError):
 
 class SettingsError(RagError):
     """A RAG_* environment variable, or a file it names, holds a value that cannot be used."""
+
+
+class ClusterError(RagError):
+    """A Ray cluster to build on cannot be reached or joined."""

@@ -15,19 +15,35 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from . import store
-from .embed import ONNX_FILE, TorchEncoder, model_path
+from .embed import ONNX_FILE, Advance, model_path
 from .errors import IndexDamagedError
+from .settings import ModelSettings
 
 log = logging.getLogger("rag.build")
 
 KEY_BYTES = 32
 
 
-def model_fingerprint(encoder: TorchEncoder) -> str:
+class Embedder(Protocol):
+    """What embeds a build's new texts: the torch model in this process, or a pool of them on a Ray cluster.
+
+    `settings` and `precision()` name what the vectors come from, so that they are keyed by it.
+    """
+
+    @property
+    def settings(self) -> ModelSettings: ...
+
+    def precision(self) -> str: ...
+
+    def encode(self, texts: Sequence[str], progress: Advance | None = None) -> np.ndarray: ...
+
+
+def model_fingerprint(encoder: Embedder) -> str:
     """A digest of the model's files and the precision it runs at; computed without loading the model."""
     digest = hashlib.sha256()
     folder = model_path(encoder.settings)
@@ -95,7 +111,7 @@ class Embedded:
     embedded: int  # distinct texts sent to the model; a text repeated in the corpus is embedded once
 
 
-def embed_reusing(encoder: TorchEncoder, texts: Sequence[str], keys: np.ndarray, old: Reusable,
+def embed_reusing(encoder: Embedder, texts: Sequence[str], keys: np.ndarray, old: Reusable,
                   progress: Callable[[int, int], None] | None = None) -> Embedded:
     """A vector per text: taken from `old` where its key is there, embedded otherwise."""
     found = [old.rows.get(k.tobytes()) for k in keys]
