@@ -20,7 +20,7 @@ from .corpus import Document, load_corpus
 from .dense import DenseInfo, build_dense
 from .embed import ONNX_FILE, TorchEncoder
 from .errors import BuildError
-from .index import ChunkRecord, SentenceRecord
+from .records import CHUNK_SCHEMA, SENTENCE_SCHEMA, ChunkRecord, SentenceRecord, write_records
 from .lexical import build_lexicon, save_lexicon
 from .settings import Settings
 
@@ -81,8 +81,8 @@ def _build(settings: Settings, encoder: TorchEncoder, progress: Progress | None,
         np.save(scratch / store.TEXT_KEYS, keys)
         save_lexicon(build_lexicon(passages), scratch / store.LEXICAL)
         store.write_json(scratch / store.DOCUMENTS, [asdict(d) for d in documents])
-        store.write_jsonl(scratch / store.CHUNKS, [asdict(c) for c in chunks])
-        store.write_jsonl(scratch / store.SENTENCES, [asdict(s) for s in sentences])
+        write_records(scratch / store.CHUNKS, CHUNK_SCHEMA, chunks)
+        write_records(scratch / store.SENTENCES, SENTENCE_SCHEMA, sentences)
         embedding = {"fingerprint": fingerprint, "vectors": len(texts), "reused": embedded.reused,
                      "embedded": embedded.embedded, "reused_from": old.build_id if embedded.reused else None}
         manifest = {"build_id": stamp, **_manifest(settings, encoder, documents, chunks, sentences, dense_info,
