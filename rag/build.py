@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import __version__, reuse, store
 from .chunk import chunk_text
 from .corpus import Document, load_corpus
-from .dense import DenseInfo, build_dense
+from .dense import DenseInfo, build_dense, save_dense
 from .embed import ONNX_FILE, TorchEncoder
 from .errors import BuildError
 from .records import CHUNK_SCHEMA, SENTENCE_SCHEMA, ChunkRecord, SentenceRecord, write_records
@@ -56,7 +56,6 @@ def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | 
 
 
 def _build(settings: Settings, encoder: TorchEncoder, progress: Progress | None, full: bool) -> Path:
-    import faiss
     import numpy as np
 
     documents = load_corpus(settings.corpus_dir, settings.retrieval.tiers)
@@ -71,7 +70,7 @@ def _build(settings: Settings, encoder: TorchEncoder, progress: Progress | None,
         embedded = reuse.embed_reusing(encoder, texts, keys, old, progress)
         chunk_vectors, sentence_vectors = embedded.vectors[: len(passages)], embedded.vectors[len(passages):]
         dense, dense_info = build_dense(chunk_vectors, settings.dense)
-        faiss.write_index(dense, str(scratch / store.DENSE))
+        save_dense(dense, scratch / store.DENSE, scratch / store.DENSE_VECTORS)
         if settings.model.backend != "torch" and not reuse.copy_export(old, scratch / ONNX_FILE):
             from .embed.export import export_onnx
 

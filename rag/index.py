@@ -11,7 +11,7 @@ import numpy as np
 
 from . import store
 from .corpus import Document, document_paths
-from .dense import prepare_loaded
+from .dense import load_dense
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, load_lexicon
 from .records import ChunkRecord, Records, SentenceRecord, read_records
@@ -104,8 +104,6 @@ class Index:
 
 def load_index(settings: Settings, check_corpus: bool = True) -> Index:
     """Load `index/current`, verifying checksums and, unless told not to, that corpus and settings still match."""
-    import faiss
-
     folder = settings.index_dir / store.CURRENT
     manifest_path = folder / store.MANIFEST
     if not manifest_path.is_file():
@@ -126,8 +124,7 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         documents = {d["id"]: Document(**d) for d in json.loads((folder / store.DOCUMENTS).read_text("utf-8"))}
         chunks = read_records(folder / store.CHUNKS, ChunkRecord)
         sentences = read_records(folder / store.SENTENCES, SentenceRecord)
-        dense = faiss.read_index(str(folder / store.DENSE))
-        prepare_loaded(dense, manifest["dense_index"])
+        dense = load_dense(folder / store.DENSE, folder / store.DENSE_VECTORS, manifest["dense_index"])
         # Mapped, not read: pages come in as the sentences they hold are scored.
         sentence_vectors = np.load(folder / store.SENTENCE_VECTORS, mmap_mode="r")
         lexicon = load_lexicon(folder / store.LEXICAL)
@@ -141,7 +138,8 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
 def stale_reasons(manifest: dict, settings: Settings) -> list[str]:
     """Why an index no longer matches the corpus folder and settings; empty when it does."""
     reasons = []
-    if manifest.get("identity") != settings.index_identity():
+    # A synthetic index (`rag bench --scale`) was made by no model or chunking; it matches only an empty corpus.
+    if "synthetic" not in manifest and manifest.get("identity") != settings.index_identity():
         reasons.append("built with other model or chunking settings")
     current = {p.name: store.sha256(p) for p in document_paths(settings.corpus_dir)}
     built = manifest.get("corpus", {})

