@@ -4,6 +4,7 @@ and IVF-PQ with an exact re-rank of its shortlist where even fp16 vectors are to
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 from dataclasses import dataclass
@@ -200,7 +201,8 @@ def save_dense(index: Any, path: Path, vectors_path: Path) -> None:
         return
     faiss.write_index(index.ivf, str(path))
     source = getattr(index.vectors, "filename", None)
-    if source is None or Path(source).resolve() != vectors_path.resolve():
+    # Mapped from that very file (or a link to it) already: writing it again would truncate what is being read.
+    if source is None or not (vectors_path.exists() and os.path.samefile(source, vectors_path)):
         np.save(vectors_path, index.vectors)
 
 
