@@ -183,9 +183,10 @@ def scale_server(settings: Settings, chunks: int, keep: Path | None = None, plan
     plan = plan or ScalePlan(chunks)
     root = keep or Path(tempfile.mkdtemp(prefix="rag-scale-"))
     try:
+        encoder = _encoder_file(settings)
         say(f"scale: building {chunks:,} synthetic chunks in {root}…")
         began = time.perf_counter()
-        folder = build_synthetic(plan, settings, root, _encoder_file(settings))
+        folder = build_synthetic(plan, settings, root, encoder)
         build_s = time.perf_counter() - began
         say(f"scale: built in {build_s:.0f} s; serving it…")
         served = settings.with_(corpus_dir=root / "corpus", index_dir=root / "index")
