@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from . import __version__, reuse, store
 from .chunk import chunk_text
 from .corpus import Document, load_corpus
-from .dense import DenseInfo, build_dense
+from .dense import DenseInfo, build_dense, save_dense
 from .embed import ONNX_FILE, TorchEncoder
 from .errors import BuildError
-from .index import ChunkRecord, SentenceRecord
+from .records import CHUNK_SCHEMA, SENTENCE_SCHEMA, ChunkRecord, SentenceRecord, write_records
 from .lexical import build_lexicon, save_lexicon
 from .settings import Settings
 
@@ -58,7 +58,6 @@ def build_index(settings: Settings, encoder: TorchEncoder, progress: Progress | 
 
 def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, progress: Progress | None,
            full: bool) -> Path:
-    import faiss
     import numpy as np
 
     documents = load_corpus(settings.corpus_dir, settings.retrieval.tiers)
@@ -73,7 +72,7 @@ def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, 
         embedded = reuse.embed_reusing(embedder, texts, keys, old, progress)
         chunk_vectors, sentence_vectors = embedded.vectors[: len(passages)], embedded.vectors[len(passages):]
         dense, dense_info = build_dense(chunk_vectors, settings.dense)
-        faiss.write_index(dense, str(scratch / store.DENSE))
+        save_dense(dense, scratch / store.DENSE, scratch / store.DENSE_VECTORS)
         if settings.model.backend != "torch" and not reuse.copy_export(old, scratch / ONNX_FILE):
             from .embed.export import export_onnx
 
@@ -83,8 +82,8 @@ def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, 
         np.save(scratch / store.TEXT_KEYS, keys)
         save_lexicon(build_lexicon(passages), scratch / store.LEXICAL)
         store.write_json(scratch / store.DOCUMENTS, [asdict(d) for d in documents])
-        store.write_jsonl(scratch / store.CHUNKS, [asdict(c) for c in chunks])
-        store.write_jsonl(scratch / store.SENTENCES, [asdict(s) for s in sentences])
+        write_records(scratch / store.CHUNKS, CHUNK_SCHEMA, chunks)
+        write_records(scratch / store.SENTENCES, SENTENCE_SCHEMA, sentences)
         embedding = {"fingerprint": fingerprint, "vectors": len(texts), "reused": embedded.reused,
                      "embedded": embedded.embedded, "reused_from": old.build_id if embedded.reused else None}
         manifest = {"build_id": stamp, **_manifest(settings, encoder, documents, chunks, sentences, dense_info,

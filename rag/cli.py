@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", metavar="PARTS",
                        help="comma-separated parts to rerun, keeping the others' figures from the last report "
                             "(build, cold_start, embedding, query, plain_encode, batching, http, scale, incremental)")
+    bench.add_argument("--scale", type=int, metavar="N",
+                       help="only this: build a synthetic index of N chunks, serve it and measure /search and /ask "
+                            "over HTTP, recall, memory, readiness and size; the row joins the report")
+    bench.add_argument("--scale-dir", type=Path, default=None,
+                       help="where to build the --scale index and leave it (default: a temporary folder, removed)")
     bench.set_defaults(run=cmd_bench)
     serve = sub.add_parser("serve", help="run the HTTP service (builds the index first if missing or stale)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -315,6 +320,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench.report import markdown, targets, write_bench
     from .evaluation.gold import load_gold
 
+    if args.scale is not None:
+        return _bench_scale(args, settings)
     if not args.gold.is_file():
         raise RagError(f"gold file {args.gold} does not exist")
     questions = [q.question for q in load_gold(args.gold)[0]]
@@ -332,6 +339,21 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     write_bench(report, args.out)
     print(markdown(report))
     print(f"report in {args.out}/bench.md")
+    return 0
+
+
+def _bench_scale(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench.report import write_scale
+    from .bench.scale import SCALE_HEADER, scale_row, scale_server
+
+    if args.scale < 1:
+        raise RagError("--scale must be a positive number of chunks")
+    row = scale_server(settings, args.scale, args.scale_dir,
+                       say=lambda line: print(line, file=sys.stderr, flush=True))
+    write_scale(row, args.out)
+    print(SCALE_HEADER)
+    print(scale_row(row))
+    print(f"row added to {args.out}/bench.json")
     return 0
 
 

@@ -11,32 +11,13 @@ import numpy as np
 
 from . import store
 from .corpus import Document, document_paths
-from .dense import prepare_loaded
+from .dense import load_dense
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, load_lexicon
+from .records import ChunkRecord, Records, SentenceRecord, read_records
 from .settings import Settings
 
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    id: str
-    doc_id: str
-    char_start: int
-    char_end: int
-    section: str
-    # Range [first, last) in the index-wide sentence list.
-    first: int
-    last: int
-
-
-@dataclass(frozen=True)
-class SentenceRecord:
-    doc_id: str
-    char_start: int
-    char_end: int
-    kind: str
-    section: str
-    chunk: int
+__all__ = ["ChunkRecord", "Index", "SentenceRecord", "load_index"]
 
 
 @dataclass
@@ -44,8 +25,8 @@ class Index:
     path: Path
     manifest: dict
     documents: dict[str, Document]
-    chunks: list[ChunkRecord]
-    sentences: list[SentenceRecord]
+    chunks: Records[ChunkRecord]
+    sentences: Records[SentenceRecord]
     sentence_vectors: np.ndarray
     dense: Any  # faiss.Index
     lexicon: Lexicon
@@ -59,7 +40,14 @@ class Index:
         self._chunk_terms: dict[int, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self._first_sentence: dict[str, int] | None = None
-        self.doc_of_chunk = np.array([position[c.doc_id] for c in self.chunks], dtype=np.int32)
+        self.doc_of_chunk = self._doc_positions(self.chunks, position)
+
+    @staticmethod
+    def _doc_positions(records: Records, position: dict[str, int]) -> np.ndarray:
+        """Each record's document as its place in sorted order, from the codes column without a loop."""
+        codes, values = records.codes("doc_id")
+        places = np.array([position[d] for d in values], dtype=np.int32)
+        return places[codes] if len(codes) else np.empty(0, dtype=np.int32)
 
     def chunk_text(self, chunk: ChunkRecord) -> str:
         return self.documents[chunk.doc_id].text[chunk.char_start:chunk.char_end]
@@ -72,10 +60,9 @@ class Index:
         """The sentences lying inside a span of one document, in reading order."""
         if self._first_sentence is None:
             # A document's sentences are stored together and in order, so its first one is where to look.
-            first: dict[str, int] = {}
-            for i, s in enumerate(self.sentences):
-                first.setdefault(s.doc_id, i)
-            self._first_sentence = first
+            codes, values = self.sentences.codes("doc_id")
+            found_codes, firsts = np.unique(codes, return_index=True)
+            self._first_sentence = {values[c]: int(i) for c, i in zip(found_codes.tolist(), firsts.tolist())}
         i, found = self._first_sentence.get(doc_id, len(self.sentences)), []
         while i < len(self.sentences) and self.sentences[i].doc_id == doc_id and self.sentences[i].char_start < end:
             if self.sentences[i].char_start >= start and self.sentences[i].char_end <= end:
@@ -117,8 +104,6 @@ class Index:
 
 def load_index(settings: Settings, check_corpus: bool = True) -> Index:
     """Load `index/current`, verifying checksums and, unless told not to, that corpus and settings still match."""
-    import faiss
-
     folder = settings.index_dir / store.CURRENT
     manifest_path = folder / store.MANIFEST
     if not manifest_path.is_file():
@@ -137,11 +122,11 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         ensure_fresh(manifest, settings)
     try:
         documents = {d["id"]: Document(**d) for d in json.loads((folder / store.DOCUMENTS).read_text("utf-8"))}
-        chunks = [ChunkRecord(**json.loads(line)) for line in (folder / store.CHUNKS).open(encoding="utf-8")]
-        sentences = [SentenceRecord(**json.loads(line)) for line in (folder / store.SENTENCES).open(encoding="utf-8")]
-        dense = faiss.read_index(str(folder / store.DENSE))
-        prepare_loaded(dense, manifest["dense_index"])
-        sentence_vectors = np.load(folder / store.SENTENCE_VECTORS)
+        chunks = read_records(folder / store.CHUNKS, ChunkRecord)
+        sentences = read_records(folder / store.SENTENCES, SentenceRecord)
+        dense = load_dense(folder / store.DENSE, folder / store.DENSE_VECTORS, manifest["dense_index"])
+        # Mapped, not read: pages come in as the sentences they hold are scored.
+        sentence_vectors = np.load(folder / store.SENTENCE_VECTORS, mmap_mode="r")
         lexicon = load_lexicon(folder / store.LEXICAL)
     except Exception as err:  # a file that passed its checksum but still will not parse is damage too
         raise IndexDamagedError(f"index in {folder} cannot be read ({err.__class__.__name__}: {err})") from None
@@ -153,7 +138,8 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
 def stale_reasons(manifest: dict, settings: Settings) -> list[str]:
     """Why an index no longer matches the corpus folder and settings; empty when it does."""
     reasons = []
-    if manifest.get("identity") != settings.index_identity():
+    # A synthetic index (`rag bench --scale`) was made by no model or chunking; it matches only an empty corpus.
+    if "synthetic" not in manifest and manifest.get("identity") != settings.index_identity():
         reasons.append("built with other model or chunking settings")
     current = {p.name: store.sha256(p) for p in document_paths(settings.corpus_dir)}
     built = manifest.get("corpus", {})

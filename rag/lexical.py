@@ -12,6 +12,8 @@ import numpy as np
 
 # Letters two words must share at the start to count as forms of one word.
 PREFIX = 5
+# Our per-token arrays, saved beside bm25s's own files so that they are mapped at load, not recomputed.
+CEILING, DOC_FREQ = "token_ceiling.npy", "doc_freq.npy"
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +75,10 @@ class Lexicon:
         return frozenset(t[:PREFIX] for t, i in self.bm25.vocab_dict.items()
                          if len(t) >= PREFIX and i < len(self.doc_freq) and self.doc_freq[i] > 0)
 
+    @cached_property
+    def _median_ceiling(self) -> float:
+        return float(np.median(self.token_ceiling))
+
     def ceiling(self, terms: list[str]) -> float:
         """The score a passage would get by matching every term as well as the best passage does.
 
@@ -82,7 +88,7 @@ class Lexicon:
         if not terms or not len(self.token_ceiling):
             return 0.0
         vocab = self.bm25.vocab_dict
-        unseen = float(np.median(self.token_ceiling))
+        unseen = self._median_ceiling
         return float(sum(self.token_ceiling[vocab[t]] if t in vocab else unseen for t in terms))
 
 
@@ -94,6 +100,16 @@ def build_lexicon(passages: list[str]) -> Lexicon:
     return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
 
 
+def build_lexicon_from_ids(token_ids: list[list[int]], vocabulary: dict[str, int]) -> Lexicon:
+    """BM25 over passages given as token ids into `vocabulary` (stemmed terms), skipping tokenisation: how a
+    synthetic index of millions of passages is built."""
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index((token_ids, vocabulary), show_progress=False)
+    return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
+
+
 def _doc_freq(bm25: Any) -> np.ndarray:
     return np.diff(bm25.scores["indptr"]).astype(np.int64)
 
@@ -101,18 +117,22 @@ def _doc_freq(bm25: Any) -> np.ndarray:
 def _token_ceiling(bm25: Any) -> np.ndarray:
     data, indptr = bm25.scores["data"], bm25.scores["indptr"]
     ceiling = np.zeros(len(indptr) - 1, dtype=np.float32)
-    for t in range(len(ceiling)):
-        if indptr[t + 1] > indptr[t]:
-            ceiling[t] = data[indptr[t]:indptr[t + 1]].max()
+    held = indptr[1:] > indptr[:-1]
+    if held.any():
+        # Each held token's scores run from its start to the next held token's: the empty ones between add none.
+        ceiling[held] = np.maximum.reduceat(np.asarray(data, dtype=np.float32), indptr[:-1][held])
     return ceiling
 
 
 def save_lexicon(lexicon: Lexicon, folder: Path) -> None:
-    lexicon.bm25.save(str(folder))
+    lexicon.bm25.save(str(folder), show_progress=False)
+    np.save(folder / CEILING, lexicon.token_ceiling)
+    np.save(folder / DOC_FREQ, lexicon.doc_freq)
 
 
 def load_lexicon(folder: Path) -> Lexicon:
+    """Mapped from disk: a large index costs pages only where queries touch it."""
     import bm25s
 
-    bm25 = bm25s.BM25.load(str(folder))
-    return Lexicon(bm25, _token_ceiling(bm25), _doc_freq(bm25))
+    bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+    return Lexicon(bm25, np.load(folder / CEILING, mmap_mode="r"), np.load(folder / DOC_FREQ, mmap_mode="r"))

@@ -51,7 +51,7 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     dense_ids = _dense_candidates(index, query.vector, depth, mask) if settings.mode != "bm25" else []
     clock.lap("dense")
     bm25 = index.lexicon.scores(query.terms, mask) if settings.mode != "dense" else np.zeros(len(index.chunks))
-    bm25_ids = [int(i) for i in np.argsort(-bm25, kind="stable")[:depth] if bm25[i] > 0]
+    bm25_ids = top_positive(bm25, depth)
     clock.lap("bm25")
     candidates = list(dict.fromkeys(dense_ids + bm25_ids))
     if not candidates:
@@ -66,6 +66,19 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     clock.lap("fusion")
     return [Hit(dense=float(dense[i]), bm25=float(bm25[candidates[i]]), lexical=float(lexical[i]), fused=float(fused[i]),
                 weight=float(weights[i]), final=float(final[i]), chunk=candidates[i]) for i in order]
+
+
+def top_positive(scores: np.ndarray, depth: int) -> list[int]:
+    """Ids of the `depth` best positive scores, best first, ties in id order.
+
+    A partial selection first, so a query costs a pass over the scores rather than a sort of them all; every
+    score tied with the last one kept goes on to the stable sort, so the order is exactly a full sort's.
+    """
+    held = np.flatnonzero(scores > 0)
+    if len(held) > depth:
+        cut = np.partition(scores[held], len(held) - depth)[len(held) - depth]
+        held = held[scores[held] >= cut]
+    return [int(i) for i in held[np.argsort(-scores[held], kind="stable")][:depth]]
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:

@@ -67,6 +67,14 @@ class DenseSettings:
     # are a sample, and queries unlike them land a little lower.
     recall_headroom: float = 0.01
     probe_queries: int = 200
+    # Beyond this many chunks even fp16 vectors are too many bytes to hold and scan: IVF-PQ codes take over, and
+    # a shortlist of `rerank` candidates is re-ranked exactly from fp16 vectors mapped from disk.
+    compress_limit: int = 2_000_000
+    # Bytes per PQ code (sub-quantisers); the dimension must divide by it, else the nearest divisor below is used.
+    pq_bytes: int = 48
+    rerank: int = 100
+    # Vectors added to an index per batch, so no build ever holds a second float32 copy of them all.
+    add_batch: int = 100_000
 
     def __post_init__(self) -> None:
         if not 0 < self.target_recall <= 1:

@@ -9,17 +9,21 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import BuildBusyError, IndexDamagedError
 
-FORMAT = 3
+# 4: chunk and sentence records as Arrow IPC files, BM25's per-token arrays saved beside it, fp16 re-rank vectors.
+FORMAT = 4
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
 # Files checksummed in the manifest; the bm25 folder is covered file by file.
 DOCUMENTS, CHUNKS, SENTENCES, DENSE, SENTENCE_VECTORS, LEXICAL = (
-    "documents.json", "chunks.jsonl", "sentences.jsonl", "dense.faiss", "sentence_vectors.npy", "bm25")
+    "documents.json", "chunks.arrow", "sentences.arrow", "dense.faiss", "sentence_vectors.npy", "bm25")
+# The chunk vectors at fp16, for an exact re-rank of a compressed index's shortlist (only beside such an index).
+DENSE_VECTORS = "dense_vectors.npy"
 # What the next build reuses: exact chunk vectors (dense.faiss may hold them rounded to fp16) and one key per
 # embedded text, chunks first, then sentences.
 CHUNK_VECTORS, TEXT_KEYS = "chunk_vectors.npy", "text_keys.npy"
@@ -39,25 +43,25 @@ def manifest_digest(manifest: dict) -> str:
 
 
 def checksums(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != MANIFEST}
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return {p.relative_to(folder).as_posix(): digest for p, digest in zip(paths, pool.map(sha256, paths))}
 
 
 def verify_files(folder: Path, files: dict[str, str]) -> None:
-    for name, expected in files.items():
-        path = folder / name
-        if not path.is_file():
+    for name in files:
+        if not (folder / name).is_file():
             raise IndexDamagedError(f"index file {name} is missing (rebuild with `rag build`)")
-        if sha256(path) != expected:
+    # hashlib lets go of the GIL while it hashes, so a large index is checked on every core at once.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        digests = dict(zip(files, pool.map(lambda name: sha256(folder / name), files)))
+    for name, expected in files.items():
+        if digests[name] != expected:
             raise IndexDamagedError(f"index file {name} fails its checksum (rebuild with `rag build`)")
 
 
 def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 def new_scratch(root: Path) -> tuple[Path, str]:

@@ -69,3 +69,35 @@ def test_an_ivf_index_is_recorded_loaded_and_answers(corpus_copy, encoder):
     engine = Engine.over(index, settings, encoder)
     hits = engine.search("Does ketamine relieve chronic pain?", 5, ["nmda-review-2025"])
     assert hits and {index.chunks[h.chunk].doc_id for h in hits} == {"nmda-review-2025"}
+
+
+def test_beyond_the_compress_limit_ivf_pq_reranked_exactly_keeps_the_recall_target(tmp_path):
+    from rag.dense import Reranked, load_dense, save_dense
+
+    vectors = synthetic_vectors(20_000, 64, seed=7)
+    settings = DenseSettings(exact_limit=1_000, compress_limit=5_000, pq_bytes=16, add_batch=3_000)
+    index, info = build_dense(vectors, settings)
+    assert isinstance(index, Reranked) and info.kind == "ivf-pq" and info.pq_bytes == 16 and info.rerank == 100
+    assert info.recall_at_10 >= 0.96 and 1 <= info.nprobe < info.nlist
+    queries = synthetic_vectors(200, 64, seed=8)
+    scores, found = index.search(queries, 10)
+    assert recall_at(found, exact_neighbours(vectors, queries, 10)) >= 0.9
+    # Scores are exact inner products with the fp16 vectors, best first.
+    np.testing.assert_allclose(scores[0], vectors[found[0]].astype(np.float16).astype(np.float32) @ queries[0],
+                               rtol=1e-5)
+    assert (np.diff(scores, axis=1) <= 0).all()
+    allowed = np.arange(0, 20_000, 5)
+    _, ids = index.search(queries[:3], 10, params=search_params(index, allowed))
+    assert set(ids[ids >= 0].tolist()) <= set(allowed.tolist())
+    save_dense(index, tmp_path / "dense.faiss", tmp_path / "dense_vectors.npy")
+    loaded = load_dense(tmp_path / "dense.faiss", tmp_path / "dense_vectors.npy",
+                        {"kind": "ivf-pq", "nprobe": info.nprobe, "rerank": info.rerank})
+    assert isinstance(loaded.vectors, np.memmap) and loaded.nprobe == info.nprobe
+    np.testing.assert_array_equal(loaded.search(queries, 10)[1], found)
+
+
+def test_exact_neighbours_block_by_block_agree_with_one_scan():
+    vectors = synthetic_vectors(3_000, 32, seed=9)
+    queries = synthetic_vectors(20, 32, seed=10)
+    np.testing.assert_array_equal(exact_neighbours(vectors, queries, 10, block=700),
+                                  exact_neighbours(vectors, queries, 10))

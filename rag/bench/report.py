@@ -87,7 +87,30 @@ def markdown(report: dict) -> str:
         lines.append(f"| {p['chunks']:,} | {p['index']} | {p['nprobe'] or '–'} | {p['build_s']} | "
                      f"{p['search_p50_ms']} | {p['search_p99_ms']} | {p['recall_at_10']} | {p['index_mb']} | "
                      f"{p['rss_mb']} |")
+    if report.get("scale_server"):
+        lines += scale_server_lines(report["scale_server"])
     return "\n".join(lines) + "\n"
+
+
+def scale_server_lines(rows: dict) -> list[str]:
+    from .scale import SCALE_HEADER, scale_row
+
+    return ["", "The whole server over a synthetic index (`rag bench --scale N`): sequential HTTP requests, distinct "
+                "questions; recall@10 of the dense index as served against exact search; RSS after the requests:", "",
+            SCALE_HEADER, *(scale_row(r) for _, r in sorted(rows.items(), key=lambda kv: int(kv[0])))]
+
+
+def write_scale(row: dict, out: Path) -> None:
+    """Add a `--scale` row to the report in `out`, replacing one of the same size; the Markdown is rewritten
+    when the report holds the other parts too."""
+    path = out / "bench.json"
+    report = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    report.setdefault("scale_server", {})[str(row["chunks"])] = row
+    out.mkdir(parents=True, exist_ok=True)
+    if "query" in report and "targets" in report:
+        write_bench(report, out)
+    else:
+        path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 
 
 def incremental_line(r: dict) -> str:
