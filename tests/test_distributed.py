@@ -50,7 +50,7 @@ def test_a_ray_build_equals_the_build_in_one_process_and_reuses_without_ray(corp
     assert ray_folder is not None
 
     for name in (store.DOCUMENTS, store.CHUNKS, store.SENTENCES):
-        assert (ray_folder / name).read_text() == (plain_folder / name).read_text(), name
+        assert (ray_folder / name).read_bytes() == (plain_folder / name).read_bytes(), name
     assert np.array_equal(np.load(ray_folder / store.TEXT_KEYS), np.load(plain_folder / store.TEXT_KEYS))
     for name in (store.CHUNK_VECTORS, store.SENTENCE_VECTORS):
         np.testing.assert_allclose(np.load(ray_folder / name), np.load(plain_folder / name), atol=1e-5, err_msg=name)

@@ -73,7 +73,7 @@ def test_an_incremental_build_equals_a_full_build_and_says_what_it_reused(built,
 
     a, b = incremental.path, full.path
     for name in (store.DOCUMENTS, store.CHUNKS, store.SENTENCES):
-        assert (a / name).read_text() == (b / name).read_text(), name
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
     for name in (store.CHUNK_VECTORS, store.SENTENCE_VECTORS):
         np.testing.assert_allclose(np.load(a / name), np.load(b / name), atol=1e-5, err_msg=name)
     assert full.manifest["counts"] == incremental.manifest["counts"]
