@@ -97,6 +97,8 @@ def write_records(path: Path, schema: pa.Schema, records: Sequence[Any]) -> None
 
 
 R = TypeVar("R")
+# Built records kept per sequence: all of a small corpus's, the recently used of a large one's.
+MADE_LIMIT = 500_000
 
 
 class Records(Sequence[R], Generic[R]):
@@ -109,6 +111,9 @@ class Records(Sequence[R], Generic[R]):
         names = [f.name for f in fields(make)]  # type: ignore[arg-type]
         self._columns = {name: _column(table.column(name)) for name in names}
         self._getters = tuple(_getter(self._columns[name]) for name in names)
+        # Records built, kept: answering reads the same few thousand again and again, and building one from its
+        # columns costs more than the rest of choosing a sentence.
+        self._made: dict[int, R] = {}
 
     def __len__(self) -> int:
         return self._len
@@ -123,9 +128,14 @@ class Records(Sequence[R], Generic[R]):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._len))]
         at = i + self._len if i < 0 else i
-        if not 0 <= at < self._len:
-            raise IndexError(f"record {i} out of range")
-        return self._make(*(get(at) for get in self._getters))
+        made = self._made.get(at)
+        if made is None:
+            if not 0 <= at < self._len:
+                raise IndexError(f"record {i} out of range")
+            if len(self._made) >= MADE_LIMIT:  # a huge index would otherwise end up held twice
+                self._made.clear()
+            made = self._made[at] = self._make(*(get(at) for get in self._getters))
+        return made
 
     def __iter__(self) -> Iterator[R]:
         return (self[i] for i in range(self._len))
