@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from .chunk import count_tokens, encoding
-from .features import QuestionTerms, SentenceView, introduces_list, question_features, sentence_features
+from .features import QuestionTerms, SentenceView, introduces_list, is_caption, question_features, sentence_features
 from .index import Index
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -295,12 +295,14 @@ def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[i
 
 
 def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[Candidate]:
-    """A sentence that ends by introducing a list brings the list's items (up to `limit`) right after it."""
+    """A sentence that ends by introducing a list, or a caption line over one, brings the list's items (up to
+    `limit`) right after it."""
     out: list[Candidate] = []
     quoted = {c.sentence for c in ordered}
     for c in ordered:
         out.append(c)
-        if not introduces_list(index.sentence_text(c.sentence)):
+        text = index.sentence_text(c.sentence)
+        if not (introduces_list(text) or is_caption(text)):
             continue
         doc = index.sentences[c.sentence].doc_id
         for s in range(c.sentence + 1, min(c.sentence + 1 + limit, len(index.sentences))):

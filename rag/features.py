@@ -43,6 +43,8 @@ ASKS: dict[str, re.Pattern[str]] = {
 }
 # A colon at the end, perhaps followed by a reference marker such as "(10)".
 _INTRODUCES_LIST = re.compile(r":\s*(?:\(\d+(?:[,–-]\s?\d+)*\))?\s*$")
+_CLOSED = re.compile(r"[.!?:;…\"”’)\]]\s*$")
+_CAPTION_WORDS = 12
 _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
 _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
@@ -71,6 +73,11 @@ def addresses_reader(sentence: str) -> bool:
 
 def introduces_list(sentence: str) -> bool:
     return _INTRODUCES_LIST.search(sentence) is not None
+
+
+def is_caption(sentence: str) -> bool:
+    """A short line without closing punctuation, such as a name over the list of its details."""
+    return len(sentence.split()) <= _CAPTION_WORDS and not _CLOSED.search(sentence)
 
 
 def asked_shapes(question: str) -> frozenset[str]:

@@ -83,6 +83,31 @@ def test_a_sentence_introducing_a_list_brings_its_items(engine):
     assert 1 <= len(out) - 1 <= 3 and all(index.sentences[c.sentence].kind == "item" for c in out[1:])
 
 
+@pytest.mark.parametrize("line, caption", [("Propel Therapeutics", True), ("Contact details", True),
+                                           ("Ketamine may be given by infusion.", False),
+                                           ("Side effects of ketamine can include:", False),
+                                           ("A caption line " + "that goes on " * 6, False)])
+def test_a_short_unpunctuated_line_is_a_caption(line, caption):
+    from rag.features import is_caption
+
+    assert is_caption(line) is caption
+
+
+def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
+    from rag.answer import Candidate, with_list_items
+    from rag.build import build_index
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "caption-clinic", "## Visit\n\nNorthwind Pain Clinic\n\n"
+                   "- Address: 12 Harbour Road, Port Ellis\n- Phone: 555 0199\n\nWe look forward to seeing you.\n")
+    build_index(built, encoder)
+    index = load_index(built)
+    caption = next(i for i in range(len(index.sentences)) if index.sentence_text(i) == "Northwind Pain Clinic")
+    out = with_list_items(index, [Candidate(caption, index.sentences[caption].chunk, 0.9, 0)], limit=8)
+    assert [index.sentence_text(c.sentence) for c in out] == [
+        "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
+
+
 def test_doc_filter_answers_only_from_that_document(engine):
     a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
     assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
