@@ -14,7 +14,8 @@ from functools import lru_cache
 import numpy as np
 
 from .chunk import count_tokens, encoding
-from .features import QuestionTerms, SentenceView, introduces_list, is_caption, question_features, sentence_features
+from .features import (QuestionTerms, SentenceView, addresses_reader, introduces_list, is_caption, question_features,
+                       sentence_features)
 from .index import Index
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -170,6 +171,9 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     """The sentences to quote, in reading order, and the disagreement sides among them."""
     chosen = select_sentences(index, candidates, settings)
     topics = question_topics(question)
+    if topics:  # on efficacy, safety or evidence, a weaker page talking to the reader without a claim is selling
+        chosen = [c for c in chosen if c.tier_rank == min(d.tier_rank for d in candidates) or not addresses_reader(
+            text := index.sentence_text(c.sentence)) or any(s.topic in topics for s in stances(text))]
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)

@@ -26,6 +26,13 @@ def test_efficacy_question_leads_with_the_review_and_reports_disagreement(engine
     assert all(a.citations[n - 1].doc_id != REVIEW for n in a.disagreement.weaker)
     assert a.disagreement.note in a.answer and "disagree" in a.answer
     assert_verbatim(engine, a)
+    # A weaker page's sales talk to the reader ("treatment near you") is no answer on whether it works.
+    from rag.features import addresses_reader
+    from rag.stance import stances
+
+    pitches = [c.quote for c in a.citations if c.doc_id != REVIEW and addresses_reader(c.quote)
+               and not any(s.topic == "efficacy" for s in stances(c.quote))]
+    assert pitches == []
 
 
 def test_safety_question_reports_disagreement_on_safety(engine):
