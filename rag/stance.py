@@ -41,7 +41,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
-        r"|\bpsychotomimetic\b|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
+        r"|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
         r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
         r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
         r"|\bnot enough safety\b",
