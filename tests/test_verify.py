@@ -34,73 +34,40 @@ def verifier(encoder: TorchEncoder) -> Verifier:
     return Verifier(encoder, VerifySettings())
 
 
-def test_a_faithful_paraphrase_is_supported(verifier: Verifier) -> None:
-    verdict = verifier.check("Across 31 trials with 6,120 participants, the supplement made no difference "
-                             "compared with placebo for pain or function.", [REVIEW])
+@pytest.mark.parametrize("sentence, quotes", [
+    ("Across 31 trials with 6,120 participants, the supplement made no difference compared with placebo for pain "
+     "or function.", [REVIEW]),
+    ("The treatment may give some patients rapid relief from stiffness.", [HEDGED]),
+    ("One study found the device reduced stiffness scores by an average of 50%.", [STUDY]),
+], ids=["paraphrase", "hedge kept", "study attributed"])
+def test_a_faithful_sentence_is_supported(verifier: Verifier, sentence: str, quotes: list[str]) -> None:
+    verdict = verifier.check(sentence, quotes)
     assert verdict.supported, verdict.reason
     assert verdict.reason is None
 
 
-def test_an_invented_figure_is_named(verifier: Verifier) -> None:
-    verdict = verifier.check("Across 31 trials, the supplement cut pain by 40% compared with placebo.", [REVIEW])
+@pytest.mark.parametrize("sentence, quotes, named", [
+    ("Across 31 trials, the supplement cut pain by 40% compared with placebo.", [REVIEW], "40%"),
+    ("The review pooled forty-one trials with 6,120 participants.", [REVIEW], "forty-one"),
+    ("For pain and function, the supplement worked better than placebo in 31 trials.", [REVIEW], ""),
+    ("The product is approved by the regulator for joint stiffness.",
+     ["The product is not currently approved by the regulator for joint stiffness."], "approved"),
+    ("The treatment provides rapid relief from stiffness.", [HEDGED], "may"),
+    ("There is strong evidence that the device reduces stiffness.",
+     ["There is limited, low-certainty evidence that the device reduces stiffness."], ""),
+    ("For pain and function, the supplement did not differ from placebo in 31 trials, though it lowered cholesterol "
+     "and improved eyesight in pregnant women.", [REVIEW], "cholesterol"),
+    ("The device reduces stiffness scores by an average of 50%.", [STUDY], "single study"),
+    ("Because the device is battery-powered, a study found it reduced stiffness scores by an average of 50%.",
+     ["The device is a small battery-powered unit.", STUDY], "Because"),
+], ids=["invented figure", "changed number in words", "flipped negation", "asserted what the quote negates",
+        "hedge made certain", "low certainty told as strong", "unrelated content word", "one study as general truth",
+        "invented cause between quotes"])
+def test_an_unsupported_sentence_fails_with_a_reason_naming_the_fault(verifier: Verifier, sentence: str,
+                                                                      quotes: list[str], named: str) -> None:
+    verdict = verifier.check(sentence, quotes)
     assert not verdict.supported
-    assert verdict.reason and "40%" in verdict.reason
-
-
-def test_a_changed_number_written_in_words_is_caught(verifier: Verifier) -> None:
-    verdict = verifier.check("The review pooled forty-one trials with 6,120 participants.", [REVIEW])
-    assert not verdict.supported
-    assert verdict.reason and "forty-one" in verdict.reason
-
-
-def test_a_flipped_negation_fails(verifier: Verifier) -> None:
-    verdict = verifier.check("For pain and function, the supplement worked better than placebo in 31 trials.",
-                             [REVIEW])
-    assert not verdict.supported
-    assert verdict.reason
-
-
-def test_an_asserted_claim_the_quote_negates_fails(verifier: Verifier) -> None:
-    verdict = verifier.check("The product is approved by the regulator for joint stiffness.",
-                             ["The product is not currently approved by the regulator for joint stiffness."])
-    assert not verdict.supported
-    assert verdict.reason and "approved" in verdict.reason
-
-
-def test_a_hedge_made_certain_fails(verifier: Verifier) -> None:
-    verdict = verifier.check("The treatment provides rapid relief from stiffness.", [HEDGED])
-    assert not verdict.supported
-    assert verdict.reason and "may" in verdict.reason
-    assert verifier.check("The treatment may give some patients rapid relief from stiffness.", [HEDGED]).supported
-
-
-def test_low_certainty_told_as_strong_evidence_fails(verifier: Verifier) -> None:
-    verdict = verifier.check("There is strong evidence that the device reduces stiffness.",
-                             ["There is limited, low-certainty evidence that the device reduces stiffness."])
-    assert not verdict.supported
-
-
-def test_an_unrelated_content_word_fails(verifier: Verifier) -> None:
-    verdict = verifier.check("For pain and function, the supplement did not differ from placebo in 31 trials, "
-                             "though it lowered cholesterol and improved eyesight in pregnant women.", [REVIEW])
-    assert not verdict.supported
-    assert verdict.reason and "cholesterol" in verdict.reason
-
-
-def test_one_study_told_as_a_general_truth_fails(verifier: Verifier) -> None:
-    told = verifier.check("The device reduces stiffness scores by an average of 50%.", [STUDY])
-    assert not told.supported
-    assert told.reason and "single study" in told.reason
-    assert verifier.check("One study found the device reduced stiffness scores by an average of 50%.",
-                          [STUDY]).supported
-
-
-def test_two_quotes_welded_by_an_invented_cause_fail(verifier: Verifier) -> None:
-    quotes = ["The device is a small battery-powered unit.", STUDY]
-    verdict = verifier.check("Because the device is battery-powered, a study found it reduced stiffness scores "
-                             "by an average of 50%.", quotes)
-    assert not verdict.supported
-    assert verdict.reason and "because" in verdict.reason.lower()
+    assert verdict.reason and named in verdict.reason
 
 
 def test_a_sentence_without_quotes_is_not_supported(verifier: Verifier) -> None:
