@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
-from .chunk import count_tokens, encoding
-from .features import (QuestionTerms, SentenceView, addresses_reader, introduces_list, is_caption, question_features,
+from .chunk import sentence_tokens
+from .features import (QuestionTerms, SentenceView, introduces_list, is_caption, pitches, question_features,
                        sentence_features)
 from .index import Index
 from .retrieve import Hit, Query
@@ -78,10 +77,10 @@ class Evidence:
     confidence: float
 
 
-def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Answer:
+def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer,
+                   threshold: float) -> Answer:
+    """The answer, or an abstention when P(answered) falls below `threshold`."""
     evidence = weigh_evidence(index, query, hits, settings, scorer)
-    configured = settings.answer.min_confidence
-    threshold = scorer.threshold if configured is None else configured
     confidence = round(evidence.confidence, 4)
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
@@ -89,10 +88,13 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     ordered = with_list_items(index, ordered, settings.answer.max_list_items)
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = _disagreement(index, ordered, sides)
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    if disagreement:
-        text += " " + disagreement.note
-    return Answer(query.text, text, False, confidence, citations, disagreement)
+    return Answer(query.text, " ".join(quoted_pieces(citations, disagreement)), False, confidence, citations,
+                  disagreement)
+
+
+def quoted_pieces(citations: list[Citation], disagreement: Disagreement | None) -> list[str]:
+    """An extractive answer's text in the pieces it is made of: each quote with its marker, then any note."""
+    return [f"{c.quote} [{c.n}]" for c in citations] + ([disagreement.note] if disagreement else [])
 
 
 def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
@@ -171,9 +173,9 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     """The sentences to quote, in reading order, and the disagreement sides among them."""
     chosen = select_sentences(index, candidates, settings)
     topics = question_topics(question)
-    if topics:  # on efficacy, safety or evidence, a weaker page talking to the reader without a claim is selling
-        chosen = [c for c in chosen if c.tier_rank == min(d.tier_rank for d in candidates) or not addresses_reader(
-            text := index.sentence_text(c.sentence)) or any(s.topic in topics for s in stances(text))]
+    if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
+        top = min(c.tier_rank for c in candidates)
+        chosen = [c for c in chosen if c.tier_rank == top or not pitches(index.sentence_text(c.sentence), topics)]
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
@@ -227,11 +229,6 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
         chosen.append(c)
         tokens += cost
     return chosen or candidates[:1]
-
-
-@lru_cache(maxsize=65_536)  # the same corpus sentences are weighed question after question
-def sentence_tokens(sentence: str, encoding_name: str) -> int:
-    return count_tokens(encoding(encoding_name), sentence)
 
 
 def _duplicates(index: Index, c: Candidate, chosen: list[Candidate], threshold: float) -> bool:

@@ -38,6 +38,11 @@ def count_tokens(enc: tiktoken.Encoding, text: str) -> int:
     return len(enc.encode(text, disallowed_special=()))
 
 
+@lru_cache(maxsize=65_536)  # the same corpus sentences are weighed question after question
+def sentence_tokens(sentence: str, encoding_name: str) -> int:
+    return count_tokens(encoding(encoding_name), sentence)
+
+
 def limit_sentences(text: str, sentences: list[Sentence], enc: tiktoken.Encoding, max_tokens: int) -> list[Sentence]:
     """Split any sentence longer than max_tokens into pieces that fit, preferring whitespace cuts."""
     out: list[Sentence] = []

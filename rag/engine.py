@@ -164,7 +164,7 @@ class Engine:
         query = self.query(question)
         clock.lap("encode")
         hits = search(self.index, query, k, self.settings.retrieval, doc_ids, clock)
-        answer = compose_answer(self.index, query, hits, self.settings, self.scorer)
+        answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold)
         clock.lap("compose")
         return answer
 

@@ -75,6 +75,11 @@ def introduces_list(sentence: str) -> bool:
     return _INTRODUCES_LIST.search(sentence) is not None
 
 
+def pitches(sentence: str, topics: tuple[str, ...]) -> bool:
+    """The sentence talks to the reader without taking a side on the asked topics: sales talk, not a finding."""
+    return addresses_reader(sentence) and not any(s.topic in topics for s in stances(sentence))
+
+
 def is_caption(sentence: str) -> bool:
     """A short line without closing punctuation, such as a name over the list of its details."""
     return len(sentence.split()) <= _CAPTION_WORDS and not _CLOSED.search(sentence)

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
 
-from .answer import Answer, Citation, Disagreement, disagreement_between
+from .answer import Answer, Citation, Disagreement, disagreement_between, quoted_pieces
 from .context import Context
 from .engine import Engine
 from .index import Index
@@ -124,7 +124,10 @@ def check(sentence: Draft, context: Context, index: Index, verifier: Verifier) -
 
 def assemble(extractive: Answer, context: Context, kept: list[Draft], dropped: list[Dropped]) -> Generated:
     """The generated answer from the sentences that passed, citing the passages they cite, with the extractive
-    answer's confidence and its disagreement (each side cited) carried over."""
+    answer's confidence and its disagreement (each side cited) carried over; the extractive answer when none
+    passed."""
+    if not kept:
+        return fallback(extractive, "no generated sentence was supported by the passages it cited", dropped)
     cited = list(dict.fromkeys(n for s in kept for n in s.cites))
     text = " ".join(written(s) for s in kept)
     disagreement = _carried_disagreement(extractive, context, cited)
@@ -203,8 +206,9 @@ class Generator:
                      timings: dict[str, float] | None = None) -> Generated:
         extractive, context = await self.evidence(question, top_k, doc_ids, timings)
         reason = self._why_not(extractive, context, doc_ids)
-        if reason or context is None or self.llm is None:
-            return fallback(extractive, reason or "no evidence passages fit the context")
+        if reason:
+            return fallback(extractive, reason)
+        assert context is not None and self.llm is not None  # or there would be a reason not to generate
         try:
             reply = await self.llm.complete(prompt(question, context, disagreement_line(extractive, context)))
         except LlmError as err:
@@ -213,8 +217,6 @@ class Generator:
 
     async def verified(self, extractive: Answer, context: Context, sentences: list[str]) -> Generated:
         kept, dropped = await self.run(lambda: self.sort(context, sentences))
-        if not kept:
-            return fallback(extractive, "no generated sentence was supported by the passages it cited", dropped)
         return assemble(extractive, context, kept, dropped)
 
     def sort(self, context: Context, sentences: list[str]) -> tuple[list[Draft], list[Dropped]]:
@@ -249,12 +251,15 @@ class Generator:
         """
         extractive, context = await self.evidence(question, top_k, doc_ids, timings)
         reason = self._why_not(extractive, context, doc_ids) if mode == "generate" else None
-        if mode == "extractive" or reason or context is None or self.llm is None:
+        if mode == "extractive" or reason:
             yield "citations", extractive.citations
-            for sentence in split_sentences(extractive.answer):
-                yield "delta", sentence
+            pieces = ([extractive.answer] if extractive.abstained
+                      else quoted_pieces(extractive.citations, extractive.disagreement))
+            for piece in pieces:
+                yield "delta", piece
             yield "done", fallback(extractive, reason) if reason else Generated(extractive, "extractive")
             return
+        assert context is not None and self.llm is not None  # or there would be a reason not to generate
         yield "citations", context.citations
         async for event in self._generated_events(self.llm, question, extractive, context):
             yield event
@@ -278,8 +283,4 @@ class Generator:
         passed, failed = await self.run(lambda: self.sort(context, split_sentences(buffer)))
         for d in passed:
             yield "delta", written(d)
-        kept, dropped = kept + passed, dropped + failed
-        if not kept:
-            yield "done", fallback(extractive, "no generated sentence was supported by the passages it cited", dropped)
-        else:
-            yield "done", assemble(extractive, context, kept, dropped)
+        yield "done", assemble(extractive, context, kept + passed, dropped + failed)

@@ -5,6 +5,7 @@ endpoint's own error body."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import openai
@@ -63,24 +64,16 @@ class Llm:
         await self.client.close()
 
 
-class _plain_errors:
+@asynccontextmanager
+async def _plain_errors(settings: LlmSettings) -> AsyncIterator[None]:
     """Turns the client's exceptions into LlmError with a reason a user can act on."""
-
-    def __init__(self, settings: LlmSettings) -> None:
-        self.settings = settings
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: object) -> bool:
-        if err is None or isinstance(err, LlmError):
-            return False
-        if isinstance(err, openai.APITimeoutError):
-            raise LlmError(f"the model did not answer within {self.settings.timeout_s:g} s") from None
-        if isinstance(err, openai.APIConnectionError):
-            raise LlmError("the model endpoint could not be reached") from None
-        if isinstance(err, openai.APIStatusError):
-            raise LlmError(f"the model endpoint answered HTTP {err.status_code}") from None
-        if isinstance(err, (openai.APIError, ValueError, KeyError, IndexError, AttributeError)):
-            raise LlmError("the model endpoint answered something that is not a chat completion") from None
-        return False
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise LlmError(f"the model did not answer within {settings.timeout_s:g} s") from None
+    except openai.APIConnectionError:
+        raise LlmError("the model endpoint could not be reached") from None
+    except openai.APIStatusError as err:
+        raise LlmError(f"the model endpoint answered HTTP {err.status_code}") from None
+    except (openai.APIError, ValueError, KeyError, IndexError, AttributeError):
+        raise LlmError("the model endpoint answered something that is not a chat completion") from None

@@ -31,7 +31,7 @@ from .. import __version__
 from ..context import Context
 from ..corpus import ID_PATTERN, ID_SHAPE
 from ..engine import Engine, check_k, check_question
-from ..generate import Generated, Generator
+from ..generate import Generated, Generator, Mode
 from ..errors import QueryError
 from ..settings import ServerSettings, Settings
 from .errors import DOC_ID_RULE, PlainErrors, PlainRequest
@@ -83,7 +83,7 @@ async def run_ask(service: Service, data: AskRequest) -> AskResponse:
     began = time.perf_counter()
     timings: dict[str, float] = {}
     if data.mode == "generate":
-        made = await _generator(service, engine).answer(data.question, data.top_k, data.doc_ids, timings)
+        made = await _generator(service, engine, data.mode).answer(data.question, data.top_k, data.doc_ids, timings)
         observe_generated(made)
     else:
         answer = await _in_thread(service, lambda: engine.ask(data.question, data.top_k, data.doc_ids, timings))
@@ -105,8 +105,7 @@ async def ask_stream(data: JSONBody[AskRequest], state: State) -> ServerSentEven
     question = check_question(data.question, "question", engine.settings.answer)
     check_k(data.top_k, "top_k", engine.settings.retrieval)
     engine.check_doc_ids(data.doc_ids)
-    generator = _generator(service, engine) if data.mode == "generate" else service.generator(
-        engine, lambda work: _in_thread(service, work))
+    generator = _generator(service, engine, data.mode)
     began = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -124,8 +123,9 @@ async def ask_stream(data: JSONBody[AskRequest], state: State) -> ServerSentEven
     return ServerSentEvent(events())
 
 
-def _generator(service: Service, engine: Engine) -> Generator:
-    if service.llm is None:
+def _generator(service: Service, engine: Engine, mode: Mode) -> Generator:
+    """The service's generator; asking it to generate where no model is configured is the request's mistake."""
+    if mode == "generate" and service.llm is None:
         raise QueryError("mode", "is generate, but this server has no language model configured (RAG_LLM_URL); "
                                  "use mode extractive")
     return service.generator(engine, lambda work: _in_thread(service, work))

@@ -81,9 +81,9 @@ class Service:
     def _load(self) -> None:
         began = time.perf_counter()
         try:
-            engine = Engine.over(self._fresh_index(), self.settings).batched()
+            index = self._fresh_index()
             self.progress = LoadProgress("warming-up")
-            engine.ask("warm-up question")  # first call pays one-off costs (threads, caches)
+            engine = self._warm(index)
             self.engine = engine
             observe_index(engine)
             log.info("ready in %.1f s: %s", time.perf_counter() - began, _counts(engine.index))
@@ -149,9 +149,7 @@ class Service:
         started, began = self.reindex.started_at, time.perf_counter()
         log.info("reindex: building from %s/", self.settings.corpus_dir)
         try:
-            with self._swap:
-                build_apart(self.settings, _BuildLog(), self._stopping, holding_lock=True)
-                fresh = self._serve(self._open(), time.perf_counter() - began)
+            _, fresh = self._rebuild()
             self.reindex = ReindexStatus("succeeded", started, _now())
             log.info("reindex succeeded in %.1f s: %s", time.perf_counter() - began, _counts(fresh.index))
         except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
@@ -165,12 +163,23 @@ class Service:
         finally:
             lock.release()
 
+    def _warm(self, index: Index) -> Engine:
+        engine = Engine.over(index, self.settings).batched()
+        engine.ask("warm-up question")  # first call pays one-off costs (threads, caches)
+        return engine
+
     def _open(self) -> Engine:
         """An engine over the published index, warmed up. The corpus is not compared: whoever published the
         index built it from the corpus, and a newer index is never worse to serve than an older one."""
-        engine = Engine.over(load_index(self.settings, check_corpus=False), self.settings).batched()
-        engine.ask("warm-up question")  # first call pays one-off costs (threads, caches)
-        return engine
+        return self._warm(load_index(self.settings, check_corpus=False))
+
+    def _rebuild(self) -> tuple[Path, Engine]:
+        """Build in a child process (the caller holds the build lock) and serve the result, both under `_swap`,
+        so the watcher never loads the same build as well."""
+        began = time.perf_counter()
+        with self._swap:
+            folder = build_apart(self.settings, _BuildLog(), self._stopping, holding_lock=True)
+            return folder, self._serve(self._open(), time.perf_counter() - began)
 
     def _serve(self, fresh: Engine, build_seconds: float | None = None) -> Engine:
         """Swap `fresh` in: one assignment, so a request in flight finishes on the engine it started with."""
@@ -202,10 +211,8 @@ class Service:
 
         def build() -> Path:
             # The new engine is swapped in inside the build step, so a failure to load it undoes the change too.
-            began = time.perf_counter()
-            with self._swap:
-                folder = build_apart(self.settings, _BuildLog(), self._stopping, holding_lock=True)
-                served.append(self._serve(self._open(), time.perf_counter() - began))
+            folder, engine = self._rebuild()
+            served.append(engine)
             return folder
 
         change = edit(build)
