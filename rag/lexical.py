@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,16 +40,59 @@ class Lexicon:
     token_ceiling: np.ndarray
     # For each vocabulary token, the number of passages holding it.
     doc_freq: np.ndarray
+    # Zeroed score arrays, one per thread scoring at once, reused: a fresh one per query would cost a page fault
+    # for every page its matches touch. Taking and giving back are single list operations, atomic in CPython.
+    _buffers: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def terms(self, query: str) -> list[str]:
         return tokenize([query])[0]
 
-    def scores(self, terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:
-        """Raw BM25 of every passage (0 outside `mask`)."""
-        if not terms:
-            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
-        weight = None if mask is None else mask.astype(np.float32)
-        return np.asarray(self.bm25.get_scores(terms, weight_mask=weight), dtype=np.float32)
+    def matches(self, terms: list[str], mask: np.ndarray | None = None) -> "Matches":
+        """The passages (within `mask`) that hold a query term, with their BM25 scores.
+
+        Only the query terms' postings are read and summed, so a query over millions of passages costs in
+        proportion to how often its words occur, not to the size of the corpus. Terms are added in query order,
+        a repeated term twice, as bm25s does: the scores are bm25s's to the last bit.
+        """
+        data, indices, indptr = self.bm25.scores["data"], self.bm25.scores["indices"], self.bm25.scores["indptr"]
+        buffer = self._take_buffer()
+        try:
+            touched = []
+            for t in self._ids(terms):
+                docs = indices[indptr[t]:indptr[t + 1]]
+                touched.append(docs[buffer[docs] == 0])  # BM25 scores are positive: 0 means not yet touched
+                buffer[docs] += data[indptr[t]:indptr[t + 1]]
+            held = np.concatenate(touched).astype(np.int64) if touched else np.empty(0, dtype=np.int64)
+            values = buffer[held]
+            buffer[held] = 0
+        finally:
+            self._buffers.append(buffer)
+        if mask is not None:
+            held, values = held[mask[held]], values[mask[held]]
+        return Matches(held, values)
+
+    def scores_at(self, terms: list[str], passages: list[int]) -> np.ndarray:
+        """BM25 of the given passages, summed as `matches` sums them, by binary search in each term's postings
+        (bm25s keeps each term's passage ids sorted)."""
+        data, indices, indptr = self.bm25.scores["data"], self.bm25.scores["indices"], self.bm25.scores["indptr"]
+        wanted = np.asarray(passages, dtype=np.int64)
+        total = np.zeros(len(wanted), dtype=np.float32)
+        for t in self._ids(terms):
+            docs = indices[indptr[t]:indptr[t + 1]]
+            at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
+            found = (docs[at] == wanted) if len(docs) else np.zeros(len(wanted), dtype=bool)
+            total[found] += data[indptr[t] + at[found]]
+        return total
+
+    def _ids(self, terms: list[str]) -> list[int]:
+        vocab = self.bm25.vocab_dict
+        return [vocab[t] for t in terms if t in vocab and vocab[t] < len(self.doc_freq)]
+
+    def _take_buffer(self) -> np.ndarray:
+        try:
+            return self._buffers.pop()
+        except IndexError:  # every buffer in use by another thread: one more, kept for later
+            return np.zeros(int(self.bm25.scores["num_docs"]), dtype=np.float32)
 
     def idf(self, terms: list[str]) -> np.ndarray:
         """Inverse passage frequency of each term (BM25's form); a term the corpus never uses gets the highest."""
@@ -90,6 +133,22 @@ class Lexicon:
         vocab = self.bm25.vocab_dict
         unseen = self._median_ceiling
         return float(sum(self.token_ceiling[vocab[t]] if t in vocab else unseen for t in terms))
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Passages holding at least one query term, each once, and their (positive) BM25 scores."""
+    ids: np.ndarray
+    values: np.ndarray
+
+    def top(self, depth: int) -> list[int]:
+        """Ids of the `depth` best, best first, ties in id order: a partial selection, then a sort of the few
+        tied with or above the cut, so the order is exactly that of a full stable sort of all passages."""
+        ids, values = self.ids, self.values
+        if len(ids) > depth:
+            cut = np.partition(values, len(values) - depth)[len(values) - depth]
+            ids, values = ids[values >= cut], values[values >= cut]
+        return [int(i) for i in ids[np.lexsort((ids, -values))][:depth]]
 
 
 def build_lexicon(passages: list[str]) -> Lexicon:

@@ -50,35 +50,23 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     depth = min(max(settings.candidates, k), n)
     dense_ids = _dense_candidates(index, query.vector, depth, mask) if settings.mode != "bm25" else []
     clock.lap("dense")
-    bm25 = index.lexicon.scores(query.terms, mask) if settings.mode != "dense" else np.zeros(len(index.chunks))
-    bm25_ids = top_positive(bm25, depth)
+    lexical_terms = query.terms if settings.mode != "dense" else []
+    bm25_ids = index.lexicon.matches(lexical_terms, mask).top(depth)
     clock.lap("bm25")
     candidates = list(dict.fromkeys(dense_ids + bm25_ids))
     if not candidates:
         return []
+    bm25 = index.lexicon.scores_at(lexical_terms, candidates)
     dense = _cosines(index, query.vector, candidates)
     ceiling = index.lexicon.ceiling(query.terms)
-    lexical = np.clip(bm25[candidates] / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros(len(candidates))
+    lexical = np.clip(bm25 / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros(len(candidates))
     fused = fuse(dense, lexical, settings)
     weights = np.array([settings.weight(index.documents[index.chunks[c].doc_id].evidence_tier) for c in candidates])
     final = fused * weights
     order = np.argsort(-final, kind="stable")[:k]
     clock.lap("fusion")
-    return [Hit(dense=float(dense[i]), bm25=float(bm25[candidates[i]]), lexical=float(lexical[i]), fused=float(fused[i]),
+    return [Hit(dense=float(dense[i]), bm25=float(bm25[i]), lexical=float(lexical[i]), fused=float(fused[i]),
                 weight=float(weights[i]), final=float(final[i]), chunk=candidates[i]) for i in order]
-
-
-def top_positive(scores: np.ndarray, depth: int) -> list[int]:
-    """Ids of the `depth` best positive scores, best first, ties in id order.
-
-    A partial selection first, so a query costs a pass over the scores rather than a sort of them all; every
-    score tied with the last one kept goes on to the stable sort, so the order is exactly a full sort's.
-    """
-    held = np.flatnonzero(scores > 0)
-    if len(held) > depth:
-        cut = np.partition(scores[held], len(held) - depth)[len(held) - depth]
-        held = held[scores[held] >= cut]
-    return [int(i) for i in held[np.argsort(-scores[held], kind="stable")][:depth]]
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:

@@ -71,7 +71,8 @@ class DenseSettings:
     # a shortlist of `rerank` candidates is re-ranked exactly from fp16 vectors mapped from disk.
     compress_limit: int = 2_000_000
     # Bytes per PQ code (sub-quantisers); the dimension must divide by it, else the nearest divisor below is used.
-    pq_bytes: int = 48
+    # 96 for 384 dimensions: at 48, a 100-row re-rank stops near 0.85 recall@10 however many lists are probed.
+    pq_bytes: int = 96
     rerank: int = 100
     # Vectors added to an index per batch, so no build ever holds a second float32 copy of them all.
     add_batch: int = 100_000

@@ -40,3 +40,8 @@ def test_bench_scale_serves_a_synthetic_index_and_reports_a_row(tmp_path, engine
 
     write_scale(row, tmp_path / "out")
     assert json.loads((tmp_path / "out" / "bench.json").read_text())["scale_server"]["20000"] == row
+    # Measuring again over the kept folder serves the same build rather than writing another.
+    built = sorted(p.name for p in (tmp_path / "scale" / "index" / "builds").iterdir())
+    again = scale_server(engine.settings, 20_000, tmp_path / "scale", ScalePlan(20_000, requests=5, recall_queries=5))
+    assert again["build_s"] == row["build_s"]
+    assert sorted(p.name for p in (tmp_path / "scale" / "index" / "builds").iterdir()) == built

@@ -67,14 +67,3 @@ def test_bad_search_requests_are_refused(engine):
         engine.search("pain", k=0)
     with pytest.raises(QueryError, match="query: must be a non-empty"):
         engine.search("   ")
-
-
-def test_top_positive_matches_a_full_stable_sort():
-    from rag.retrieve import top_positive
-
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        scores = rng.integers(0, 4, size=rng.integers(0, 60)).astype(np.float32)
-        depth = int(rng.integers(1, 20))
-        assert top_positive(scores, depth) == [int(i) for i in np.argsort(-scores, kind="stable")[:depth]
-                                               if scores[i] > 0]

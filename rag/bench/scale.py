@@ -80,6 +80,7 @@ def build_synthetic(plan: ScalePlan, settings: Settings, root: Path, encoder_fil
 
     index_dir, corpus_dir = root / "index", root / "corpus"
     corpus_dir.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
     scratch, stamp = store.new_scratch(index_dir)
     words = make_words(plan.vocabulary, plan.seed)
     rng = np.random.default_rng(plan.seed)
@@ -96,7 +97,7 @@ def build_synthetic(plan: ScalePlan, settings: Settings, root: Path, encoder_fil
     del dense
     if encoder_file is not None:
         shutil.copyfile(encoder_file, scratch / encoder_file.name)
-    manifest = _manifest(plan, settings, asdict(info), stamp, scratch)
+    manifest = _manifest(plan, settings, asdict(info), stamp, scratch, time.perf_counter() - began)
     store.write_json(scratch / store.MANIFEST, {**manifest, "manifest_sha256": store.manifest_digest(manifest)})
     return store.finish(index_dir, scratch, stamp)
 
@@ -158,7 +159,7 @@ def _write_document(out, n: int, texts: list[str], last: bool = False) -> None:
     out.write("\n" if last else ",\n")
 
 
-def _manifest(plan: ScalePlan, settings: Settings, dense: dict, stamp: str, folder: Path) -> dict:
+def _manifest(plan: ScalePlan, settings: Settings, dense: dict, stamp: str, folder: Path, build_s: float) -> dict:
     import datetime as dt
 
     return {"build_id": stamp, "format": store.FORMAT,
@@ -166,7 +167,7 @@ def _manifest(plan: ScalePlan, settings: Settings, dense: dict, stamp: str, fold
             "identity": settings.index_identity(),
             # No model made these vectors and no corpus file holds these texts: the index matches an empty
             # corpus folder, and its identity is not compared with the settings (see `stale_reasons`).
-            "synthetic": {"seed": plan.seed, "vocabulary": plan.vocabulary},
+            "synthetic": {"seed": plan.seed, "vocabulary": plan.vocabulary, "build_s": round(build_s, 1)},
             "model": {"name": "synthetic", "dimension": DIMENSION, "query_backend": settings.model.backend},
             "dense_index": dense, "corpus": {},
             "counts": {"documents": -(-plan.chunks // plan.chunks_per_document), "chunks": plan.chunks,
@@ -183,11 +184,11 @@ def scale_server(settings: Settings, chunks: int, keep: Path | None = None, plan
     plan = plan or ScalePlan(chunks)
     root = keep or Path(tempfile.mkdtemp(prefix="rag-scale-"))
     try:
-        encoder = _encoder_file(settings)
-        say(f"scale: building {chunks:,} synthetic chunks in {root}…")
-        began = time.perf_counter()
-        folder = build_synthetic(plan, settings, root, encoder)
-        build_s = time.perf_counter() - began
+        folder = _kept_build(root, plan)
+        if folder is None:
+            say(f"scale: building {chunks:,} synthetic chunks in {root}…")
+            folder = build_synthetic(plan, settings, root, _encoder_file(settings))
+        build_s = json.loads((folder / store.MANIFEST).read_text())["synthetic"]["build_s"]
         say(f"scale: built in {build_s:.0f} s; serving it…")
         served = settings.with_(corpus_dir=root / "corpus", index_dir=root / "index")
         row = {"chunks": chunks, "build_s": round(build_s, 1), **_serve_and_measure(served, plan),
@@ -197,6 +198,21 @@ def scale_server(settings: Settings, chunks: int, keep: Path | None = None, plan
     finally:
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _kept_build(root: Path, plan: ScalePlan) -> Path | None:
+    """A synthetic index of this plan left in `root` by an earlier run: ten million chunks take an hour to write
+    and minutes to measure, so measuring again reuses them."""
+    folder = root / "index" / store.CURRENT
+    try:
+        manifest = json.loads((folder / store.MANIFEST).read_text())
+        made = manifest["synthetic"]
+        if (manifest["counts"]["chunks"], made["seed"], made["vocabulary"]) == (plan.chunks, plan.seed,
+                                                                                  plan.vocabulary):
+            return folder.resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def _encoder_file(settings: Settings) -> Path | None:

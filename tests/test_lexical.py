@@ -1,0 +1,59 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from rag.lexical import Matches
+
+QUESTIONS = ["Is ketamine an effective treatment for chronic pain?", "side effects nausea nausea",
+             "what about zebrafish telemetry", "pain pain pain relief infusion", ""]
+
+
+def full_scores(lexicon, terms, mask=None):
+    """bm25s's own scoring of every passage, the reference the sparse path must equal."""
+    if not lexicon._ids(terms):
+        return np.zeros(lexicon.bm25.scores["num_docs"], dtype=np.float32)
+    return lexicon.bm25.get_scores(terms, weight_mask=None if mask is None else mask.astype(np.float32))
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_matches_and_scores_at_equal_bm25s_scoring_every_passage(engine, question):
+    lexicon = engine.index.lexicon
+    terms = lexicon.terms(question)
+    reference = full_scores(lexicon, terms)
+    found = lexicon.matches(terms)
+    assert sorted(found.ids.tolist()) == np.flatnonzero(reference > 0).tolist()
+    assert np.array_equal(found.values, reference[found.ids])
+    everyone = list(range(len(reference)))
+    assert np.array_equal(lexicon.scores_at(terms, everyone), reference)
+    assert found.top(7) == [int(i) for i in np.argsort(-reference, kind="stable")[:7] if reference[i] > 0]
+
+
+def test_a_mask_keeps_only_its_passages(engine):
+    lexicon = engine.index.lexicon
+    terms = lexicon.terms("ketamine pain relief")
+    mask = engine.index.chunk_mask(["nmda-review-2025"])
+    found = lexicon.matches(terms, mask)
+    assert len(found.ids) and mask[found.ids].all()
+    assert np.array_equal(found.values, full_scores(lexicon, terms, mask)[found.ids])
+
+
+def test_buffers_come_back_zeroed_when_threads_score_at_once(engine):
+    lexicon = engine.index.lexicon
+    terms = [lexicon.terms(q) for q in QUESTIONS] * 20
+    expected = [full_scores(lexicon, t) for t in terms]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lexicon.matches, terms))
+    for found, reference in zip(results, expected):
+        assert np.array_equal(found.values, reference[found.ids])
+    assert lexicon._buffers and all(not b.any() for b in lexicon._buffers)
+
+
+def test_top_matches_a_full_stable_sort_of_all_passages():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        scores = rng.integers(0, 4, size=rng.integers(0, 60)).astype(np.float32)
+        held = rng.permutation(np.flatnonzero(scores > 0))  # matches come in posting order, not id order
+        depth = int(rng.integers(1, 20))
+        assert Matches(held, scores[held]).top(depth) == [int(i) for i in np.argsort(-scores, kind="stable")[:depth]
+                                                          if scores[i] > 0]
