@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
-from .features import (QuestionTerms, SentenceView, introduces_list, is_caption, pitches, question_features,
-                       sentence_features)
+from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
+                       pitches, question_features, sentence_features, shapes_of)
 from .index import Index
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -162,8 +162,8 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     views = []
     for s, (near, nearby_terms) in zip(ids, nearby):
         text = index.sentence_text(s)
-        views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.sentences[s].kind,
-                                  len(text.split()), cosine[s], max((cosine[n] for n in near), default=0.0),
+        views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s),
+                                  index.sentences[s].kind, len(text.split()), cosine[s], max((cosine[n] for n in near), default=0.0),
                                   best[s][0], rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
     return views, ids, [best[s][1] for s in ids]
 
@@ -180,7 +180,11 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
     leading = {s for strong, _ in sides.values() for s in strong}
-    first = {f.sentence for f in finding}
+    # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording.
+    asked = asked_shapes(question) - GENERIC_SHAPES
+    first = {f.sentence for f in finding} | {c.sentence for c in chosen
+                                             if asked & shapes_of(index.sentence_text(c.sentence))}
+    leading |= first
     if topics:
         # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
         # first, its finding before its framing, even when a weaker source echoes the question's words more closely.

@@ -17,27 +17,48 @@ from .stance import question_topics, stances
 
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
 _COUNT = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|several|a few)"
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|hundred|thousand|million|"
+                 r"dozen|half|third|quarter|once|twice")
 SHAPES: dict[str, re.Pattern[str]] = {
     "duration": re.compile(rf"\b{_COUNT}(?:\s*(?:-|–|to|or)\s*{_COUNT})?[\s-]*{_UNIT}\b|\b(?:daily|weekly|monthly)\b",
                            re.I),
-    "number": re.compile(r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|hundred|"
-                         r"thousand|million|dozen|half|third|quarter|once|twice)\b", re.I),
-    "amount": re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|mg|g|mcg|µg|ml|milligrams?|grams?|hz|"
-                         r"milliamps?|ma|µs|microseconds?)\b|\bper (?:session|month|day|dose|bottle)\b|\bprice|\bcost",
-                         re.I),
+    "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
+    "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|cents|pence)\b|\bfree of charge\b", re.I),
+    "quantity": re.compile(r"\b\d[\d,.]*\s*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
+                           r"microseconds?|units?|tablets?|capsules?|doses?)\b|\bper (?:session|day|dose|kg)\b", re.I),
+    "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
+                        r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
+    "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
+    "contact": re.compile(r"\(?\+?\d[\d\s().-]{7,}\d\b|\S+@\S+\.\w+|\bwww\.|https?://|\b(?:call|phone|email) us\b",
+                          re.I),
     "place": re.compile(r"\b\d+\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
-                        r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b"),
+                        r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
+                        r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]"),
 }
-# What a question asks for, from its wording; a question may ask for several shapes or none (yes/no questions).
+GENERIC_SHAPES = frozenset({"number", "list"})
+# What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
+# several or none (yes/no questions).
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
-                           r"|\bduration\b|\bwhen\b|\bhow soon\b|\blast\b", re.I),
-    "number": re.compile(r"\bhow (?:many|much|big|large|strong|often)\b|\bwhat (?:percentage|proportion|share|number|"
-                         r"dose|dosage|frequency|size)\b|\bhow high\b|\bhow low\b|\bdose\b|\bdosage\b|\bnumbers?\b", re.I),
-    "amount": re.compile(r"\bcost|\bprice|\bhow much\b|\bdose\b|\bdosage\b|\bmg\b|\bfrequenc|\bsettings?\b", re.I),
-    "place": re.compile(r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b", re.I),
-    "person": re.compile(r"\bwho\b|\bwhose\b|\bauthor\b|\bwrote\b", re.I),
+                           r"|\bduration\b|\bhow soon\b|\bhow quickly\b|\bhow fast\b|\bwhen\b", re.I),
+    "number": re.compile(r"\bhow (?:many|much|big|large|strong|often|high|low)\b|\bwhat (?:number|size|level)\b|"
+                         r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
+                         re.I),
+    "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
+                        r"\bpay (?:for)?\b|\bexpensive\b|\bafford", re.I),
+    "quantity": re.compile(r"\bdoses?\b|\bdosage\b|\bhow much\b.*\b(?:take|use|give)\b|\bmg\b|\bsettings?\b|"
+                           r"\bfrequenc|\bintensity\b|\bhow many (?:tablets|capsules|pills|units)\b", re.I),
+    "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
+                        r"\brate\b", re.I),
+    "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bhow old\b", re.I),
+    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact\b|\be-?mail\b|\bwebsite\b|\bcall\b|\breach (?:them|the)\b",
+                          re.I),
+    "place": re.compile(r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:country|countries|city|cities)\b",
+                        re.I),
+    # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
+    "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|founded|leads|owns|said)\b|\bwhose\b|\bauthors?\b|"
+                         r"\bwritten by\b", re.I),
     "list": re.compile(r"\bwhich\b|\bwhat (?:are|were)\b|\bwhat (?:kinds?|types?|sorts?|conditions|side effects|"
                        r"symptoms|risks|benefits|ingredients)\b|\blist\b|\bname (?:the|some)\b|\bexamples?\b", re.I),
 }
@@ -46,14 +67,20 @@ _INTRODUCES_LIST = re.compile(r":\s*(?:\(\d+(?:[,–-]\s?\d+)*\))?\s*$")
 _CLOSED = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 _CAPTION_WORDS = 12
 _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
+# A qualifier narrows what is asked: the words after "for", "in", "with", "than"... ("for a child", "in dogs",
+# "with alcohol", "of the hip"). A near miss is the right topic with a qualifier the evidence never mentions.
+_QUALIFIER = re.compile(r"\b(?:for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs)\s+"
+                        r"((?:(?!(?:for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs|"
+                        r"and|or|to|is|are|does|do|can|will)\b)[\w'’-]+\s*){1,4})", re.I)
 _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
 SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "coverage_nearby", "rare_term",
                      "shape_match", "shape_missing", "reader", "short", "log_words", "introduces_list", "item",
                      "neighbour_cos", "strongest_tier", "takes_side", "doubts", "strongest_takes_side",
-                     "strongest_doubts")
+                     "strongest_doubts", "section_coverage")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
-                     "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet")
+                     "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
+                     "qualifier_missing")
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 
@@ -86,7 +113,10 @@ def is_caption(sentence: str) -> bool:
 
 
 def asked_shapes(question: str) -> frozenset[str]:
-    return frozenset(name for name, pattern in ASKS.items() if pattern.search(question))
+    """The kinds of answer the question asks for; a specific kind (a price, a year) stands for the generic ones
+    it implies (a number, a list), so that any digit does not pass for a price."""
+    found = frozenset(name for name, pattern in ASKS.items() if pattern.search(question))
+    return (found - GENERIC_SHAPES) or found
 
 
 @dataclass(frozen=True)
@@ -132,6 +162,7 @@ class SentenceView:
     text: str
     terms: frozenset[str]
     nearby_terms: frozenset[str]  # the sentence's terms with its neighbours' in the same document
+    section_terms: frozenset[str]  # the terms of the heading it sits under: an FAQ's question, a list's caption
     kind: str
     words: int
     cos: float
@@ -163,8 +194,20 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             # On a question of efficacy, safety or evidence, what the strongest tier finds is the answer.
             float(v.tier_rank == strongest), float(bool(sides)), float(-1 in sides),
             float(v.tier_rank == strongest and bool(sides)), float(v.tier_rank == strongest and -1 in sides),
+            q.weight(v.section_terms),
         ))
     return np.asarray(rows, dtype=np.float64)
+
+
+def qualifier_terms(question: str) -> tuple[str, ...]:
+    from .lexical import tokenize
+
+    phrases = [m.group(1) for m in _QUALIFIER.finditer(question)]
+    return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
+
+
+def _mentioned(term: str, present: frozenset[str]) -> bool:
+    return term in present or (len(term) >= 5 and any(p.startswith(term[:5]) for p in present))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -186,4 +229,12 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
         float(bool(asked) and not any(asked & shapes_of(v.text) for v in top)),
+        _qualifier_missing(question, q, evidence_terms | top_passage_terms),
     ], dtype=np.float64)
+
+
+def _qualifier_missing(question: str, q: QuestionTerms, present: frozenset[str]) -> float:
+    """The most specific qualifier term the evidence never mentions, as its IDF over the highest possible."""
+    idf = dict(zip(q.terms, q.idf))
+    absent = [idf.get(t, q.ceiling) for t in qualifier_terms(question) if not _mentioned(t, present)]
+    return float(max(absent)) / q.ceiling if absent and q.ceiling else 0.0

@@ -38,6 +38,7 @@ class Index:
         self._doc_order = doc_ids
         self._terms: dict[int, frozenset[str]] = {}
         self._chunk_terms: dict[int, frozenset[str]] = {}
+        self._section_terms: dict[str, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self._first_sentence: dict[str, int] | None = None
         self.doc_of_chunk = self._doc_positions(self.chunks, position)
@@ -75,6 +76,14 @@ class Index:
         terms = self._terms.get(i)
         if terms is None:
             terms = self._terms[i] = frozenset(self.lexicon.terms(self.sentence_text(i)))
+        return terms
+
+    def section_terms(self, i: int) -> frozenset[str]:
+        """BM25 terms of the heading sentence i sits under (cached per heading)."""
+        section = self.sentences[i].section
+        terms = self._section_terms.get(section)
+        if terms is None:
+            terms = self._section_terms[section] = frozenset(self.lexicon.terms(section)) if section else frozenset()
         return terms
 
     def nearby(self, i: int) -> tuple[tuple[int, ...], frozenset[str]]:

@@ -22,6 +22,10 @@ PACKAGED = Path(__file__).parent / "scorer.json"
 # Inverse regularisation strength: the features are few and scaled, and the training sets are a few thousand
 # sentences, so mild regularisation keeps coefficients readable without underfitting.
 REGULARISATION_C = 1.0
+# Quoting loosely related evidence for a question the corpus does not answer misleads a reader; declining one it
+# does answer only fails to help. At 1.5 the held-out near misses declined rise from 0.44 to 0.61 (mean of three
+# corpora) at the same abstention accuracy; at 2 accuracy falls by six points.
+FALSE_ANSWER_COST = 1.5
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], balanc
 
 
 def fit_threshold(probabilities: np.ndarray, answerable: np.ndarray) -> float:
-    """The P(answerable) cut with the best abstention accuracy; ties go to the middle of the best range."""
+    """The P(answerable) cut with the least cost of mistakes, a false answer costing FALSE_ANSWER_COST declined
+    questions; ties go to the middle of the best range."""
     values = np.unique(np.concatenate([[0.0, 1.0], probabilities]))
     cuts = (values[:-1] + values[1:]) / 2
-    accuracy = np.array([np.mean((probabilities >= c) == answerable) for c in cuts])
-    best = np.flatnonzero(accuracy == accuracy.max())
+    cost = np.array([np.mean(np.where(answerable, probabilities < c, FALSE_ANSWER_COST * (probabilities >= c)))
+                     for c in cuts])
+    best = np.flatnonzero(cost == cost.min())
     return float(cuts[best[len(best) // 2]])

@@ -55,6 +55,14 @@ def test_threshold_fits_between_the_classes():
     assert 0.4 < t <= 0.6
 
 
+def test_overlapping_classes_cut_where_a_false_answer_costs_more_than_a_missed_one():
+    # One unanswerable question at 0.65 among answerable ones: cutting above it costs one missed answer (0.7),
+    # cutting below it one false answer, which weighs more.
+    p = np.array([0.6, 0.7, 0.8, 0.9, 0.65, 0.1, 0.2])
+    t = fit_threshold(p, np.array([False, True, True, True, False, False, False]))
+    assert 0.65 < t <= 0.7
+
+
 def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():
     corpora = load_suite(ROOT / "eval" / "suite.toml")
     assert len(corpora) >= 3 and all(c.corpus_dir.is_dir() and c.gold.is_file() for c in corpora)

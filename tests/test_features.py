@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from rag.features import (SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_shapes, qualifier_terms,
+                          sentence_features, shapes_of)
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("How much does the device cost?", {"money"}),
+    ("What is the phone number of the clinic?", {"contact"}),
+    ("What year was the clinic founded?", {"year"}),
+    ("What percentage of patients improved?", {"share"}),
+    ("How long do the benefits last?", {"duration"}),
+    ("Where were the trials carried out?", {"place"}),
+    ("Who wrote the review?", {"person"}),
+    ("Who should avoid it?", set()),  # kinds of people, not a name
+    ("What was the mean difference in pain?", {"number"}),
+    ("Which side effects are listed?", {"list"}),
+    ("Does it work?", set()),
+])
+def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
+    assert asked_shapes(question) == asked
+
+
+def test_a_specific_kind_is_not_met_by_any_digit():
+    asked = asked_shapes("How much does the Pro 2 cost?")
+    assert not asked & shapes_of("The Pro 2 is a clinically proven unit.")
+    assert asked & shapes_of("Now $79.99 (save 33%).")
+    assert "contact" in shapes_of("Call us on 0161 496 0000.") and "year" in shapes_of("Founded in 2015.")
+    assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
+
+
+def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
+    terms = QuestionTerms(("avoid", "supplement"), np.array([2.0, 1.0]), np.array([True, True]),
+                          np.array([True, True]), 3.0)
+
+    def view(section_terms: frozenset[str]) -> SentenceView:
+        return SentenceView("People with glaucoma.", frozenset({"peopl", "glaucoma"}), frozenset(), section_terms,
+                            "item", 3, 0.4, 0.3, 0.5, 1)
+
+    rows = sentence_features("Who should avoid the supplement?", terms,
+                             [view(frozenset({"avoid", "supplement"})), view(frozenset({"dose"}))])
+    column = SENTENCE_FEATURES.index("section_coverage")
+    assert rows[0, column] == pytest.approx(1.0) and rows[1, column] == 0.0
+
+
+@pytest.mark.parametrize("question, qualifiers", [
+    ("Does it help osteoarthritis of the hip?", ("hip",)),
+    ("Does it interact with alcohol?", ("alcohol",)),
+    ("Is it better than acupuncture for fibromyalgia?", ("acupunctur", "fibromyalgia")),
+    ("Does it work?", ()),
+])
+def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
+    assert qualifier_terms(question) == qualifiers
