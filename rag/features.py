@@ -35,6 +35,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]"),
+    "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
+                          r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
+                          r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
 }
 GENERIC_SHAPES = frozenset({"number", "list"})
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
@@ -57,6 +60,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:country|countries|city|cities)\b",
                         re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
+    "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"
+                          r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),
     "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|founded|leads|owns|said)\b|\bwhose\b|\bauthors?\b|"
                          r"\bwritten by\b", re.I),
     "list": re.compile(r"\bwhich\b|\bwhat (?:are|were)\b|\bwhat (?:kinds?|types?|sorts?|conditions|side effects|"

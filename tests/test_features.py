@@ -13,7 +13,8 @@ from rag.features import (SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_
     ("How long do the benefits last?", {"duration"}),
     ("Where were the trials carried out?", {"place"}),
     ("Who wrote the review?", {"person"}),
-    ("Who should avoid it?", set()),  # kinds of people, not a name
+    ("Who should avoid it?", {"caution"}),  # kinds of people and a warning, not a name
+    ("Who should not use it?", {"caution"}),
     ("What was the mean difference in pain?", {"number"}),
     ("Which side effects are listed?", {"list"}),
     ("Does it work?", set()),
