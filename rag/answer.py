@@ -14,11 +14,12 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
-                       pitches, question_features, sentence_features, shapes_of)
+                       names_in, pitches, question_features, sentence_features, shapes_of)
 from .index import Index
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
+from .disagree import Disagreement, add_disagreement, disagreement_of
 from .stance import question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
@@ -37,15 +38,6 @@ class Citation:
     quote: str
     char_start: int
     char_end: int
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    topics: list[str]
-    note: str
-    # Citation numbers on each side: the stronger evidence tier and the weaker ones that contradict it.
-    stronger: list[int]
-    weaker: list[int]
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     ordered, sides = choose_and_order(index, query.text, evidence.candidates, settings)
     ordered = with_list_items(index, ordered, settings.answer.max_list_items)
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
-    disagreement = _disagreement(index, ordered, sides)
+    disagreement = disagreement_of(index, ordered, sides)
     return Answer(query.text, " ".join(quoted_pieces(citations, disagreement)), False, confidence, citations,
                   disagreement)
 
@@ -193,7 +185,9 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
     # whatever their tier; the tier decides the order only on questions of efficacy, safety or evidence.
     floor = settings.answer.lead_floor if topics else 1.0
-    return order_for_reading(chosen, floor, leading, first), sides
+    named = index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
+    pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in named}
+    return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings
@@ -242,40 +236,9 @@ def _duplicates(index: Index, c: Candidate, chosen: list[Candidate], threshold: 
     return bool((others @ index.sentence_vectors[c.sentence]).max() > threshold)
 
 
-def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
-                     settings: Settings) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
-    """Find topics on which the strongest tier and a weaker tier make opposite claims, among relevant sentences.
-
-    The best sentence on each side joins the answer if it is not there yet, so the disagreement is cited.
-    Returns the chosen sentences and, per topic, the sentence ids on the stronger and the weaker side.
-    """
-    floor = candidates[0].relevance * settings.answer.disagreement_floor
-    # The strongest tier is heard on the asked topic whenever the scorer finds any of its sentences plausible:
-    # a weaker page echoing the question's words must not crowd out the finding that contradicts it.
-    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
-    strongest = min(c.tier_rank for c in plausible or candidates[:1])
-    relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
-    claims = {c.sentence: stances(index.sentence_text(c.sentence)) for c in relevant}
-    sides: dict[str, tuple[list[int], list[int]]] = {}
-    for topic in question_topics(question):
-        lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}
-        strong = [c for c in relevant if c.tier_rank == strongest and c.sentence in lean]
-        # The strongest tier's side is what its likelier sentences say.
-        polarity = int(np.sign(sum(c.relevance * lean[c.sentence] for c in strong)))
-        weak = [c for c in relevant if c.tier_rank > strongest and lean.get(c.sentence) == -polarity]
-        if polarity and weak:
-            sides[topic] = ([c.sentence for c in strong if lean[c.sentence] == polarity], [c.sentence for c in weak])
-    chosen = list(chosen)
-    # At most two sentences join, so a contested question still gets a short answer.
-    missing = [side[0] for strong, weak in sides.values() for side in (strong, weak)
-               if not any(c.sentence in side for c in chosen)]
-    for sentence in list(dict.fromkeys(missing))[:2]:
-        chosen.append(next(c for c in relevant if c.sentence == sentence))
-    return chosen, sides
-
-
 def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[int],
-                      first: frozenset[int] | set[int] = frozenset()) -> list[Candidate]:
+                      first: frozenset[int] | set[int] = frozenset(), pointed: frozenset[int] | set[int] = frozenset()
+                      ) -> list[Candidate]:
     """Strongest tier first among the sentences that answer well; the rest follow, again strongest tier first.
 
     A sentence leads when its probability is within lead_floor of the best, or when it is the stronger side of a
@@ -295,7 +258,8 @@ def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[i
         return not trails(c)
 
     # Leading sentences go strongest tier first; the others by how likely their passage answers.
-    return sorted(chosen, key=lambda c: (trails(c), c.tier_rank if leads(c) else 0, c.sentence not in first,
+    return sorted(chosen, key=lambda c: (trails(c), c.sentence not in pointed, c.tier_rank if leads(c) else 0,
+                                         c.sentence not in first,
                                          -best_in_doc[(c.tier_rank, c.chunk)], c.sentence))
 
 
@@ -324,28 +288,3 @@ def _citation(index: Index, n: int, c: Candidate) -> Citation:
     doc = index.documents[s.doc_id]
     return Citation(n, doc.id, doc.title, doc.source_type, doc.evidence_tier, index.chunks[c.chunk].id,
                     doc.text[s.char_start:s.char_end], s.char_start, s.char_end)
-
-
-def _disagreement(index: Index, ordered: list[Candidate], sides: dict[str, tuple[list[int], list[int]]]
-                  ) -> Disagreement | None:
-    number = {c.sentence: n for n, c in enumerate(ordered, start=1)}
-    topics, stronger, weaker = [], set(), set()
-    for topic, (strong, weak) in sides.items():
-        strong_n = [number[s] for s in strong if s in number]
-        weak_n = [number[s] for s in weak if s in number]
-        if strong_n and weak_n:
-            topics.append(topic)
-            stronger.update(strong_n)
-            weaker.update(weak_n)
-    if not topics:
-        return None
-    strong_tier = index.documents[index.sentences[ordered[min(stronger) - 1].sentence].doc_id].evidence_tier
-    return disagreement_between(topics, strong_tier, stronger, weaker)
-
-
-def disagreement_between(topics: list[str], strong_tier: str, stronger: set[int], weaker: set[int]) -> Disagreement:
-    """The disagreement and its note, citing each side by number."""
-    marks = lambda ns: "".join(f"[{n}]" for n in sorted(ns))  # noqa: E731
-    note = (f"Note: the sources disagree on {' and '.join(topics)}. The strongest evidence here "
-            f"({strong_tier}) {marks(stronger)} contradicts lower-tier sources {marks(weaker)}.")
-    return Disagreement(topics, note, sorted(stronger), sorted(weaker))

@@ -117,6 +117,12 @@ def is_caption(sentence: str) -> bool:
     return len(sentence.split()) <= _CAPTION_WORDS and not _CLOSED.search(sentence)
 
 
+def names_in(question: str) -> list[str]:
+    """Capitalised words past the first, and numbers: how a question names a source ("the Propel blog")."""
+    words = question.split()
+    return [w for w in words[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w)]
+
+
 def asked_shapes(question: str) -> frozenset[str]:
     """The kinds of answer the question asks for; a specific kind (a price, a year) stands for the generic ones
     it implies (a number, a list), so that any digit does not pass for a price."""

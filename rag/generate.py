@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
 
-from .answer import Answer, Citation, Disagreement, disagreement_between, quoted_pieces
+from .answer import Answer, Citation, quoted_pieces
+from .disagree import Disagreement, disagreement_between
 from .context import Context
 from .engine import Engine
 from .index import Index

@@ -103,6 +103,20 @@ class Index:
             terms = self._chunk_terms[i] = frozenset(self.lexicon.terms(self.chunk_text(self.chunks[i])))
         return terms
 
+    def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:
+        """Documents a question points at by name: those holding one of its terms that no other document holds
+        ("the Propel blog", "the Pain Medicine study"). Terms in more than `limit` passages are no one's name."""
+        lexicon, named = self.lexicon, set()
+        for t in dict.fromkeys(terms):
+            i = lexicon.bm25.vocab_dict.get(t)
+            if i is None or i >= len(lexicon.doc_freq) or not 0 < lexicon.doc_freq[i] <= limit:
+                continue
+            indptr = lexicon.bm25.scores["indptr"]
+            docs = np.unique(self.doc_of_chunk[lexicon.bm25.scores["indices"][indptr[i]:indptr[i + 1]]])
+            if len(docs) == 1:
+                named.add(self._doc_order[int(docs[0])])
+        return named
+
     def chunk_mask(self, doc_ids: list[str] | None) -> np.ndarray | None:
         """Boolean mask over chunks restricted to doc_ids, or None for all."""
         if not doc_ids:

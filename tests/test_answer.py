@@ -168,3 +168,16 @@ def test_any_question_gets_a_refusal_or_verbatim_citations(engine, question):
         return
     assert_verbatim(engine, answer)
     assert answer.abstained == (not answer.citations)
+
+
+def test_a_question_naming_a_source_is_answered_first_from_it(engine):
+    # An efficacy question would lead with the review; naming the clinic's blog makes the blog the answer.
+    answer = engine.ask("What side effects does the Propel blog mention?")
+    assert not answer.abstained and answer.citations[0].doc_id == "propel-neuropathic"
+    assert "hallucinations" in answer.citations[0].quote
+
+
+def test_a_question_asking_for_a_duration_is_answered_first_by_one(engine):
+    # Two promotional sentences echo "long" and "last"; the review's sentence holds the duration.
+    answer = engine.ask("How long does pain have to last to count as chronic?")
+    assert "three months or longer" in answer.citations[0].quote

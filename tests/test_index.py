@@ -224,3 +224,10 @@ def test_rebuild_swaps_current_and_keeps_one_fallback(built, encoder):
     builds = sorted(p.name for p in (built.index_dir / "builds").iterdir())
     assert len(builds) == 2 and first.split("/")[-1] not in builds
     assert json.loads((built.index_dir / CURRENT / "manifest.json").read_text())["counts"]["documents"] == 5
+
+
+def test_named_documents_are_those_alone_holding_a_term(engine):
+    index = engine.index
+    assert index.named_documents(index.lexicon.terms("Propel")) == {"propel-neuropathic"}
+    assert index.named_documents(index.lexicon.terms("ketamine pain")) == set()  # every page holds these
+    assert index.named_documents(index.lexicon.terms("zebrafish")) == set()
