@@ -70,8 +70,8 @@ class DenseSettings:
     # Beyond this many chunks even fp16 vectors are too many bytes to hold and scan: IVF-PQ codes take over, and
     # a shortlist of `rerank` candidates is re-ranked exactly from fp16 vectors mapped from disk.
     compress_limit: int = 2_000_000
-    # Bytes per PQ code (sub-quantisers); the dimension must divide by it, else the nearest divisor below is used.
-    # 96 for 384 dimensions: at 48, a 100-row re-rank stops near 0.85 recall@10 however many lists are probed.
+    # Bytes per PQ code, as 4-bit sub-quantisers (two per byte; the dimension must divide by their number, else the
+    # nearest divisor below is used). 96 for 384 dimensions: at 48, a 100-row re-rank stops near 0.85 recall@10.
     pq_bytes: int = 96
     rerank: int = 100
     # Vectors added to an index per batch, so no build ever holds a second float32 copy of them all.
