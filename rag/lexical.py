@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,6 @@ class Lexicon:
     token_ceiling: np.ndarray
     # For each vocabulary token, the number of passages holding it.
     doc_freq: np.ndarray
-    # Zeroed score arrays, one per thread scoring at once, reused: a fresh one per query would cost a page fault
-    # for every page its matches touch. Taking and giving back are single list operations, atomic in CPython.
-    _buffers: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def terms(self, query: str) -> list[str]:
         return tokenize([query])[0]
@@ -55,18 +52,11 @@ class Lexicon:
         a repeated term twice, as bm25s does: the scores are bm25s's to the last bit.
         """
         data, indices, indptr = self.bm25.scores["data"], self.bm25.scores["indices"], self.bm25.scores["indptr"]
-        buffer = self._take_buffer()
-        try:
-            touched = []
-            for t in self._ids(terms):
-                docs = indices[indptr[t]:indptr[t + 1]]
-                touched.append(docs[buffer[docs] == 0])  # BM25 scores are positive: 0 means not yet touched
-                buffer[docs] += data[indptr[t]:indptr[t + 1]]
-            held = np.concatenate(touched).astype(np.int64) if touched else np.empty(0, dtype=np.int64)
-            values = buffer[held]
-            buffer[held] = 0
-        finally:
-            self._buffers.append(buffer)
+        ids = np.asarray(self._ids(terms), dtype=np.int64)
+        postings = int((indptr[ids + 1] - indptr[ids]).sum()) if len(ids) else 0
+        held, values = np.empty(postings, dtype=np.int64), np.empty(postings, dtype=np.float32)
+        count = _merge_postings(data, indices, indptr, ids, held, values)
+        held, values = held[:count], values[:count]
         if mask is not None:
             held, values = held[mask[held]], values[mask[held]]
         return Matches(held, values)
@@ -88,11 +78,6 @@ class Lexicon:
         vocab = self.bm25.vocab_dict
         return [vocab[t] for t in terms if t in vocab and vocab[t] < len(self.doc_freq)]
 
-    def _take_buffer(self) -> np.ndarray:
-        try:
-            return self._buffers.pop()
-        except IndexError:  # every buffer in use by another thread: one more, kept for later
-            return np.zeros(int(self.bm25.scores["num_docs"]), dtype=np.float32)
 
     def idf(self, terms: list[str]) -> np.ndarray:
         """Inverse passage frequency of each term (BM25's form); a term the corpus never uses gets the highest."""
@@ -133,6 +118,42 @@ class Lexicon:
         vocab = self.bm25.vocab_dict
         unseen = self._median_ceiling
         return float(sum(self.token_ceiling[vocab[t]] if t in vocab else unseen for t in terms))
+
+
+def _merge_postings(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, ids: np.ndarray, held: np.ndarray,
+                    values: np.ndarray) -> int:
+    """Merge the postings of `ids` (each sorted by passage) into `held` passages, in passage order, and their
+    summed scores in `values`; returns how many passages hold a term."""
+    return int(_compiled_merge()(data, indices, indptr, ids, held, values))
+
+
+@lru_cache(maxsize=1)
+def _compiled_merge() -> Any:
+    import numba
+
+    # A k-way merge reads each posting list forwards once, where summing into a corpus-sized array would jump
+    # about memory; compiled, because a Python or numpy loop costs ten times more per posting. Without the GIL,
+    # threads answering at once merge in parallel.
+    @numba.njit(cache=True, nogil=True)
+    def run(data, indices, indptr, ids, held, values):
+        at, end = indptr[ids], indptr[ids + 1]
+        count = 0
+        while True:
+            low = -1
+            for k in range(len(ids)):
+                if at[k] < end[k] and (low < 0 or indices[at[k]] < low):
+                    low = indices[at[k]]
+            if low < 0:
+                return count
+            total = np.float32(0)
+            for k in range(len(ids)):  # in query order, a repeated term twice: bm25s's sum to the last bit
+                if at[k] < end[k] and indices[at[k]] == low:
+                    total += data[at[k]]
+                    at[k] += 1
+            held[count], values[count] = low, total
+            count += 1
+
+    return run
 
 
 @dataclass(frozen=True)
