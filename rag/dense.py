@@ -105,11 +105,18 @@ def build_dense(vectors: np.ndarray, settings: DenseSettings, seed: int = 0) -> 
         index = Reranked(index, vectors if vectors.dtype == np.float16 else vectors.astype(np.float16),
                          settings.rerank)
     probes = probe_queries(vectors, settings.probe_queries, rng)
-    nprobe, recall = tune_nprobe(index, vectors, probes, min(1.0, settings.target_recall + settings.recall_headroom))
+    truth = exact_neighbours(vectors, probes, 10)
+    target = min(1.0, settings.target_recall + settings.recall_headroom)
+    nprobe, recall = tune_nprobe(index, probes, truth, target)
+    while isinstance(index, Reranked) and recall < target and index.rerank < settings.max_rerank:
+        # From compressed codes a shortlist too short misses true neighbours however many lists are probed:
+        # a longer one is read until the target is met.
+        index.rerank = min(2 * index.rerank, settings.max_rerank)
+        nprobe, recall = tune_nprobe(index, probes, truth, target)
     index.nprobe = nprobe
     if isinstance(index, Reranked):
         return index, DenseInfo("ivf-pq", n, nlist, nprobe, round(recall, 4), index.ivf.pq.M * PQ_BITS // 8,
-                                settings.rerank)
+                                index.rerank)
     return index, DenseInfo("ivf-fp16", n, nlist, nprobe, round(recall, 4))
 
 
@@ -158,12 +165,13 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f[f >= 0]) & set(t)) / k for f, t in zip(found, truth)]))
 
 
-def tune_nprobe(index, vectors: np.ndarray, probes: np.ndarray, target: float, k: int = 10) -> tuple[int, float]:
-    """The fewest lists to visit that reach the recall target on the probes (all of them if none does).
+def tune_nprobe(index, probes: np.ndarray, truth: np.ndarray, target: float) -> tuple[int, float]:
+    """The fewest lists to visit that reach the recall target on the probes, whose true neighbours are `truth`
+    (all lists if none does).
 
     Doubling finds a bracket, bisection its lower end: search time grows with nprobe, so every list saved counts.
     """
-    truth = exact_neighbours(vectors, probes, k)
+    k = truth.shape[1]
 
     def recall(nprobe: int) -> float:
         index.nprobe = nprobe

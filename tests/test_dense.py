@@ -35,8 +35,8 @@ def test_tuning_picks_the_fewest_lists_that_reach_the_target():
     index.train(vectors)
     index.add(vectors)
     probes = synthetic_vectors(100, 32, seed=6)
-    nprobe, recall = tune_nprobe(index, vectors, probes, target=0.9)
     truth = exact_neighbours(vectors, probes, 10)
+    nprobe, recall = tune_nprobe(index, probes, truth, target=0.9)
 
     def measured(n):
         index.nprobe = n
@@ -77,7 +77,8 @@ def test_beyond_the_compress_limit_ivf_pq_reranked_exactly_keeps_the_recall_targ
     vectors = synthetic_vectors(20_000, 64, seed=7)
     settings = DenseSettings(exact_limit=1_000, compress_limit=5_000, pq_bytes=16, add_batch=3_000)
     index, info = build_dense(vectors, settings)
-    assert isinstance(index, Reranked) and info.kind == "ivf-pq" and info.pq_bytes == 16 and info.rerank == 100
+    assert isinstance(index, Reranked) and info.kind == "ivf-pq" and info.pq_bytes == 16
+    assert info.rerank == settings.rerank
     assert info.recall_at_10 >= 0.96 and 1 <= info.nprobe < info.nlist
     queries = synthetic_vectors(200, 64, seed=8)
     scores, found = index.search(queries, 10)
@@ -94,6 +95,15 @@ def test_beyond_the_compress_limit_ivf_pq_reranked_exactly_keeps_the_recall_targ
                         {"kind": "ivf-pq", "nprobe": info.nprobe, "rerank": info.rerank})
     assert isinstance(loaded.vectors, np.memmap) and loaded.nprobe == info.nprobe
     np.testing.assert_array_equal(loaded.search(queries, 10)[1], found)
+
+
+def test_a_shortlist_too_short_for_the_target_is_lengthened_at_build_time():
+    vectors = synthetic_vectors(20_000, 64, seed=7)
+    # Eight bytes a vector: ten rows from such coarse codes rarely hold the ten true neighbours.
+    settings = DenseSettings(exact_limit=1_000, compress_limit=5_000, pq_bytes=8, rerank=10, max_rerank=1_280)
+    index, info = build_dense(vectors, settings)
+    assert info.rerank > 10 and info.recall_at_10 >= settings.target_recall + settings.recall_headroom
+    assert info.nprobe < info.nlist
 
 
 def test_exact_neighbours_block_by_block_agree_with_one_scan():
