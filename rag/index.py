@@ -36,6 +36,7 @@ class Index:
         doc_ids = sorted(self.documents)
         position = {d: i for i, d in enumerate(doc_ids)}
         self._doc_order = doc_ids
+        self._doc_tiers = [self.documents[d].evidence_tier for d in doc_ids]
         self._terms: dict[int, frozenset[str]] = {}
         self._chunk_terms: dict[int, frozenset[str]] = {}
         self._section_terms: dict[str, frozenset[str]] = {}
@@ -116,6 +117,11 @@ class Index:
             if len(docs) == 1:
                 named.add(self._doc_order[int(docs[0])])
         return named
+
+    def tiers_of(self, chunks: list[int]) -> list[str]:
+        """The evidence tier of each chunk's document, through document positions: building a chunk's record to
+        read its document costs more than the rest of weighing a hundred candidates."""
+        return [self._doc_tiers[p] for p in self.doc_of_chunk[chunks].tolist()]
 
     def chunk_mask(self, doc_ids: list[str] | None) -> np.ndarray | None:
         """Boolean mask over chunks restricted to doc_ids, or None for all."""

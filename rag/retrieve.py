@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
     ceiling = index.lexicon.ceiling(query.terms)
     lexical = np.clip(bm25 / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros(len(candidates))
     fused = fuse(dense, lexical, settings)
-    weights = np.array([settings.weight(index.documents[index.chunks[c].doc_id].evidence_tier) for c in candidates])
+    weights = np.array([settings.weight(tier) for tier in index.tiers_of(candidates)])
     final = fused * weights
     order = np.argsort(-final, kind="stable")[:k]
     clock.lap("fusion")
@@ -88,9 +89,24 @@ def reciprocal_rank(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _dense_candidates(index: Index, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> list[int]:
+    _one_faiss_thread()
     params = search_params(index.dense, None if mask is None else np.flatnonzero(mask))
     _, ids = index.dense.search(vector.reshape(1, -1), depth, params=params)
     return [int(i) for i in ids[0] if i >= 0]
+
+
+_searching = threading.local()
+
+
+def _one_faiss_thread() -> None:
+    """A query searches on one FAISS thread; queries run side by side on the server's threads. OpenMP's workers
+    would otherwise spin against the encoder's for the cores: a 10M search took 18 ms instead of 4. OpenMP
+    keeps the setting per thread, so each thread that answers sets it once."""
+    if not getattr(_searching, "single", False):
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        _searching.single = True
 
 
 def _cosines(index: Index, vector: np.ndarray, ids: list[int]) -> np.ndarray:

@@ -72,7 +72,7 @@ def test_an_ivf_index_is_recorded_loaded_and_answers(corpus_copy, encoder):
 
 
 def test_beyond_the_compress_limit_ivf_pq_reranked_exactly_keeps_the_recall_target(tmp_path):
-    from rag.dense import Reranked, load_dense, save_dense
+    from rag.dense import Reranked, RowFile, load_dense, save_dense
 
     vectors = synthetic_vectors(20_000, 64, seed=7)
     settings = DenseSettings(exact_limit=1_000, compress_limit=5_000, pq_bytes=16, add_batch=3_000)
@@ -93,7 +93,8 @@ def test_beyond_the_compress_limit_ivf_pq_reranked_exactly_keeps_the_recall_targ
     save_dense(index, tmp_path / "dense.faiss", tmp_path / "dense_vectors.npy")
     loaded = load_dense(tmp_path / "dense.faiss", tmp_path / "dense_vectors.npy",
                         {"kind": "ivf-pq", "nprobe": info.nprobe, "rerank": info.rerank})
-    assert isinstance(loaded.vectors, np.memmap) and loaded.nprobe == info.nprobe
+    assert isinstance(loaded.vectors, RowFile) and loaded.nprobe == info.nprobe
+    np.testing.assert_array_equal(loaded.vectors[np.array([7, 3, 19_999])], vectors[[7, 3, 19_999]].astype(np.float16))
     np.testing.assert_array_equal(loaded.search(queries, 10)[1], found)
 
 

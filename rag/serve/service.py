@@ -51,7 +51,6 @@ class Service:
         self._unservable: Path | None = None  # a published build that failed to load, not retried
         self.llm = Llm(settings.llm) if settings.llm.enabled else None
         self._generator: Generator | None = None
-        _one_faiss_thread()
 
     def generator(self, engine: Engine, run: Run) -> Generator:
         """Generated answers over this engine, set up once per engine (a reindex makes a new one)."""
@@ -255,15 +254,6 @@ class Service:
 
 
 _STEP_WORDS = {"loading": "loading", "building": "being built", "warming-up": "warming up"}
-
-
-def _one_faiss_thread() -> None:
-    """Each request searches on one thread; requests run side by side on the query threads. FAISS's OpenMP
-    workers would otherwise spin against the encoder's for two cores: at 10M chunks a search took 18 ms, not 4.
-    Builds run in a child process, so training keeps every core."""
-    import faiss
-
-    faiss.omp_set_num_threads(1)
 
 
 class _BuildLog:
