@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
+from .disagree import Disagreement, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
                        names_in, pitches, question_features, sentence_features, shapes_of)
 from .index import Index
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
-from .disagree import Disagreement, add_disagreement, disagreement_of
 from .stance import question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
@@ -155,8 +155,8 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     for s, (near, nearby_terms) in zip(ids, nearby):
         text = index.sentence_text(s)
         views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s),
-                                  index.sentences[s].kind, len(text.split()), cosine[s], max((cosine[n] for n in near), default=0.0),
-                                  best[s][0], rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
+                                  index.sentences[s].kind, len(text.split()), cosine[s],
+                                  max((cosine[n] for n in near), default=0.0), best[s][0], rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
     return views, ids, [best[s][1] for s in ids]
 
 

@@ -14,6 +14,11 @@ import numpy as np
 from .settings import DenseSettings
 
 
+# Beyond the compress limit: 4-bit PQ codes, two to a byte, scanned with SIMD lookups ("fast scan").
+PQ_BITS = 4
+PQ_CODES_PER_BYTE = 8 // PQ_BITS
+
+
 @dataclass(frozen=True)
 class DenseInfo:
     """What the manifest records about the dense index, so a reader knows how approximate its answers are."""
@@ -118,10 +123,6 @@ def build_dense(vectors: np.ndarray, settings: DenseSettings, seed: int = 0) -> 
         return index, DenseInfo("ivf-pq", n, nlist, nprobe, round(recall, 4), index.ivf.pq.M * PQ_BITS // 8,
                                 index.rerank)
     return index, DenseInfo("ivf-fp16", n, nlist, nprobe, round(recall, 4))
-
-
-PQ_BITS = 4
-PQ_CODES_PER_BYTE = 8 // PQ_BITS
 
 
 def pq_subquantizers(dim: int, wanted: int) -> int:

@@ -58,7 +58,8 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
 
 
 def disagreement_of(index: Index, ordered: list[Candidate], sides: dict[str, tuple[list[int], list[int]]]
-                  ) -> Disagreement | None:
+                    ) -> Disagreement | None:
+    """The disagreement among the quoted sentences, numbered as quoted; None when one side was not quoted."""
     number = {c.sentence: n for n, c in enumerate(ordered, start=1)}
     topics, stronger, weaker = [], set(), set()
     for topic, (strong, weak) in sides.items():

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .lexical import PREFIX, tokenize
 from .stance import question_topics, stances
 
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
@@ -72,11 +73,11 @@ _INTRODUCES_LIST = re.compile(r":\s*(?:\(\d+(?:[,–-]\s?\d+)*\))?\s*$")
 _CLOSED = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 _CAPTION_WORDS = 12
 _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
-# A qualifier narrows what is asked: the words after "for", "in", "with", "than"... ("for a child", "in dogs",
-# "with alcohol", "of the hip"). A near miss is the right topic with a qualifier the evidence never mentions.
-_QUALIFIER = re.compile(r"\b(?:for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs)\s+"
-                        r"((?:(?!(?:for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs|"
-                        r"and|or|to|is|are|does|do|can|will)\b)[\w'’-]+\s*){1,4})", re.I)
+# A qualifier narrows what is asked: the words after "for", "in", "with", "than"... ("for a child", "in animals",
+# "with another drug"). A near miss is the right topic with a qualifier the evidence never mentions.
+_NARROWING = r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs"
+_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|is|are|does|do|can|will)\b)"
+                        r"[\w'’-]+\s*){1,4})", re.I)
 _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
 SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "coverage_nearby", "rare_term",
@@ -118,11 +119,13 @@ def is_caption(sentence: str) -> bool:
 
 
 def names_in(question: str) -> list[str]:
-    """Capitalised words past the first, and numbers: how a question names a source ("the Propel blog")."""
+    """Capitalised words past the first, and numbers: how a question names a source ("the Acme clinic's blog",
+    "the 2019 trial")."""
     words = question.split()
     return [w for w in words[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w)]
 
 
+@lru_cache(maxsize=4_096)  # asked by the sentence features, the question features and the ordering alike
 def asked_shapes(question: str) -> frozenset[str]:
     """The kinds of answer the question asks for; a specific kind (a price, a year) stands for the generic ones
     it implies (a number, a list), so that any digit does not pass for a price."""
@@ -211,14 +214,13 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
 
 
 def qualifier_terms(question: str) -> tuple[str, ...]:
-    from .lexical import tokenize
-
     phrases = [m.group(1) for m in _QUALIFIER.finditer(question)]
     return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
 
 
 def _mentioned(term: str, present: frozenset[str]) -> bool:
-    return term in present or (len(term) >= 5 and any(p.startswith(term[:5]) for p in present))
+    """Present as is, or as another form of the word (the same test as `Lexicon.resembles`)."""
+    return term in present or (len(term) >= PREFIX and any(p.startswith(term[:PREFIX]) for p in present))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

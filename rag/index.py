@@ -106,14 +106,13 @@ class Index:
 
     def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:
         """Documents a question points at by name: those holding one of its terms that no other document holds
-        ("the Propel blog", "the Pain Medicine study"). Terms in more than `limit` passages are no one's name."""
-        lexicon, named = self.lexicon, set()
+        ("the clinic's blog", "the 2019 trial"). Terms in more than `limit` passages are no one's name."""
+        named = set()
         for t in dict.fromkeys(terms):
-            i = lexicon.bm25.vocab_dict.get(t)
-            if i is None or i >= len(lexicon.doc_freq) or not 0 < lexicon.doc_freq[i] <= limit:
+            passages = self.lexicon.passages(t)
+            if not 0 < len(passages) <= limit:
                 continue
-            indptr = lexicon.bm25.scores["indptr"]
-            docs = np.unique(self.doc_of_chunk[lexicon.bm25.scores["indices"][indptr[i]:indptr[i + 1]]])
+            docs = np.unique(self.doc_of_chunk[passages])
             if len(docs) == 1:
                 named.add(self._doc_order[int(docs[0])])
         return named

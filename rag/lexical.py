@@ -51,7 +51,7 @@ class Lexicon:
         proportion to how often its words occur, not to the size of the corpus. Terms are added in query order,
         a repeated term twice, as bm25s does: the scores are bm25s's to the last bit.
         """
-        data, indices, indptr = self.bm25.scores["data"], self.bm25.scores["indices"], self.bm25.scores["indptr"]
+        data, indices, indptr = self._csc
         ids = np.asarray(self._ids(terms), dtype=np.int64)
         postings = int((indptr[ids + 1] - indptr[ids]).sum()) if len(ids) else 0
         held, values = np.empty(postings, dtype=np.int64), np.empty(postings, dtype=np.float32)
@@ -64,20 +64,38 @@ class Lexicon:
     def scores_at(self, terms: list[str], passages: list[int]) -> np.ndarray:
         """BM25 of the given passages, summed as `matches` sums them, by binary search in each term's postings
         (bm25s keeps each term's passage ids sorted)."""
-        data, indices, indptr = self.bm25.scores["data"], self.bm25.scores["indices"], self.bm25.scores["indptr"]
+        data, _, indptr = self._csc
         wanted = np.asarray(passages, dtype=np.int64)
         total = np.zeros(len(wanted), dtype=np.float32)
         for t in self._ids(terms):
-            docs = indices[indptr[t]:indptr[t + 1]]
+            docs = self._passages(t)
             at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
             found = (docs[at] == wanted) if len(docs) else np.zeros(len(wanted), dtype=bool)
             total[found] += data[indptr[t] + at[found]]
         return total
 
-    def _ids(self, terms: list[str]) -> list[int]:
-        vocab = self.bm25.vocab_dict
-        return [vocab[t] for t in terms if t in vocab and vocab[t] < len(self.doc_freq)]
+    def passages(self, term: str) -> np.ndarray:
+        """The passages holding the term, in order (empty for a term the corpus lacks)."""
+        i = self._id(term)
+        return self._passages(i) if i is not None else np.empty(0, dtype=np.int32)
 
+    @property
+    def _csc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """bm25s's score matrix, term by term: scores, passage ids, and where each term's run starts."""
+        scores = self.bm25.scores
+        return scores["data"], scores["indices"], scores["indptr"]
+
+    def _passages(self, i: int) -> np.ndarray:
+        _, indices, indptr = self._csc
+        return indices[indptr[i]:indptr[i + 1]]
+
+    def _id(self, term: str) -> int | None:
+        # bm25s keeps a placeholder "" in its vocabulary beyond the scored tokens.
+        i = self.bm25.vocab_dict.get(term)
+        return i if i is not None and i < len(self.doc_freq) else None
+
+    def _ids(self, terms: list[str]) -> list[int]:
+        return [i for i in map(self._id, terms) if i is not None]
 
     def idf(self, terms: list[str]) -> np.ndarray:
         """Inverse passage frequency of each term (BM25's form); a term the corpus never uses gets the highest."""
@@ -86,15 +104,14 @@ class Lexicon:
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def _df(self, term: str) -> int:
-        # bm25s keeps a placeholder "" in its vocabulary beyond the scored tokens.
-        i = self.bm25.vocab_dict.get(term)
-        return int(self.doc_freq[i]) if i is not None and i < len(self.doc_freq) else 0
+        i = self._id(term)
+        return int(self.doc_freq[i]) if i is not None else 0
 
     def known(self, term: str) -> bool:
         return self._df(term) > 0
 
     def resembles(self, term: str) -> bool:
-        """Whether the corpus holds the term or a word that starts the same way: a typo ("ketamin", "fibro") or
+        """Whether the corpus holds the term or a word that starts the same way: a typo ("medicin", "arthr") or
         another form of a known word is not a new subject."""
         return self.known(term) or (len(term) >= PREFIX and term[:PREFIX] in self._prefixes)
 
