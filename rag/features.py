@@ -99,6 +99,12 @@ def shapes_of(sentence: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def view_shapes(v: "SentenceView") -> frozenset[str]:
+    """A candidate's shapes; an item of a list is part of one, however short it is on its own."""
+    shapes = shapes_of(v.text)
+    return shapes | {"list"} if v.kind == "item" else shapes
+
+
 @lru_cache(maxsize=65_536)
 def addresses_reader(sentence: str) -> bool:
     return _ADDRESSES_READER.search(sentence) is not None
@@ -241,7 +247,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         float(ranked[0]), second, max((v.cos for v in views), default=0.0), top_passage, q.unseen,
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
-        float(bool(asked) and not any(asked & shapes_of(v.text) for v in top)),
+        float(bool(asked) and not any(asked & view_shapes(v) for v in top)),
         _qualifier_missing(question, q, evidence_terms | top_passage_terms),
     ], dtype=np.float64)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,22 @@ import numpy as np
 
 # Letters two words must share at the start to count as forms of one word.
 PREFIX = 5
+# A word at least this common in English (Zipf scale: about once in 3 million words) is a word, not a slip of the
+# keyboard: "sprain" or "tyre" missing from the corpus is a question about something else, "pian" is a typo.
+TYPO_ZIPF = 2.5
+# Shorter words are too close to too many others ("dog", "hip") for a one-letter change to be a typo.
+TYPO_MIN_LETTERS = 4
+# Contractions typed without their apostrophe. With it, "don't" splits into stop words; without it, "dont" or "im"
+# would be the rarest word of a lay question and look like a subject the corpus lacks.
+BARE_CONTRACTIONS = ("im", "ive", "id", "youre", "youve", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt",
+                     "werent", "hasnt", "havent", "hadnt", "cant", "couldnt", "shouldnt", "wouldnt", "wont", "whats",
+                     "thats", "theres", "lets")
 # Our per-token arrays, saved beside bm25s's own files so that they are mapped at load, not recomputed.
 CEILING, DOC_FREQ = "token_ceiling.npy", "doc_freq.npy"
+
+
+# How bm25s splits text into words (two word characters or more), so each word lines up with its term.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 @lru_cache(maxsize=1)
@@ -29,8 +44,8 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     # The longer list drops question words ("what", "where", "does") that would otherwise match headings.
-    return bm25s.tokenize(texts, stopwords=STOPWORDS_EN_PLUS, stemmer=_stemmer(), return_ids=False,
-                          show_progress=False)
+    return bm25s.tokenize(texts, stopwords=[*STOPWORDS_EN_PLUS, *BARE_CONTRACTIONS], stemmer=_stemmer(),
+                          return_ids=False, show_progress=False)
 
 
 @dataclass
@@ -43,6 +58,27 @@ class Lexicon:
 
     def terms(self, query: str) -> list[str]:
         return tokenize([query])[0]
+
+    def query_terms(self, query: str) -> list[str]:
+        """The query's terms with slips of the keyboard mended ("chronic pian" asks about "pain")."""
+        terms = self.terms(query)
+        if all(self.resembles(t) for t in terms):
+            return terms
+        words = _WORD.findall(query.lower())
+        return [self.mended(word, t) for word, stems in zip(words, tokenize(words)) for t in stems]
+
+    def mended(self, word: str, term: str) -> str:
+        """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the
+        corpus holds in no form and English rarely uses. Otherwise `term` as it is."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+        from wordfreq import zipf_frequency
+
+        if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf_frequency(word, "en") >= TYPO_ZIPF:
+            return term
+        found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
+                                limit=None)
+        return max(found, key=lambda f: (-f[1], self.doc_freq[f[2]]))[0] if found else term
 
     def matches(self, terms: list[str], mask: np.ndarray | None = None) -> "Matches":
         """The passages (within `mask`) that hold a query term, with their BM25 scores.
@@ -119,6 +155,15 @@ class Lexicon:
     def _prefixes(self) -> frozenset[str]:
         return frozenset(t[:PREFIX] for t, i in self.bm25.vocab_dict.items()
                          if len(t) >= PREFIX and i < len(self.doc_freq) and self.doc_freq[i] > 0)
+
+    @cached_property
+    def _vocabulary(self) -> list[str]:
+        """The scored vocabulary in id order, so a position in it is a term id."""
+        terms = [""] * len(self.doc_freq)
+        for t, i in self.bm25.vocab_dict.items():
+            if i < len(terms):
+                terms[i] = t
+        return terms
 
     @cached_property
     def _median_ceiling(self) -> float:

@@ -26,6 +26,9 @@ REGULARISATION_C = 1.0
 # does answer only fails to help. At 1.5 the held-out near misses declined rise from 0.44 to 0.61 (mean of three
 # corpora) at the same abstention accuracy; at 2 accuracy falls by six points.
 FALSE_ANSWER_COST = 1.5
+# Folds of questions for fitting the question model and the threshold on probabilities from models that did not
+# see those questions (see `evaluation.fit.fit_scorer`).
+CROSS_FOLDS = 5
 
 
 @dataclass(frozen=True)

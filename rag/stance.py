@@ -21,7 +21,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\brespond favou?rably\b"
         r"|\bless (?:pain|stiffness|discomfort)\b|\bfeel better\b|\bget better\b|\bgot better\b|\bkick(?:s|ed)? in\b"
         r"|\bre(?:build|grow|pair|store)s?\b|\brebuilding\b|\bprotects?\b|\btake the edge off\b|\bresults you can feel\b"
-        r"|\broot cause\b|\bvaluable\b|\blasting\b",
+        r"|\broot cause\b|\bvaluable\b|\blong.lasting\b|\blasting (?:relief|results?|benefits?|effects?)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
@@ -44,7 +44,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
         r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
         r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
-        r"|\bnot enough safety\b",
+        r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
+        r"|\bdiarrh\w+",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -78,15 +79,23 @@ _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot|hardly|lack of|free of|free from)\b"
                       r"|n't\b", re.I)
-# What a study sets out to find is not a finding: "to assess the effectiveness", "whether it is safe".
-_ASKING = re.compile(r"\b(?:assess|assessing|determine|determining|evaluate|evaluating|investigate|investigating"
-                     r"|examine|examining|test whether|whether|if)\b", re.I)
+# What a study sets out to find, or how it measured, is not a finding: "to assess the effectiveness", "whether it
+# is safe", "assessed risk of bias with the standard tool", "heterogeneity was measured with".
+_ASKING = re.compile(r"\b(?:assess(?:ed|ing)?|determin(?:e|ed|ing)|evaluat(?:e|ed|ing)|investigat(?:e|ed|ing)"
+                     r"|examin(?:e|ed|ing)|explored|measured|test whether|whether|if)\b", re.I)
+_MEASURED = re.compile(r"^[\w\s²-]{0,30}?\b(?:was|were|is|are) (?:measured|judged|rated|assessed|graded|explored"
+                       r"|recorded|examined) (?:with|using|by)\b", re.I)
+# A claim about another treatment ("traditional treatments are often ineffective") is not about this one.
+_OTHER_TREATMENT = re.compile(r"\b(?:traditional|conventional|standard|usual|other|existing|older)\s(?:[\w-]+\s){0,2}?"
+                              r"(?:treatments?|therap(?:y|ies)|medications?|medicines?|drugs?|painkillers?|pills?"
+                              r"|methods?|options?|approaches|strategies)\b", re.I)
 # Negation reaches from the negator to the end of its clause, up to this many words.
 _SCOPE_WORDS = 6
 _CLAUSE_END = re.compile(r"[,;:()]|\b(?:but|and|or|which|because|while)\b", re.I)
 # After these the main clause follows: "X, but Y" and "Although X, Y" both mean Y.
 _BUT = re.compile(r"\b(?:but|however|yet|nevertheless|nonetheless)\b", re.I)
-_ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though|in addition to)\b[^,]*,", re.I)
+_ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though|in addition to|unlike"
+                       r"|compared (?:with|to))\b[^,]*,", re.I)
 # A confidence interval: one that excludes the null value is a significant effect, one that spans it is not.
 _INTERVAL = re.compile(r"\bCI\s*(?:of\s*)?(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
 _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
@@ -139,7 +148,8 @@ def _lean(text: str, positive: re.Pattern[str], negative: re.Pattern[str]) -> in
     score_pos = score_neg = 0
     for spans, sign in ((pos_kept, 1), (neg_kept, -1)):
         for start, end in spans:
-            if _ASKING.search(_scope(text, start)):
+            if _ASKING.search(_scope(text, start)) or _MEASURED.match(text[end:]) \
+                    or _OTHER_TREATMENT.search(text[:start]):
                 continue
             cue_negates = bool(_NEGATOR.match(text[start:end]))
             flipped = _in_negation(text, start) and not cue_negates

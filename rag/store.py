@@ -15,7 +15,8 @@ from pathlib import Path
 from .errors import BuildBusyError, IndexDamagedError
 
 # 4: chunk and sentence records as Arrow IPC files, BM25's per-token arrays saved beside it, fp16 re-rank vectors.
-FORMAT = 4
+# 5: contractions typed without an apostrophe ("dont", "im") are stop words.
+FORMAT = 5
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

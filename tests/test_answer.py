@@ -141,6 +141,14 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Side effects were mild and happened about as often as with dummy pills.", {("safety", 1)}),
     ("It is not without its drawbacks.", {("safety", -1)}),
     ("Our confidence in the evidence is low.", {("evidence", -1)}),
+    # How a study measured is not what it found; another treatment's failings are not this one's; a duration is no
+    # claim of lasting relief.
+    ("Two reviewers assessed risk of bias with the standard tool.", set()),
+    ("Heterogeneity was measured with the I² statistic.", set()),
+    ("Traditional treatments are often ineffective for nerve pain.", set()),
+    ("Unlike painkillers, the device does not upset your stomach.", {("safety", 1)}),
+    ("Chronic pain is pain lasting three months or longer.", set()),
+    ("Patients report long-lasting relief.", {("efficacy", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected

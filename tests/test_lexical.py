@@ -56,3 +56,18 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
         depth = int(rng.integers(1, 20))
         assert Matches(held, scores[held]).top(depth) == [int(i) for i in np.argsort(-scores, kind="stable")[:depth]
                                                           if scores[i] > 0]
+
+
+@pytest.mark.parametrize("question, mended, kept", [
+    ("does ketamin work for chronic pian", "pain", "pian"),  # a typo of a corpus word, and no English word
+    ("can i take it if im pregnant", None, "im"),  # a contraction without its apostrophe is a stop word
+    ("what about a sprain", None, None),  # an English word the corpus lacks is another subject, not a typo
+])
+def test_query_terms_mend_typos_only(engine, question, mended, kept):
+    lexicon = engine.index.lexicon
+    terms = lexicon.query_terms(question)
+    if mended:
+        assert mended in terms
+    if kept:
+        assert kept not in terms
+    assert [t for t in terms if t not in lexicon.terms(question)] == ([mended] if mended else [])

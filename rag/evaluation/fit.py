@@ -15,7 +15,7 @@ from ..engine import Engine
 from ..features import QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, question_features, \
     sentence_features
 from ..retrieve import search
-from ..scorer import Scorer, fit_logistic, fit_threshold
+from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
 from .gold import GoldQuestion
 
 
@@ -54,11 +54,29 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
 
 
 def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...]) -> Scorer:
-    """Fit the sentence model, then the question model on its probabilities, then the abstention threshold."""
-    with_rows = [s for s in samples if len(s.x)]
-    sentence = fit_logistic(np.vstack([s.x for s in with_rows]), np.concatenate([s.y for s in with_rows]),
-                            SENTENCE_FEATURES)
-    rows = np.vstack([s.question_row(sentence.probability(s.x) if len(s.x) else np.zeros(0)) for s in samples])
+    """Fit the sentence model, then the question model on its probabilities, then the abstention threshold.
+
+    The question model and the threshold learn from probabilities their inputs' models did not see in fitting
+    (each fold's from models fitted on the other folds): in-sample probabilities are surer than any the service
+    meets on questions of its own, and a threshold fitted on them declines answerable questions it has not seen.
+    """
+    sentence = _sentence_model(samples)
+    folds = np.arange(len(samples)) % CROSS_FOLDS
+    rows = np.zeros((len(samples), len(QUESTION_FEATURES)))
+    for k in range(CROSS_FOLDS):
+        model = _sentence_model([s for s, f in zip(samples, folds) if f != k])
+        for i in np.flatnonzero(folds == k):
+            rows[i] = samples[i].question_row(model.probability(samples[i].x) if len(samples[i].x) else np.zeros(0))
     answerable = np.array([s.gold.answerable for s in samples])
     question = fit_logistic(rows, answerable, QUESTION_FEATURES)
-    return Scorer(sentence, question, fit_threshold(question.probability(rows), answerable), fitted_on)
+    held = np.zeros(len(samples))
+    for k in range(CROSS_FOLDS):
+        model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES)
+        held[folds == k] = model.probability(rows[folds == k])
+    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on)
+
+
+def _sentence_model(samples: list[QuestionSample]) -> Logistic:
+    with_rows = [s for s in samples if len(s.x)]
+    return fit_logistic(np.vstack([s.x for s in with_rows]), np.concatenate([s.y for s in with_rows]),
+                        SENTENCE_FEATURES)
