@@ -163,11 +163,12 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
 def choose_and_order(index: Index, question: str, candidates: list[Candidate], settings: Settings
                      ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """The sentences to quote, in reading order, and the disagreement sides among them."""
-    chosen = select_sentences(index, candidates, settings)
     topics = question_topics(question)
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         top = min(c.tier_rank for c in candidates)
-        chosen = [c for c in chosen if c.tier_rank == top or not pitches(index.sentence_text(c.sentence), topics)]
+        candidates = [c for c in candidates
+                      if c.tier_rank == top or not pitches(index.sentence_text(c.sentence), topics)] or candidates
+    chosen = select_sentences(index, candidates, settings)
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)

@@ -102,8 +102,8 @@ _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 
 _QUESTION_TOPICS = {
-    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp|\breliev|\brelief|\breduc|\btreat|\bbenefi"
-                           r"|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo|\bsham"
+    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc|\btreat"
+                           r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),

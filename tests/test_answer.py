@@ -115,6 +115,21 @@ def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
+def test_sales_talk_alone_still_leaves_an_answer(engine):
+    """On a safety question, a weaker page's pitch is set aside; when it was all the scorer liked, the answer falls
+    back to what remains instead of quoting nothing."""
+    from rag.answer import Candidate, choose_and_order
+
+    index = engine.index
+    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
+    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
+    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == "nmda-review-2025" and "adverse" in t)
+    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.9, 2),
+                  Candidate(review, index.sentences[review].chunk, 0.05, 0)]
+    ordered, _ = choose_and_order(index, "Is ketamine safe?", candidates, engine.settings)
+    assert [c.sentence for c in ordered] == [review]
+
+
 def test_doc_filter_answers_only_from_that_document(engine):
     a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
     assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
@@ -159,6 +174,7 @@ def test_question_topics():
     assert question_topics("Does ketamine work for back pain?") == ("efficacy",)
     assert question_topics("How does ketamine work?") == ()
     assert question_topics("What is Spravato?") == ()
+    assert question_topics("What is the phone number of the helpline?") == ()
     assert question_topics("Is ketamine safe and does it work for back pain?") == ("efficacy", "safety")
 
 
