@@ -132,7 +132,9 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(dict.fromkeys(query.terms))
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
-    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]))
+    names = index.lexicon.terms(" ".join(names_in(query.text)))
+    return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
+                         not all(index.lexicon.known(t) for t in names))
 
 
 def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]

@@ -32,6 +32,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
     "contact": re.compile(r"\(?\+?\d[\d\s().-]{7,}\d\b|\S+@\S+\.\w+|\bwww\.|https?://|\b(?:call|phone|email) us\b",
                           re.I),
+    "email": re.compile(r"\S+@\S+\.\w+"),
     "place": re.compile(r"\b\d+\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
                         r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
@@ -56,9 +57,10 @@ ASKS: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
     "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bhow old\b", re.I),
-    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact\b|\be-?mail\b|\bwebsite\b|\bcall\b|\breach (?:them|the)\b",
-                          re.I),
-    "place": re.compile(r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:country|countries|city|cities)\b",
+    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact\b|\bwebsite\b|\bcall\b|\breach (?:them|the)\b", re.I),
+    # An email address is a kind of contact no phone number answers.
+    "email": re.compile(r"\be-?mail\b", re.I),
+    "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|\bwhich (?:country|countries|city|cities)\b",
                         re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"
@@ -86,7 +88,7 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
                      "strongest_doubts", "section_coverage")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
-                     "qualifier_missing")
+                     "qualifier_missing", "name_unknown")
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 
@@ -147,6 +149,8 @@ class QuestionTerms:
     known: np.ndarray  # bool per term: some passage holds it
     familiar: np.ndarray  # bool per term: known, or a known word starts the same way (a typo, another form)
     ceiling: float  # the IDF of a term no passage holds: the most specific a term can be
+    # The question names something ("the StrapRight tape", "the 2023 study") that no passage holds in that form.
+    unknown_name: bool
 
     def __post_init__(self) -> None:
         # Plain floats: weight() runs for every candidate sentence of every question.
@@ -248,7 +252,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
         float(bool(asked) and not any(asked & view_shapes(v) for v in top)),
-        _qualifier_missing(question, q, evidence_terms | top_passage_terms),
+        _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
     ], dtype=np.float64)
 
 

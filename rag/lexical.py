@@ -64,8 +64,10 @@ class Lexicon:
         terms = self.terms(query)
         if all(self.resembles(t) for t in terms):
             return terms
-        words = _WORD.findall(query.lower())
-        return [self.mended(word, t) for word, stems in zip(words, tokenize(words)) for t in stems]
+        words = _WORD.findall(query)
+        # A capitalised word after the first is a name ("StrapRight"): it is what the user asked about, not a slip.
+        return [t if i and word[:1].isupper() else self.mended(word.lower(), t)
+                for i, (word, stems) in enumerate(zip(words, tokenize(words))) for t in stems]
 
     def mended(self, word: str, term: str) -> str:
         """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the

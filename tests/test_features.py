@@ -33,7 +33,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
 
 def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
     terms = QuestionTerms(("avoid", "supplement"), np.array([2.0, 1.0]), np.array([True, True]),
-                          np.array([True, True]), 3.0)
+                          np.array([True, True]), 3.0, False)
 
     def view(section_terms: frozenset[str]) -> SentenceView:
         return SentenceView("People with glaucoma.", frozenset({"peopl", "glaucoma"}), frozenset(), section_terms,

@@ -62,6 +62,7 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
     ("does ketamin work for chronic pian", "pain", "pian"),  # a typo of a corpus word, and no English word
     ("can i take it if im pregnant", None, "im"),  # a contraction without its apostrophe is a stop word
     ("what about a sprain", None, None),  # an English word the corpus lacks is another subject, not a typo
+    ("Is ketamine sold as Pian?", None, None),  # a capitalised word past the first is a name, not a slip
 ])
 def test_query_terms_mend_typos_only(engine, question, mended, kept):
     lexicon = engine.index.lexicon
