@@ -188,9 +188,15 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
     # whatever their tier; the tier decides the order only on questions of efficacy, safety or evidence.
     floor = settings.answer.lead_floor if topics else 1.0
-    named = index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
+    named = pointed_documents(index, question)
     pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in named}
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
+
+
+def pointed_documents(index: Index, question: str) -> set[str]:
+    """The documents a question points at, by a name only they hold or by what they are ("the leaflet")."""
+    return (index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
+            | index.described_documents(index.lexicon.terms(question)))
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

@@ -10,7 +10,7 @@ from typing import TypeVar
 import numpy as np
 from cachetools import LRUCache
 
-from .answer import Answer, compose_answer, weigh_evidence
+from .answer import Answer, compose_answer, pointed_documents, weigh_evidence
 from .clock import Clock
 from .context import Context, evidence_chunks, pack_context
 from .build import Progress, build_apart, build_index
@@ -18,7 +18,7 @@ from .embed import Batcher, Encoder, TorchEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, load_index
-from .retrieve import Hit, Query, Scores, search
+from .retrieve import Hit, Query, Scores, search, search_pointed
 from .scorer import Scorer, load_scorer
 from .settings import AnswerSettings, RetrievalSettings, Settings
 
@@ -163,7 +163,8 @@ class Engine:
     def _compose(self, question: str, k: int, doc_ids: list[str] | None, clock: Clock) -> Answer:
         query = self.query(question)
         clock.lap("encode")
-        hits = search(self.index, query, k, self.settings.retrieval, doc_ids, clock)
+        hits = search_pointed(self.index, query, k, self.settings.retrieval, pointed_documents(self.index, question),
+                              doc_ids, clock)
         answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold)
         clock.lap("compose")
         return answer
@@ -177,7 +178,7 @@ class Engine:
         # Enough passages to fill the budget, if they are relevant enough to be packed.
         rules = self.settings.retrieval
         k = min(rules.max_top_k, max(rules.top_k, max_tokens // self.settings.chunking.max_tokens))
-        hits = search(self.index, query, k, rules)
+        hits = search_pointed(self.index, query, k, rules, pointed_documents(self.index, question))
         evidence = weigh_evidence(self.index, query, hits, self.settings, self.scorer)
         chunks = evidence_chunks(self.index, question, evidence, self.settings)
         return pack_context(self.index, question, chunks, round(evidence.confidence, 4),

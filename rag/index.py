@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from . import store
 from .corpus import Document, document_paths
 from .dense import load_dense
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
-from .lexical import Lexicon, load_lexicon
+from .lexical import PREFIX, Lexicon, load_lexicon
 from .records import ChunkRecord, Records, SentenceRecord, read_records
 from .settings import Settings
 
@@ -116,6 +117,30 @@ class Index:
             if len(docs) == 1:
                 named.add(self._doc_order[int(docs[0])])
         return named
+
+    def described_documents(self, terms: list[str]) -> set[str]:
+        """Documents a question points at by what they are: the one document whose kind, publisher or author holds
+        one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word."""
+        found = set()
+        for t in dict.fromkeys(terms):
+            holders = self._described.get(t[:PREFIX], set())
+            if len(holders) != 1:
+                continue
+            doc = next(iter(holders))
+            elsewhere = {self._doc_order[int(p)] for p in np.unique(self.doc_of_chunk[self.lexicon.passages(t)])}
+            if elsewhere <= {doc}:
+                found.add(doc)
+        return found
+
+    @cached_property
+    def _described(self) -> dict[str, set[str]]:
+        """For each word of the documents' kinds, publishers and authors (its first letters, so "columnist"
+        finds a "column"), the documents it describes."""
+        holders: dict[str, set[str]] = {}
+        for d in self.documents.values():
+            for t in self.lexicon.terms(" ".join(filter(None, (d.source_type, d.publisher, d.author)))):
+                holders.setdefault(t[:PREFIX], set()).add(d.id)
+        return holders
 
     def tiers_of(self, chunks: list[int]) -> list[str]:
         """The evidence tier of each chunk's document, through document positions: building a chunk's record to

@@ -70,6 +70,18 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
                 weight=float(weights[i]), final=float(final[i]), chunk=candidates[i]) for i in order]
 
 
+def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettings, pointed: set[str],
+                   doc_ids: list[str] | None = None, clock: Clock | None = None) -> list[Hit]:
+    """`search`, plus the best few passages of the documents the question points at when they are missing: "what
+    does the leaflet say about X" is answered from the leaflet, however closely other pages echo X."""
+    hits = search(index, query, k, settings, doc_ids, clock)
+    if doc_ids or not pointed:
+        return hits
+    held = {h.chunk for h in hits}
+    return hits + [h for h in search(index, query, settings.pointed_hits, settings, sorted(pointed))
+                   if h.chunk not in held]
+
+
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
     """Combine per-candidate dense cosines and normalised BM25 into one score in [0, 1]."""
     if settings.mode == "dense":

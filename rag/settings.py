@@ -98,6 +98,9 @@ class RetrievalSettings:
     rrf_k: int = 60
     candidates: int = 50
     top_k: int = 8
+    # A question that points at a document by name or kind ("what does the leaflet say about...") also gets this
+    # many of that document's best passages, however well other pages match its words.
+    pointed_hits: int = 3
     max_top_k: int = 50
     tier_weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TIER_WEIGHTS)
     weighting: bool = True

@@ -67,3 +67,28 @@ def test_bad_search_requests_are_refused(engine):
         engine.search("pain", k=0)
     with pytest.raises(QueryError, match="query: must be a non-empty"):
         engine.search("   ")
+
+
+@pytest.mark.parametrize("question, pointed", [
+    ("What risks does the directory site list?", {"ketamine-net-pain"}),
+    ("What does the content farm article say about dosing?", {"role-of-ketamine"}),
+    # "pain" describes no document alone and fills every page: it points nowhere.
+    ("Is ketamine good for pain?", set()),
+])
+def test_a_question_points_at_a_document_by_what_it_is(engine, question, pointed):
+    from rag.answer import pointed_documents
+
+    assert pointed_documents(engine.index, question) == pointed
+
+
+def test_a_pointed_document_joins_the_hits(engine):
+    from rag.retrieve import search, search_pointed
+
+    query = engine.query("What does the content farm article say about the review's findings?")
+    rules = engine.settings.retrieval
+    plain = search(engine.index, query, 2, rules)
+    hits = search_pointed(engine.index, query, 2, rules, {"role-of-ketamine"})
+    assert hits[:2] == plain
+    added = {engine.index.chunks[h.chunk].doc_id for h in hits[2:]}
+    assert added == {"role-of-ketamine"} and len(hits) <= 2 + rules.pointed_hits
+    assert search_pointed(engine.index, query, 2, rules, set()) == plain
