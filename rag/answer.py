@@ -133,8 +133,11 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     names = index.lexicon.terms(" ".join(names_in(query.text)))
+    pointed = pointed_documents(index, query.text)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
-                         not all(index.lexicon.known(t) for t in names))
+                         not all(index.lexicon.known(t) for t in names),
+                         frozenset().union(*(index.document_terms(d) for d in pointed)) if pointed else None,
+                         frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)))
 
 
 def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]

@@ -35,8 +35,12 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"\S+@\S+\.\w+"),
     "place": re.compile(r"\b\d+\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
                         r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
+                        # Inside a building: "Level 2, East Wing", "the Ground Floor of Building C", "reception".
+                        r"\b(?:Level|Floor) \d+\b|\b(?:ground|first|second|third|top) floor\b|"
+                        r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|\breception\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
-    "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]"),
+    "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
+                         r"\b(?:led|run|written|founded) by\b"),
     "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
                           r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
                           r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
@@ -88,7 +92,7 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
                      "strongest_doubts", "section_coverage")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
-                     "qualifier_missing", "name_unknown")
+                     "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet")
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 
@@ -151,6 +155,10 @@ class QuestionTerms:
     ceiling: float  # the IDF of a term no passage holds: the most specific a term can be
     # The question names something ("the StrapRight tape", "the 2023 study") that no passage holds in that form.
     unknown_name: bool
+    # The terms and answer kinds of the documents the question points at ("the clinic's email"), None if none: a
+    # near miss often asks a named source for what it never says.
+    pointed_terms: frozenset[str] | None = None
+    pointed_shapes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Plain floats: weight() runs for every candidate sentence of every question.
@@ -253,6 +261,8 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
         float(bool(asked) and not any(asked & view_shapes(v) for v in top)),
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
+        1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
+        float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
     ], dtype=np.float64)
 
 

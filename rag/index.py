@@ -40,6 +40,7 @@ class Index:
         self._doc_tiers = [self.documents[d].evidence_tier for d in doc_ids]
         self._terms: dict[int, frozenset[str]] = {}
         self._chunk_terms: dict[int, frozenset[str]] = {}
+        self._document_terms: dict[str, frozenset[str]] = {}
         self._section_terms: dict[str, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self._first_sentence: dict[str, int] | None = None
@@ -103,6 +104,14 @@ class Index:
         terms = self._chunk_terms.get(i)
         if terms is None:
             terms = self._chunk_terms[i] = frozenset(self.lexicon.terms(self.chunk_text(self.chunks[i])))
+        return terms
+
+    def document_terms(self, doc_id: str) -> frozenset[str]:
+        """BM25 terms of a whole document, computed once per document on first use."""
+        terms = self._document_terms.get(doc_id)
+        if terms is None:
+            chunks = np.flatnonzero(self.doc_of_chunk == self._doc_order.index(doc_id)).tolist()
+            terms = self._document_terms[doc_id] = frozenset().union(*(self.chunk_terms(c) for c in chunks))
         return terms
 
     def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:

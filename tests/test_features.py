@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rag.features import (SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_shapes, qualifier_terms,
-                          sentence_features, shapes_of)
+from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_shapes,
+                          qualifier_terms, question_features, sentence_features, shapes_of)
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -17,6 +17,7 @@ from rag.features import (SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_
     ("Who should not use it?", {"caution"}),
     ("What was the mean difference in pain?", {"number"}),
     ("Which side effects are listed?", {"list"}),
+    ("What is the email address of the clinic?", {"email"}),  # not a place, and no phone number gives it
     ("Does it work?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
@@ -29,6 +30,9 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert asked & shapes_of("Now $79.99 (save 33%).")
     assert "contact" in shapes_of("Call us on 0161 496 0000.") and "year" in shapes_of("Founded in 2015.")
     assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
+    assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
+    assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
+    assert "email" not in shapes_of("Call us on 0161 496 0000.")
 
 
 def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
@@ -53,3 +57,21 @@ def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage()
 ])
 def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
     assert qualifier_terms(question) == qualifiers
+
+
+def test_a_question_asking_a_named_source_for_what_it_never_says_is_flagged():
+    """"The clinic's email" when the clinic's page gives only a phone number and an address."""
+    def terms(pointed: frozenset[str] | None, shapes: frozenset[str]) -> QuestionTerms:
+        return QuestionTerms(("email", "clinic"), np.array([3.0, 1.0]), np.array([False, True]),
+                             np.array([False, True]), 4.0, False, pointed, shapes)
+
+    def row(q: QuestionTerms) -> dict[str, float]:
+        return dict(zip(QUESTION_FEATURES, question_features("What is the clinic's email address?", q, [], np.zeros(0),
+                                                             frozenset(), 0.0)))
+
+    flagged = row(terms(frozenset({"clinic", "phone"}), frozenset({"contact", "place"})))
+    assert flagged["pointed_shape_unmet"] == 1.0 and flagged["pointed_uncovered"] == pytest.approx(0.75)
+    met = row(terms(frozenset({"clinic", "email"}), frozenset({"email"})))
+    assert met["pointed_shape_unmet"] == 0.0 and met["pointed_uncovered"] == 0.0
+    unpointed = row(terms(None, frozenset()))
+    assert unpointed["pointed_shape_unmet"] == 0.0 and unpointed["pointed_uncovered"] == 0.0
