@@ -178,8 +178,12 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
     leading = {s for strong, _ in sides.values() for s in strong}
-    # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording.
+    # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording;
+    # when none of the chosen holds one, the likeliest plausible sentence that does joins them.
     asked = asked_shapes(question) - GENERIC_SHAPES
+    if asked and not any(asked & shapes_of(index.sentence_text(c.sentence)) for c in chosen):
+        chosen += [c for c in candidates if c.relevance >= settings.answer.sentence_floor
+                   and asked & shapes_of(index.sentence_text(c.sentence))][:1]
     first = {f.sentence for f in finding} | {c.sentence for c in chosen
                                              if asked & shapes_of(index.sentence_text(c.sentence))}
     leading |= first

@@ -130,6 +130,20 @@ def test_sales_talk_alone_still_leaves_an_answer(engine):
     assert [c.sentence for c in ordered] == [review]
 
 
+def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_one(engine):
+    """However much better other sentences echo the question, an address question is answered by an address."""
+    from rag.answer import Candidate, choose_and_order
+
+    index = engine.index
+    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
+    echo = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
+    address = next(i for t, i in ids.items() if t.startswith("1010 Hurley Way"))
+    candidates = [Candidate(echo, index.sentences[echo].chunk, 0.9, 2),
+                  Candidate(address, index.sentences[address].chunk, 0.3, 2)]
+    ordered, _ = choose_and_order(index, "What is the address of the clinic?", candidates, engine.settings)
+    assert [c.sentence for c in ordered] == [address, echo]
+
+
 def test_doc_filter_answers_only_from_that_document(engine):
     a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
     assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
