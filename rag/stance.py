@@ -21,7 +21,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bgame.changer\b|\bbreakthrough\b|\bnew hope\b|\bsuperior\b|\bresponded\b|\brespond favou?rably\b"
         r"|\bless (?:pain|stiffness|discomfort)\b|\bfeel better\b|\bget better\b|\bgot better\b|\bkick(?:s|ed)? in\b"
         r"|\bre(?:build|grow|pair|store)s?\b|\brebuilding\b|\bprotects?\b|\btake the edge off\b|\bresults you can feel\b"
-        r"|\broot cause\b|\bvaluable\b|\blong.lasting\b|\blasting (?:relief|results?|benefits?|effects?)\b",
+        r"|\broot cause\b|\bvaluable\b|\blong.lasting\b|\blasting (?:relief|results?|benefits?|effects?)\b"
+        # Sales talk about any complaint: it goes away, people are free of it, the product fixes its cause.
+        r"|\bfewer\b|\bsay goodbye\b|\b\w+.free by\b|\bcompletely \w+.free\b|\bfix(?:es|ed)?\b|\bboosts?\b"
+        r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b|\bstops? \w+ (?:at|in|within)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
@@ -32,12 +35,15 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:small|trivial|modest) (?:effect|benefit|difference)s?\b|\bdoes(?: not|n't) work\b"
         rf"|\bno more effective\b|\bnot (?:been )?(?:shown|proven)\b|\bunproven\b|\bunlikely to\b|\brarely\b"
         rf"|\bnot a great deal\b|\bnot (?:be )?expected to\b|\bclose to zero\b"
-        rf"|\babout the same (?:level )?as\b",
+        rf"|\babout the same (?:level |number )?(?:of \w+ )?(?:\w+ ){{0,3}}as\b|\bsimilar (?:with|in|between)\b"
+        rf"|\bdue to chance\b|\b(?:fell|falls|fall) (?:well )?short\b|\bwell below\b|\bunlikely\b"
+        rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) small\b"
+        rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
         r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
-        r"|\bnothing to worry about\b|\bno problems\b",
+        r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -45,7 +51,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
         r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
         r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
-        r"|\bdiarrh\w+",
+        r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
+        r"|\bbuild up\b|\baccumulate\b|\btear the skin\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -64,7 +71,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
         r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b"
         r"|\bsmall and short\b|\blittle confidence\b|\bnot (?:been )?confirmed\b|\bcould change\b"
-        r"|\bnot enough (?:safety )?(?:information|data|evidence)\b",
+        r"|\bnot enough (?:safety )?(?:information|data|evidence)\b|\blow confidence\b|\bdowngraded\b|\bimprecision\b"
+        r"|\bcannot (?:say|tell)\b|\bhard to know\b|\bmay miss\b|\bloss to follow.up\b|\bdid not blind\b"
+        r"|\bwere aware of (?:group |treatment )?allocation\b|\bblinding problem\b|\blasted only\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -77,7 +86,7 @@ _REASSURANCE = re.compile(
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
-_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot|hardly|lack of|free of|free from)\b"
+_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|zero|cannot|hardly|lack of|free of|free from)\b"
                       r"|n't\b", re.I)
 # What a study sets out to find, or how it measured, is not a finding: "to assess the effectiveness", "whether it
 # is safe", "assessed risk of bias with the standard tool", "heterogeneity was measured with".

@@ -178,6 +178,13 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Unlike painkillers, the device does not upset your stomach.", {("safety", 1)}),
     ("Chronic pain is pain lasting three months or longer.", set()),
     ("Patients report long-lasting relief.", {("efficacy", 1)}),
+    # Findings said without the usual words, and sales talk about any complaint.
+    ("People on the supplement had about the same number of attacks as people on placebo.", {("efficacy", -1)}),
+    ("The difference could easily have been due to chance.", {("efficacy", -1)}),
+    ("Three participants withdrew because of skin reactions.", {("safety", -1)}),
+    ("We downgraded the evidence for imprecision.", {("evidence", -1)}),
+    ("Say goodbye to sleepless nights, starting tonight.", {("efficacy", 1)}),
+    ("Made for zero stomach upset.", {("safety", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
