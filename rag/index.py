@@ -14,11 +14,22 @@ from . import store
 from .corpus import Document, document_paths
 from .dense import load_dense
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
-from .lexical import PREFIX, Lexicon, load_lexicon
+from .lexical import Lexicon, load_lexicon
 from .records import ChunkRecord, Records, SentenceRecord, read_records
 from .settings import Settings
 
 __all__ = ["ChunkRecord", "Index", "SentenceRecord", "load_index"]
+
+# The letters a word of a question and a word describing a source must share before their endings are compared.
+_ROOT = 4
+# Who makes a thing is named after it: a "columnist" writes a "column", a "blogger" a "blog". A shared start
+# alone is not enough: "rheumatoid" names no "rheumatologist", "contentious" no "content farm".
+_MAKER = ("", "s", "ist", "ists", "er", "ers", "ger", "gers")
+
+
+def _names(question_term: str, describing: str) -> bool:
+    short, long = sorted((question_term, describing), key=len)
+    return long.startswith(short) and long[len(short):] in _MAKER
 
 
 @dataclass
@@ -132,7 +143,7 @@ class Index:
         one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word."""
         found = set()
         for t in dict.fromkeys(terms):
-            holders = self._described.get(t[:PREFIX], set())
+            holders = {d for word, docs in self._described.get(t[:_ROOT], {}).items() if _names(t, word) for d in docs}
             if len(holders) != 1:
                 continue
             doc = next(iter(holders))
@@ -142,14 +153,14 @@ class Index:
         return found
 
     @cached_property
-    def _described(self) -> dict[str, set[str]]:
-        """For each word of the documents' kinds, publishers and authors (its first letters, so "columnist"
-        finds a "column"), the documents it describes."""
-        holders: dict[str, set[str]] = {}
+    def _described(self) -> dict[str, dict[str, set[str]]]:
+        """The words of the documents' kinds, publishers and authors, by their first letters, with the documents
+        each describes."""
+        words: dict[str, dict[str, set[str]]] = {}
         for d in self.documents.values():
             for t in self.lexicon.terms(" ".join(filter(None, (d.source_type, d.publisher, d.author)))):
-                holders.setdefault(t[:PREFIX], set()).add(d.id)
-        return holders
+                words.setdefault(t[:_ROOT], {}).setdefault(t, set()).add(d.id)
+        return words
 
     def tiers_of(self, chunks: list[int]) -> list[str]:
         """The evidence tier of each chunk's document, through document positions: building a chunk's record to

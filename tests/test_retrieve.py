@@ -72,8 +72,10 @@ def test_bad_search_requests_are_refused(engine):
 @pytest.mark.parametrize("question, pointed", [
     ("What risks does the directory site list?", {"ketamine-net-pain"}),
     ("What does the content farm article say about dosing?", {"role-of-ketamine"}),
-    # "pain" describes no document alone and fills every page: it points nowhere.
+    # "pain" describes no document alone and fills every page: it points nowhere; "contentious" only looks like
+    # the start of "content farm".
     ("Is ketamine good for pain?", set()),
+    ("Is the contentious claim true?", set()),
 ])
 def test_a_question_points_at_a_document_by_what_it_is(engine, question, pointed):
     from rag.answer import pointed_documents
@@ -92,3 +94,13 @@ def test_a_pointed_document_joins_the_hits(engine):
     added = {engine.index.chunks[h.chunk].doc_id for h in hits[2:]}
     assert added == {"role-of-ketamine"} and len(hits) <= 2 + rules.pointed_hits
     assert search_pointed(engine.index, query, 2, rules, set()) == plain
+
+
+@pytest.mark.parametrize("question_term, describing, names", [
+    ("columnist", "column", True), ("blogger", "blog", True), ("leaflet", "leaflet", True),
+    ("rheumatoid", "rheumatologist", False), ("contenti", "content", False),
+])
+def test_a_maker_names_what_it_makes_and_a_shared_start_names_nothing(question_term, describing, names):
+    from rag.index import _names
+
+    assert _names(question_term, describing) is names
