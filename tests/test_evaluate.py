@@ -131,3 +131,14 @@ def test_fit_and_eval_from_the_command_line_leave_the_served_scorer_alone(tmp_pa
     assert report["corpora"]["glucosamine"]["fitted_on"] == ["ketamine"]
     assert (tmp_path / "report" / "latest.png").stat().st_size > 0
     assert (ROOT / "rag" / "scorer.json").read_bytes() == served
+
+
+def test_the_gate_fails_a_stance_polarity_below_its_minimum(tmp_path):
+    from rag.evaluation.report import check
+
+    gates = tmp_path / "thresholds.toml"
+    gates.write_text("[stance.doubts]\nprecision = 0.8\nrecall = 0.7\n", encoding="utf-8")
+    report: dict = {"corpora": {}, "stance": {"doubts": {"precision": 0.85, "recall": 0.6}}}
+    assert check(report, gates) == ["stance: doubts recall = 0.600 is below the minimum 0.7"]
+    report["stance"]["doubts"]["recall"] = 0.75
+    assert check(report, gates) == []

@@ -99,8 +99,8 @@ def _chart(report: dict, path: Path) -> None:
 
 
 def check(report: dict, thresholds_path: Path) -> list[str]:
-    """Gate failures: each corpus's held-out metric below its minimum (a corpus table overrides [minimums]), and
-    the verifier's held-out precision or recall below [verifier]."""
+    """Gate failures: each corpus's held-out metric below its minimum (a corpus table overrides [minimums]), stance
+    precision or recall of a polarity below [stance.POLARITY], and the verifier's held-out figures below [verifier]."""
     gates = tomllib.loads(thresholds_path.read_text(encoding="utf-8"))
     problems = []
     for name, r in report["corpora"].items():
@@ -108,6 +108,10 @@ def check(report: dict, thresholds_path: Path) -> list[str]:
         held = r["held_out"]
         problems += [f"{name}: {k} = {held[k]:.3f} is below the minimum {v}" for k, v in minimums.items()
                      if held[k] < v]
+    for polarity, minimums in gates.get("stance", {}).items():
+        scored = (report.get("stance") or {}).get(polarity, {})
+        problems += [f"stance: {polarity} {k} = {scored[k]:.3f} is below the minimum {v}"
+                     for k, v in minimums.items() if scored.get(k, 0.0) < v]
     verification = report.get("verification")
     if verification:
         overall = verification["overall"]
