@@ -24,7 +24,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\broot cause\b|\bvaluable\b|\blong.lasting\b|\blasting (?:relief|results?|benefits?|effects?)\b"
         # Sales talk about any complaint: it goes away, people are free of it, the product fixes its cause.
         r"|\bfewer\b|\bsay goodbye\b|\b\w+.free by\b|\bcompletely \w+.free\b|\bfix(?:es|ed)?\b|\bboosts?\b"
-        r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b|\bstops? \w+ (?:at|in|within)\b",
+        r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b"
+        r"|\bstops? (?:\w+ ){1,3}(?:at|in|within|for)\b|\bcure[sd]?\b|\b(?:life|lives) back\b|\bsleep better\b"
+        r"|\bmore energy\b|\bbetter results\b|\blooked better than\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
@@ -38,12 +40,15 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\babout the same (?:level |number )?(?:of \w+ )?(?:\w+ ){{0,3}}as\b|\bsimilar (?:with|in|between)\b"
         rf"|\bdue to chance\b|\b(?:fell|falls|fall) (?:well )?short\b|\bwell below\b|\bunlikely\b"
         rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) small\b"
-        rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b",
+        rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b"
+        rf"|\bprobably (?:does not|doesn't|not)\b|\bdisappeared\b|\bno replacement for\b|\b(?:advises?|recommends?) against\b"
+        rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
         r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
-        r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b",
+        r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b"
+        r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -52,7 +57,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
         r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
         r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
-        r"|\bbuild up\b|\baccumulate\b|\btear the skin\b",
+        r"|\bbuild up\b|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
+        r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -60,7 +66,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bclinically proven\b|\bscientifically proven\b|\bproven\b|\bbacked by\b|\bwell.established\b"
         r"|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b|\bmoderate.certainty\b|\bhigh.certainty\b"
         r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
-        r"|\bclinically studied\b",
+        r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
+        r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -73,7 +80,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bsmall and short\b|\blittle confidence\b|\bnot (?:been )?confirmed\b|\bcould change\b"
         r"|\bnot enough (?:safety )?(?:information|data|evidence)\b|\blow confidence\b|\bdowngraded\b|\bimprecision\b"
         r"|\bcannot (?:say|tell)\b|\bhard to know\b|\bmay miss\b|\bloss to follow.up\b|\bdid not blind\b"
-        r"|\bwere aware of (?:group |treatment )?allocation\b|\bblinding problem\b|\blasted only\b",
+        r"|\bwere aware of (?:group |treatment )?allocation\b|\bblinding problem\b|\blasted only\b"
+        r"|\bcertainty (?:of [\w\s]+ )?(?:is|was) (?:very )?low\b|\bcannot be excluded\b|\bnone of the (?:trials|studies)\b"
+        r"|\bnobody has shown\b|\bnone of [\w\s]+ (?:has|have) been shown\b|\bnot a controlled\b|\bfewer than \d+ participants\b"
+        r"|\bhard to blind\b|\bbetter than it really is\b|\bseem to work\b|\bimpression\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -87,13 +97,16 @@ _REASSURANCE = re.compile(
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|zero|cannot|hardly|lack of|free of|free from)\b"
+                      r"|(?<!\ba )\blittle\b(?! or no)"
                       r"|n't\b", re.I)
 # What a study sets out to find, or how it measured, is not a finding: "to assess the effectiveness", "whether it
 # is safe", "assessed risk of bias with the standard tool", "heterogeneity was measured with".
 _ASKING = re.compile(r"\b(?:assess(?:ed|ing)?|determin(?:e|ed|ing)|evaluat(?:e|ed|ing)|investigat(?:e|ed|ing)"
                      r"|examin(?:e|ed|ing)|explored|measured|test whether|whether|if)\b", re.I)
 _MEASURED = re.compile(r"^[\w\s²-]{0,30}?\b(?:was|were|is|are) (?:measured|judged|rated|assessed|graded|explored"
-                       r"|recorded|examined) (?:with|using|by)\b", re.I)
+                       r"|recorded|examined|quantified) (?:with|using|by)\b", re.I)
+# "Serious adverse events: none" answers the cue after it.
+_NONE_AFTER = re.compile(r"[\w\s-]{0,30}:\s*(?:none|nil|no)\b", re.I)
 # A claim about another treatment ("traditional treatments are often ineffective") is not about this one.
 _OTHER_TREATMENT = re.compile(r"\b(?:traditional|conventional|standard|usual|other|existing|older)\s(?:[\w-]+\s){0,2}?"
                               r"(?:treatments?|therap(?:y|ies)|medications?|medicines?|drugs?|painkillers?|pills?"
@@ -161,7 +174,7 @@ def _lean(text: str, positive: re.Pattern[str], negative: re.Pattern[str]) -> in
                     or _OTHER_TREATMENT.search(text[:start]):
                 continue
             cue_negates = bool(_NEGATOR.match(text[start:end]))
-            flipped = _in_negation(text, start) and not cue_negates
+            flipped = (_in_negation(text, start) or bool(_NONE_AFTER.match(text[end:]))) and not cue_negates
             if (sign > 0) != flipped:
                 score_pos += 1
             else:

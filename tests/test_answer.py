@@ -185,6 +185,10 @@ def test_bad_questions_are_refused(engine, question, words):
     ("We downgraded the evidence for imprecision.", {("evidence", -1)}),
     ("Say goodbye to sleepless nights, starting tonight.", {("efficacy", 1)}),
     ("Made for zero stomach upset.", {("safety", 1)}),
+    ("Serious adverse events: none attributed to the device.", {("safety", 1)}),
+    ("It appears to carry little risk when used as directed.", {("safety", 1)}),
+    ("A little more relief comes with each session.", {("efficacy", 1)}),
+    ("Neither result was statistically significant.", {("efficacy", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
