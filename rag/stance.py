@@ -105,6 +105,10 @@ _ASKING = re.compile(r"\b(?:assess(?:ed|ing)?|determin(?:e|ed|ing)|evaluat(?:e|e
                      r"|examin(?:e|ed|ing)|explored|measured|test whether|whether|if)\b", re.I)
 _MEASURED = re.compile(r"^[\w\s²-]{0,30}?\b(?:was|were|is|are) (?:measured|judged|rated|assessed|graded|explored"
                        r"|recorded|examined|quantified) (?:with|using|by)\b", re.I)
+# Which trials reported harms is how a review was done, not what it found: "Nine trials (688 participants) reported
+# adverse events", "Adverse events were reported in 21 trials".
+_REPORTING = re.compile(r"\b(?:trials?|studies)\b[^.;:]{0,30}\breported\s*$", re.I)
+_REPORTED_IN = re.compile(r"\s+(?:was|were) reported in \d+ (?:trials|studies)\b", re.I)
 # "Serious adverse events: none" answers the cue after it.
 _NONE_AFTER = re.compile(r"[\w\s-]{0,30}:\s*(?:none|nil|no)\b", re.I)
 # A claim about another treatment ("traditional treatments are often ineffective") is not about this one.
@@ -171,7 +175,8 @@ def _lean(text: str, positive: re.Pattern[str], negative: re.Pattern[str]) -> in
     for spans, sign in ((pos_kept, 1), (neg_kept, -1)):
         for start, end in spans:
             if _ASKING.search(_scope(text, start)) or _MEASURED.match(text[end:]) \
-                    or _OTHER_TREATMENT.search(text[:start]):
+                    or _OTHER_TREATMENT.search(text[:start]) or _REPORTING.search(text[:start]) \
+                    or _REPORTED_IN.match(text[end:]):
                 continue
             cue_negates = bool(_NEGATOR.match(text[start:end]))
             flipped = (_in_negation(text, start) or bool(_NONE_AFTER.match(text[end:]))) and not cue_negates

@@ -189,6 +189,8 @@ def test_bad_questions_are_refused(engine, question, words):
     ("It appears to carry little risk when used as directed.", {("safety", 1)}),
     ("A little more relief comes with each session.", {("efficacy", 1)}),
     ("Neither result was statistically significant.", {("efficacy", -1)}),
+    ("Nine trials (688 participants) reported adverse events.", set()),
+    ("Adverse events were reported in 21 trials.", set()),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
