@@ -138,16 +138,18 @@ class Index:
                 named.add(self._doc_order[int(docs[0])])
         return named
 
-    def described_documents(self, terms: list[str]) -> set[str]:
+    def described_documents(self, terms: list[str], limit: int = 64) -> set[str]:
         """Documents a question points at by what they are: the one document whose kind, publisher or author holds
-        one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word."""
+        one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word. A word in
+        more than `limit` passages is too common to single a source out, and checking it would cost a corpus scan."""
         found = set()
         for t in dict.fromkeys(terms):
             holders = {d for word, docs in self._described.get(t[:_ROOT], {}).items() if _names(t, word) for d in docs}
-            if len(holders) != 1:
+            passages = self.lexicon.passages(t)
+            if len(holders) != 1 or len(passages) > limit:
                 continue
             doc = next(iter(holders))
-            elsewhere = {self._doc_order[int(p)] for p in np.unique(self.doc_of_chunk[self.lexicon.passages(t)])}
+            elsewhere = {self._doc_order[int(p)] for p in np.unique(self.doc_of_chunk[passages])}
             if elsewhere <= {doc}:
                 found.add(doc)
         return found
