@@ -124,7 +124,8 @@ class Engine:
         return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings, self._scorer)
 
     def query(self, text: str) -> Query:
-        return Query(text, self._cached(self._vectors, text, lambda: self._embed(text)), self.index.lexicon.query_terms(text))
+        vector = self._cached(self._vectors, text, lambda: self._embed(text))
+        return Query(text, vector, self.index.lexicon.query_terms(text))
 
     def _embed(self, text: str) -> np.ndarray:
         vector = self.encoder.encode([text])[0]

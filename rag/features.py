@@ -37,7 +37,8 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
                         # Inside a building: "Level 2, East Wing", "the Ground Floor of Building C", "reception".
                         r"\b(?:Level|Floor) \d+\b|\b(?:ground|first|second|third|top) floor\b|"
-                        r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|\breception\b|"
+                        r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"
+                        r"\breception\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
                          r"\b(?:led|run|written|founded) by\b"),
@@ -64,7 +65,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact\b|\bwebsite\b|\bcall\b|\breach (?:them|the)\b", re.I),
     # An email address is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
-    "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|\bwhich (?:country|countries|city|cities)\b",
+    "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
+                        r"\bwhich (?:country|countries|city|cities)\b",
                         re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"

@@ -41,7 +41,8 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bdue to chance\b|\b(?:fell|falls|fall) (?:well )?short\b|\bwell below\b|\bunlikely\b"
         rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) small\b"
         rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b"
-        rf"|\bprobably (?:does not|doesn't|not)\b|\bdisappeared\b|\bno replacement for\b|\b(?:advises?|recommends?) against\b"
+        rf"|\bprobably (?:does not|doesn't|not)\b|\bdisappeared\b|\bno replacement for\b"
+        rf"|\b(?:advises?|recommends?) against\b"
         rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b",
     ),
     "safety": (
@@ -81,8 +82,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnot enough (?:safety )?(?:information|data|evidence)\b|\blow confidence\b|\bdowngraded\b|\bimprecision\b"
         r"|\bcannot (?:say|tell)\b|\bhard to know\b|\bmay miss\b|\bloss to follow.up\b|\bdid not blind\b"
         r"|\bwere aware of (?:group |treatment )?allocation\b|\bblinding problem\b|\blasted only\b"
-        r"|\bcertainty (?:of [\w\s]+ )?(?:is|was) (?:very )?low\b|\bcannot be excluded\b|\bnone of the (?:trials|studies)\b"
-        r"|\bnobody has shown\b|\bnone of [\w\s]+ (?:has|have) been shown\b|\bnot a controlled\b|\bfewer than \d+ participants\b"
+        r"|\bcertainty (?:of [\w\s]+ )?(?:is|was) (?:very )?low\b|\bcannot be excluded\b"
+        r"|\bnone of the (?:trials|studies)\b|\bnobody has shown\b|\bnone of [\w\s]+ (?:has|have) been shown\b"
+        r"|\bnot a controlled\b|\bfewer than \d+ participants\b"
         r"|\bhard to blind\b|\bbetter than it really is\b|\bseem to work\b|\bimpression\b",
     ),
 }
@@ -129,7 +131,8 @@ _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 _QUESTION_TOPICS = {
     "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc|\btreat"
-                           r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b|\bplacebo|\bsham"
+                           r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b"
+                           r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
