@@ -219,7 +219,12 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))
-    return [c for c, p in sides if lean in p][:FINDING_SENTENCES] or [c for c, _ in sides[:1]]
+    agreeing = [c for c, p in sides if lean in p]
+    # A tier that is itself mixed ("unlikely to cause serious harm", "skin reactions were more common") is quoted
+    # on both sides: its likeliest sentence for the way it leans, then its likeliest against.
+    against = [c for c, p in sides if lean not in p]
+    finding = agreeing[:1] + against[:1] if agreeing and against else agreeing[:FINDING_SENTENCES]
+    return finding or [c for c, _ in sides[:1]]
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:

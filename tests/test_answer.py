@@ -144,6 +144,25 @@ def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_on
     assert [c.sentence for c in ordered] == [address, echo]
 
 
+def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
+    """"Unlikely to cause serious harm" and "skin problems affected 6 in 100": a safety question hears both."""
+    from rag.answer import Candidate, strongest_finding
+    from rag.build import build_index
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "mixed-review", "## Harms\n\nThe device is unlikely to cause serious harm. "
+                   "It is well tolerated by most people. Skin irritation affected 6 in 100 people.\n",
+                   tier="systematic-review")
+    build_index(built, encoder)
+    index = load_index(built)
+    ids = [i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "mixed-review"
+           and index.sentences[i].kind != "heading"]
+    candidates = [Candidate(s, index.sentences[s].chunk, p, 0) for s, p in zip(ids, (0.9, 0.8, 0.5))]
+    finding = strongest_finding(index, ("safety",), candidates, built)
+    assert [index.sentence_text(c.sentence) for c in finding] == [
+        "The device is unlikely to cause serious harm.", "Skin irritation affected 6 in 100 people."]
+
+
 def test_doc_filter_answers_only_from_that_document(engine):
     a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
     assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
