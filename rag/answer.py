@@ -25,6 +25,10 @@ from .stance import question_topics, stances
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # The strongest tier's finding on a contested question: its framing and its result, at most.
 FINDING_SENTENCES = 2
+# The strongest tier is mixed, and its other side is quoted too, when the sentences against the way it leans weigh
+# at least this share of those for it (by probability): one hopeful closing line does not make a sceptical review
+# mixed, a safety summary that reassures and counts skin reactions is.
+MIXED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,13 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))
     agreeing = [c for c, p in sides if lean in p]
-    # A tier that is itself mixed ("unlikely to cause serious harm", "skin reactions were more common") is quoted
-    # on both sides: its likeliest sentence for the way it leans, then its likeliest against.
+    if not agreeing:
+        return [c for c, _ in sides[:1]]
+    # A tier that is itself mixed ("unlikely to cause serious harm", "skin reactions were more common") is heard
+    # on both sides: its likeliest sentences for the way it leans, then its likeliest against.
     against = [c for c, p in sides if lean not in p]
-    finding = agreeing[:1] + against[:1] if agreeing and against else agreeing[:FINDING_SENTENCES]
-    return finding or [c for c, _ in sides[:1]]
+    mixed = sum(c.relevance for c in against) >= MIXED_SHARE * sum(c.relevance for c in agreeing)
+    return agreeing[:FINDING_SENTENCES] + (against[:1] if mixed else [])
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:

@@ -160,7 +160,8 @@ def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     candidates = [Candidate(s, index.sentences[s].chunk, p, 0) for s, p in zip(ids, (0.9, 0.8, 0.5))]
     finding = strongest_finding(index, ("safety",), candidates, built)
     assert [index.sentence_text(c.sentence) for c in finding] == [
-        "The device is unlikely to cause serious harm.", "Skin irritation affected 6 in 100 people."]
+        "The device is unlikely to cause serious harm.", "It is well tolerated by most people.",
+        "Skin irritation affected 6 in 100 people."]
 
 
 def test_doc_filter_answers_only_from_that_document(engine):
