@@ -80,7 +80,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     confidence = round(evidence.confidence, 4)
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
-    ordered, sides = choose_and_order(index, query.text, evidence.candidates, settings)
+    ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
     ordered = with_list_items(index, ordered, settings.answer.max_list_items)
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = disagreement_of(index, ordered, sides)
@@ -137,10 +137,10 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     names = index.lexicon.terms(" ".join(names_in(query.text)))
-    pointed = pointed_documents(index, query.text)
+    pointed = query.pointed
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
                          not all(index.lexicon.known(t) for t in names),
-                         frozenset().union(*(index.document_terms(d) for d in pointed)) if pointed else None,
+                         frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)))
 
 
@@ -165,13 +165,15 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
         text = index.sentence_text(s)
         views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s),
                                   index.sentences[s].kind, len(text.split()), cosine[s],
-                                  max((cosine[n] for n in near), default=0.0), best[s][0], rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
+                                  max((cosine[n] for n in near), default=0.0), best[s][0],
+                                  rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
     return views, ids, [best[s][1] for s in ids]
 
 
-def choose_and_order(index: Index, question: str, candidates: list[Candidate], settings: Settings
+def choose_and_order(index: Index, query: Query, candidates: list[Candidate], settings: Settings
                      ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """The sentences to quote, in reading order, and the disagreement sides among them."""
+    question = query.text
     topics = question_topics(question)
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         top = min(c.tier_rank for c in candidates)
@@ -199,15 +201,14 @@ def choose_and_order(index: Index, question: str, candidates: list[Candidate], s
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
     # whatever their tier; the tier decides the order only on questions of efficacy, safety or evidence.
     floor = settings.answer.lead_floor if topics else 1.0
-    named = pointed_documents(index, question)
-    pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in named}
+    pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in query.pointed}
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 
 
-def pointed_documents(index: Index, question: str) -> set[str]:
+def pointed_documents(index: Index, question: str) -> frozenset[str]:
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet")."""
-    return (index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
-            | index.described_documents(index.lexicon.terms(question)))
+    return frozenset(index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
+                     | index.described_documents(index.lexicon.terms(question)))
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

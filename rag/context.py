@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .answer import Citation, Evidence, choose_and_order
 from .chunk import count_tokens, encoding
 from .index import Index
+from .retrieve import Query
 from .settings import Settings
 
 PREAMBLE = ("Evidence from the document corpus, strongest evidence tier first. "
@@ -30,11 +31,11 @@ class Context:
     citations: list[Citation]
 
 
-def evidence_chunks(index: Index, question: str, evidence: Evidence, settings: Settings) -> list[int]:
+def evidence_chunks(index: Index, query: Query, evidence: Evidence, settings: Settings) -> list[int]:
     """Chunk ids in packing order, without overlaps."""
     if not evidence.candidates:
         return []
-    ordered, _ = choose_and_order(index, question, evidence.candidates, settings)
+    ordered, _ = choose_and_order(index, query, evidence.candidates, settings)
     first = list(dict.fromkeys(c.chunk for c in ordered))
     floor = evidence.candidates[0].relevance * settings.answer.disagreement_floor
     best: dict[int, tuple[int, float]] = {}

@@ -125,7 +125,7 @@ class Engine:
 
     def query(self, text: str) -> Query:
         vector = self._cached(self._vectors, text, lambda: self._embed(text))
-        return Query(text, vector, self.index.lexicon.query_terms(text))
+        return Query(text, vector, self.index.lexicon.query_terms(text), pointed_documents(self.index, text))
 
     def _embed(self, text: str) -> np.ndarray:
         vector = self.encoder.encode([text])[0]
@@ -164,8 +164,7 @@ class Engine:
     def _compose(self, question: str, k: int, doc_ids: list[str] | None, clock: Clock) -> Answer:
         query = self.query(question)
         clock.lap("encode")
-        hits = search_pointed(self.index, query, k, self.settings.retrieval, pointed_documents(self.index, question),
-                              doc_ids, clock)
+        hits = search_pointed(self.index, query, k, self.settings.retrieval, doc_ids, clock)
         answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold)
         clock.lap("compose")
         return answer
@@ -179,9 +178,9 @@ class Engine:
         # Enough passages to fill the budget, if they are relevant enough to be packed.
         rules = self.settings.retrieval
         k = min(rules.max_top_k, max(rules.top_k, max_tokens // self.settings.chunking.max_tokens))
-        hits = search_pointed(self.index, query, k, rules, pointed_documents(self.index, question))
+        hits = search_pointed(self.index, query, k, rules)
         evidence = weigh_evidence(self.index, query, hits, self.settings, self.scorer)
-        chunks = evidence_chunks(self.index, question, evidence, self.settings)
+        chunks = evidence_chunks(self.index, query, evidence, self.settings)
         return pack_context(self.index, question, chunks, round(evidence.confidence, 4),
                             evidence.confidence >= self.threshold, max_tokens, self.settings.chunking.encoding)
 

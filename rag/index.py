@@ -145,8 +145,10 @@ class Index:
         found = set()
         for t in dict.fromkeys(terms):
             holders = {d for word, docs in self._described.get(t[:_ROOT], {}).items() if _names(t, word) for d in docs}
+            if len(holders) != 1:
+                continue
             passages = self.lexicon.passages(t)
-            if len(holders) != 1 or len(passages) > limit:
+            if len(passages) > limit:
                 continue
             doc = next(iter(holders))
             elsewhere = {self._doc_order[int(p)] for p in np.unique(self.doc_of_chunk[passages])}

@@ -38,6 +38,9 @@ class Query:
     text: str
     vector: np.ndarray
     terms: list[str]
+    # The documents the question points at by name or by what they are ("the leaflet"): found once, asked for by
+    # retrieval, the features and the ordering.
+    pointed: frozenset[str]
 
 
 def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,
@@ -70,15 +73,15 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
                 weight=float(weights[i]), final=float(final[i]), chunk=candidates[i]) for i in order]
 
 
-def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettings, pointed: set[str],
-                   doc_ids: list[str] | None = None, clock: Clock | None = None) -> list[Hit]:
+def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,
+                   clock: Clock | None = None) -> list[Hit]:
     """`search`, plus the best few passages of the documents the question points at when they are missing: "what
     does the leaflet say about X" is answered from the leaflet, however closely other pages echo X."""
     hits = search(index, query, k, settings, doc_ids, clock)
-    if doc_ids or not pointed:
+    if doc_ids or not query.pointed:
         return hits
     held = {h.chunk for h in hits}
-    return hits + [h for h in search(index, query, settings.pointed_hits, settings, sorted(pointed))
+    return hits + [h for h in search(index, query, settings.pointed_hits, settings, sorted(query.pointed))
                    if h.chunk not in held]
 
 

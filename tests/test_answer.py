@@ -126,7 +126,7 @@ def test_sales_talk_alone_still_leaves_an_answer(engine):
     review = next(i for t, i in ids.items() if index.sentences[i].doc_id == "nmda-review-2025" and "adverse" in t)
     candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.9, 2),
                   Candidate(review, index.sentences[review].chunk, 0.05, 0)]
-    ordered, _ = choose_and_order(index, "Is ketamine safe?", candidates, engine.settings)
+    ordered, _ = choose_and_order(index, engine.query("Is ketamine safe?"), candidates, engine.settings)
     assert [c.sentence for c in ordered] == [review]
 
 
@@ -140,7 +140,8 @@ def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_on
     address = next(i for t, i in ids.items() if t.startswith("1010 Hurley Way"))
     candidates = [Candidate(echo, index.sentences[echo].chunk, 0.9, 2),
                   Candidate(address, index.sentences[address].chunk, 0.3, 2)]
-    ordered, _ = choose_and_order(index, "What is the address of the clinic?", candidates, engine.settings)
+    ordered, _ = choose_and_order(index, engine.query("What is the address of the clinic?"), candidates,
+                                  engine.settings)
     assert [c.sentence for c in ordered] == [address, echo]
 
 

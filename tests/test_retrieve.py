@@ -86,14 +86,17 @@ def test_a_question_points_at_a_document_by_what_it_is(engine, question, pointed
 def test_a_pointed_document_joins_the_hits(engine):
     from rag.retrieve import search, search_pointed
 
+    from dataclasses import replace
+
     query = engine.query("What does the content farm article say about the review's findings?")
+    assert query.pointed == {"role-of-ketamine"}
     rules = engine.settings.retrieval
     plain = search(engine.index, query, 2, rules)
-    hits = search_pointed(engine.index, query, 2, rules, {"role-of-ketamine"})
+    hits = search_pointed(engine.index, query, 2, rules)
     assert hits[:2] == plain
     added = {engine.index.chunks[h.chunk].doc_id for h in hits[2:]}
     assert added == {"role-of-ketamine"} and len(hits) <= 2 + rules.pointed_hits
-    assert search_pointed(engine.index, query, 2, rules, set()) == plain
+    assert search_pointed(engine.index, replace(query, pointed=frozenset()), 2, rules) == plain
 
 
 @pytest.mark.parametrize("question_term, describing, names", [

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..answer import candidate_views, pointed_documents, question_terms
+from ..answer import candidate_views, question_terms
 from ..engine import Engine
 from ..features import QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, question_features, \
     sentence_features
@@ -40,8 +40,7 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
     index = engine.index
     for q in gold:
         query = engine.query(q.question)
-        hits = search_pointed(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval,
-                              pointed_documents(index, q.question))
+        hits = search_pointed(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
         views, ids, _ = candidate_views(index, query, hits, engine.settings.retrieval.tier_rank)
         terms = question_terms(index, query)
         x = sentence_features(q.question, terms, views)
