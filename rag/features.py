@@ -95,6 +95,14 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet")
+# The direction each feature can push the models, from what it means; the others (what a question asks for, a
+# sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
+SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
+                  "rare_term": 1, "shape_match": 1, "shape_missing": -1, "section_coverage": 1}
+QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
+                  "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
+                  "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
+                  "pointed_shape_unmet": -1}
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 

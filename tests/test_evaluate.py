@@ -7,7 +7,8 @@ from rag.evaluation.fit import collect, fit_scorer
 from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
 from rag.evaluation.harness import Outcome, run_questions, score
 from rag.evaluation.stance import stance_scores
-from rag.scorer import fit_threshold, load_scorer, save_scorer
+from rag.features import QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SENTENCE_SIGNS
+from rag.scorer import fit_logistic, fit_threshold, load_scorer, save_scorer
 
 from conftest import ROOT
 
@@ -61,6 +62,33 @@ def test_overlapping_classes_cut_where_a_false_answer_costs_more_than_a_missed_o
     p = np.array([0.6, 0.7, 0.8, 0.9, 0.65, 0.1, 0.2])
     t = fit_threshold(p, np.array([False, True, True, True, False, False, False]))
     assert 0.65 < t <= 0.7
+
+
+def test_an_unconstrained_fit_is_scikit_learns_regularised_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)) * [1.0, 5.0, 0.1] + [0.0, 2.0, 1.0]
+    y = x[:, 0] - x[:, 1] / 5 + rng.normal(size=400) > 0.5
+    ours = fit_logistic(x, y, ("a", "b", "c"))
+    theirs = LogisticRegression(class_weight="balanced", max_iter=5000).fit((x - x.mean(0)) / x.std(0), y)
+    assert np.allclose(ours.coef, theirs.coef_[0], atol=2e-3) and abs(ours.intercept - theirs.intercept_[0]) < 2e-3
+
+
+def test_a_feature_held_to_a_sign_never_pushes_the_other_way():
+    # "b" predicts the positive class, but it is held to a negative sign: the fit leaves it at zero and leans on
+    # the free feature instead.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 2))
+    y = x[:, 0] + 2 * x[:, 1] > 0
+    free = fit_logistic(x, y, ("a", "b"))
+    held = fit_logistic(x, y, ("a", "b"), {"b": -1})
+    assert free.coef[1] > 1 and held.coef[1] == 0 and held.coef[0] > 0
+
+
+def test_every_signed_feature_is_one_the_models_compute():
+    assert set(SENTENCE_SIGNS) <= set(SENTENCE_FEATURES) and set(QUESTION_SIGNS) <= set(QUESTION_FEATURES)
+    assert set(SENTENCE_SIGNS.values()) | set(QUESTION_SIGNS.values()) <= {-1, 1}
 
 
 def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():

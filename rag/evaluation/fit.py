@@ -12,8 +12,8 @@ import numpy as np
 
 from ..answer import candidate_views, question_terms
 from ..engine import Engine
-from ..features import QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, question_features, \
-    sentence_features
+from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SENTENCE_SIGNS, QuestionTerms,
+                        SentenceView, question_features, sentence_features)
 from ..retrieve import search_pointed
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
 from .gold import GoldQuestion
@@ -53,7 +53,8 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
     return samples
 
 
-def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...]) -> Scorer:
+def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus_of: list[int] | None = None
+               ) -> Scorer:
     """Fit the sentence model, then the question model on its probabilities, then the abstention threshold.
 
     The question model and the threshold learn from probabilities their inputs' models did not see in fitting
@@ -61,17 +62,20 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...]) -> Sco
     meets on questions of its own, and a threshold fitted on them declines answerable questions it has not seen.
     """
     sentence = _sentence_model(samples)
-    folds = np.arange(len(samples)) % CROSS_FOLDS
+    # With several corpora the folds are the corpora: the threshold then learns from probabilities of questions
+    # on a corpus the models never saw, which is how the service meets a user's corpus.
+    several = corpus_of is not None and len(set(corpus_of)) > 1
+    folds = np.asarray(corpus_of) if several else np.arange(len(samples)) % CROSS_FOLDS
     rows = np.zeros((len(samples), len(QUESTION_FEATURES)))
-    for k in range(CROSS_FOLDS):
+    for k in np.unique(folds):
         model = _sentence_model([s for s, f in zip(samples, folds) if f != k])
         for i in np.flatnonzero(folds == k):
             rows[i] = samples[i].question_row(model.probability(samples[i].x) if len(samples[i].x) else np.zeros(0))
     answerable = np.array([s.gold.answerable for s in samples])
-    question = fit_logistic(rows, answerable, QUESTION_FEATURES)
+    question = fit_logistic(rows, answerable, QUESTION_FEATURES, QUESTION_SIGNS)
     held = np.zeros(len(samples))
-    for k in range(CROSS_FOLDS):
-        model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES)
+    for k in np.unique(folds):
+        model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES, QUESTION_SIGNS)
         held[folds == k] = model.probability(rows[folds == k])
     return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on)
 
@@ -79,4 +83,4 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...]) -> Sco
 def _sentence_model(samples: list[QuestionSample]) -> Logistic:
     with_rows = [s for s in samples if len(s.x)]
     return fit_logistic(np.vstack([s.x for s in with_rows]), np.concatenate([s.y for s in with_rows]),
-                        SENTENCE_FEATURES)
+                        SENTENCE_FEATURES, SENTENCE_SIGNS)

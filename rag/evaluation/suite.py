@@ -38,7 +38,8 @@ def collect_all(engines: dict[str, Engine], golds: dict[str, list[GoldQuestion]]
 
 def fit_all(samples: dict[str, list[QuestionSample]], leave_out: str | None = None) -> Scorer:
     names = tuple(n for n in samples if n != leave_out)
-    return fit_scorer([s for n in names for s in samples[n]], names)
+    return fit_scorer([s for n in names for s in samples[n]], names,
+                      [i for i, n in enumerate(names) for _ in samples[n]])
 
 
 def run_suite(settings: Settings, suite: Path, cache: Path, say: Say = lambda _: None) -> dict:
