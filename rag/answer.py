@@ -157,16 +157,19 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     if not ids:
         return [], [], []
     nearby = [index.nearby(s) for s in ids]
-    # One product for the candidates and their neighbours alike.
-    wanted = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near)]))
+    headings = [index.heading(s) for s in ids]
+    # One product for the candidates, their neighbours and their headings alike.
+    wanted = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near),
+                                 *(head for head in headings if head is not None)]))
     cosine = dict(zip(wanted, (index.sentence_vectors[wanted] @ query.vector).tolist()))
     views = []
-    for s, (near, nearby_terms) in zip(ids, nearby):
+    for s, (near, nearby_terms), head in zip(ids, nearby, headings):
         text = index.sentence_text(s)
         views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s),
                                   index.sentences[s].kind, len(text.split()), cosine[s],
                                   max((cosine[n] for n in near), default=0.0), best[s][0],
-                                  rank(index.documents[index.sentences[s].doc_id].evidence_tier)))
+                                  rank(index.documents[index.sentences[s].doc_id].evidence_tier),
+                                  cosine[head] if head is not None else 0.0))
     return views, ids, [best[s][1] for s in ids]
 
 

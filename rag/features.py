@@ -91,14 +91,15 @@ _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "coverage_nearby", "rare_term",
                      "shape_match", "shape_missing", "reader", "short", "log_words", "introduces_list", "item",
                      "neighbour_cos", "strongest_tier", "takes_side", "doubts", "strongest_takes_side",
-                     "strongest_doubts", "section_coverage")
+                     "strongest_doubts", "section_coverage", "heading_cos")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet")
 # The direction each feature can push the models, from what it means; the others (what a question asks for, a
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
-                  "rare_term": 1, "shape_match": 1, "shape_missing": -1, "section_coverage": 1}
+                  "rare_term": 1, "shape_match": 1, "shape_missing": -1, "section_coverage": 1,
+                  "heading_cos": 1}
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
@@ -211,6 +212,7 @@ class SentenceView:
     neighbour_cos: float
     passage: float  # fused score of the best retrieved passage holding it
     tier_rank: int  # 0 for the strongest evidence tier
+    heading_cos: float = 0.0  # cosine of the question with the heading it sits under ("Who should not use it?")
 
 
 def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
@@ -236,7 +238,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             # On a question of efficacy, safety or evidence, what the strongest tier finds is the answer.
             float(v.tier_rank == strongest), float(bool(sides)), float(-1 in sides),
             float(v.tier_rank == strongest and bool(sides)), float(v.tier_rank == strongest and -1 in sides),
-            q.weight(v.section_terms),
+            q.weight(v.section_terms), v.heading_cos,
         ))
     return np.asarray(rows, dtype=np.float64)
 

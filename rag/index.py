@@ -54,6 +54,7 @@ class Index:
         self._document_terms: dict[str, frozenset[str]] = {}
         self._section_terms: dict[str, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
+        self._heading: dict[int, int | None] = {}
         self._first_sentence: dict[str, int] | None = None
         self.doc_of_chunk = self._doc_positions(self.chunks, position)
 
@@ -99,6 +100,20 @@ class Index:
         if terms is None:
             terms = self._section_terms[section] = frozenset(self.lexicon.terms(section)) if section else frozenset()
         return terms
+
+    def heading(self, i: int) -> int | None:
+        """The heading sentence that sentence i sits under, if any (cached)."""
+        if i in self._heading:
+            return self._heading[i]
+        s = self.sentences[i]
+        found, n = None, i - 1
+        while s.section and n >= 0 and self.sentences[n].doc_id == s.doc_id:
+            if self.sentences[n].kind == "heading":
+                found = n
+                break
+            n -= 1
+        self._heading[i] = found
+        return found
 
     def nearby(self, i: int) -> tuple[tuple[int, ...], frozenset[str]]:
         """The non-heading sentences next to sentence i in its document, and i's terms with theirs (cached)."""

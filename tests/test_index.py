@@ -231,3 +231,17 @@ def test_named_documents_are_those_alone_holding_a_term(engine):
     assert index.named_documents(index.lexicon.terms("Propel")) == {"propel-neuropathic"}
     assert index.named_documents(index.lexicon.terms("ketamine pain")) == set()  # every page holds these
     assert index.named_documents(index.lexicon.terms("zebrafish")) == set()
+
+
+def test_a_sentence_knows_the_heading_it_sits_under(engine):
+    index = engine.index
+    under = [i for i in range(len(index.sentences))
+             if index.sentences[i].kind != "heading" and index.sentences[i].section]
+    assert under
+    for i in under:
+        h = index.heading(i)
+        assert h is not None and h < i and index.sentences[h].kind == "heading"
+        assert index.sentences[h].doc_id == index.sentences[i].doc_id
+        assert index.sentence_text(h) == index.sentences[i].section
+    loose = [i for i in range(len(index.sentences)) if not index.sentences[i].section]
+    assert all(index.heading(i) is None for i in loose)
