@@ -136,7 +136,7 @@ class Engine:
         text = check_question(text, "query", self.settings.answer)
         k = check_k(k, "k", self.settings.retrieval)
         self.check_doc_ids(doc_ids)
-        return search(self.index, self.query(text), k, self.settings.retrieval, doc_ids)
+        return search_pointed(self.index, self.query(text), k, self.settings.retrieval, doc_ids)[:k]
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         out = []

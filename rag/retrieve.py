@@ -75,14 +75,14 @@ def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_
 
 def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,
                    clock: Clock | None = None) -> list[Hit]:
-    """`search`, plus the best few passages of the documents the question points at when they are missing: "what
+    """The best few passages of the documents the question points at, then `search`'s hits not among them: "what
     does the leaflet say about X" is answered from the leaflet, however closely other pages echo X."""
     hits = search(index, query, k, settings, doc_ids, clock)
     if doc_ids or not query.pointed:
         return hits
-    held = {h.chunk for h in hits}
-    return hits + [h for h in search(index, query, settings.pointed_hits, settings, sorted(query.pointed))
-                   if h.chunk not in held]
+    pointed = search(index, query, settings.pointed_hits, settings, sorted(query.pointed))
+    held = {h.chunk for h in pointed}
+    return pointed + [h for h in hits if h.chunk not in held]
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:

@@ -93,10 +93,15 @@ def test_a_pointed_document_joins_the_hits(engine):
     rules = engine.settings.retrieval
     plain = search(engine.index, query, 2, rules)
     hits = search_pointed(engine.index, query, 2, rules)
-    assert hits[:2] == plain
-    added = {engine.index.chunks[h.chunk].doc_id for h in hits[2:]}
-    assert added == {"role-of-ketamine"} and len(hits) <= 2 + rules.pointed_hits
+    # The pointed document's best passages come first, then the plain hits not already among them.
+    first = search(engine.index, query, rules.pointed_hits, rules, ["role-of-ketamine"])
+    assert hits[:len(first)] == first
+    assert hits[len(first):] == [h for h in plain if h not in first]
+    assert {engine.index.chunks[h.chunk].doc_id for h in first} == {"role-of-ketamine"}
     assert search_pointed(engine.index, replace(query, pointed=frozenset()), 2, rules) == plain
+    # /search keeps to k hits, the pointed document's leading.
+    searched = engine.search("What does the content farm article say about the review's findings?", 2)
+    assert searched == first[:2]
 
 
 @pytest.mark.parametrize("question_term, describing, names", [
