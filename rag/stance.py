@@ -130,10 +130,13 @@ _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 
 _QUESTION_TOPICS = {
-    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc|\btreat"
+    # "treat" and "cut" as verbs ("does it treat", "cut pain by half"), not the nouns ("for ketamine treatment",
+    # "over a cut"), which name a thing without asking whether it works.
+    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc"
+                           r"|\btreat(?:s|ed|ing)?\b|\b(?:good|best|better|useful|right) treatment"
                            r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b"
                            r"|\bplacebo|\bsham"
-                           r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|\bcut\b|\bease\b|\bslow"
+                           r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",

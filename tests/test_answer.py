@@ -224,6 +224,12 @@ def test_question_topics():
     assert question_topics("What is Spravato?") == ()
     assert question_topics("What is the phone number of the helpline?") == ()
     assert question_topics("Is ketamine safe and does it work for back pain?") == ("efficacy", "safety")
+    # The verbs ask whether it works; the nouns only name a thing.
+    assert question_topics("Does TENS treat back pain?") == ("efficacy",)
+    assert question_topics("Is it a good treatment for cramps?") == ("efficacy",)
+    assert question_topics("Can it cut knee pain by 60%?") == ("efficacy",)
+    assert question_topics("Do I need a referral for ketamine treatment?") == ()
+    assert question_topics("can i put the tape over a cut") == ()
 
 
 WORDS = st.sampled_from(["ketamine", "pain", "review", "dose", "safe", "NMDA", "infusion", "evidence", "zebra",
