@@ -26,7 +26,12 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bfewer\b|\bsay goodbye\b|\b\w+.free by\b|\bcompletely \w+.free\b|\bfix(?:es|ed)?\b|\bboosts?\b"
         r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b"
         r"|\bstops? (?:\w+ ){1,3}(?:at|in|within|for)\b|\bcure[sd]?\b|\b(?:life|lives) back\b|\bsleep better\b"
-        r"|\bmore energy\b|\bbetter results\b|\blooked better than\b",
+        r"|\bmore energy\b|\bbetter results\b|\blooked better than\b"
+        # A review that finds for it, and what users of it say: "probably lower the chance of another", "not one
+        # since I started", "completely gone", "notice a difference".
+        r"|\blower(?:s|ed|ing)? (?:the|your|their) (?:chance|risk|number|odds)\b|\bprevent(?:s|ed|ing)?\b"
+        r"|\bnot (?:had )?(?:a single|one) [\w-]+ since\b|\bhave(?:n't| not) had (?:a single|one|any)\b"
+        r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
@@ -39,17 +44,19 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bnot a great deal\b|\bnot (?:be )?expected to\b|\bclose to zero\b"
         rf"|\babout the same (?:level |number )?(?:of \w+ )?(?:\w+ ){{0,3}}as\b|\bsimilar (?:with|in|between)\b"
         rf"|\bdue to chance\b|\b(?:fell|falls|fall) (?:well )?short\b|\bwell below\b|\bunlikely\b"
-        rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) small\b"
+        rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) (?:small|modest)\b"
         rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b"
         rf"|\bprobably (?:does not|doesn't|not)\b|\bdisappeared\b|\bno replacement for\b"
         rf"|\b(?:advises?|recommends?) against\b"
-        rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b",
+        rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
+        rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
+        rf"|\bnot (?:as good as|much use)\b|\bmore modest than\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
         r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
         r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b"
-        r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b",
+        r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -59,7 +66,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
         r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
         r"|\bbuild up\b|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
-        r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b",
+        r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
+        r"|\bdropped out\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -68,7 +76,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b|\bmoderate.certainty\b|\bhigh.certainty\b"
         r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
         r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
-        r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b",
+        r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
+        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -85,18 +94,28 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcertainty (?:of [\w\s]+ )?(?:is|was) (?:very )?low\b|\bcannot be excluded\b"
         r"|\bnone of the (?:trials|studies)\b|\bnobody has shown\b|\bnone of [\w\s]+ (?:has|have) been shown\b"
         r"|\bnot a controlled\b|\bfewer than \d+ participants\b"
-        r"|\bhard to blind\b|\bbetter than it really is\b|\bseem to work\b|\bimpression\b",
+        r"|\bhard to blind\b|\bbetter than it really is\b|\bseem to work\b|\bimpression\b"
+        # Reporting and agreement: "not reported well", "only 16 of 49 trials reported", "the trials disagreed".
+        r"|\b(?:not|poorly) (?:well )?reported\b|\breported (?:poorly|badly)\b|\bnot been (?:evaluated|tested)\b"
+        r"|\bno agreed\b|\bdisagreed\b|\bline of no effect\b|\bcannot answer\b|\b(?:just as|were) mixed\b"
+        r"|\bonly (?:a third|a quarter|half|\d+ of \d+) (?:of )?(?:the )?(?:trials|studies)\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
 # frequent than with a dummy treatment.
 _REASSURANCE = re.compile(
     rf"\bmild\b|\btemporary\b|\bshort.lived\b|\bdiminish\w*|\bas (?:often|commonly) (?:as|with|in) (?:the )?{_CONTROL}"
+    rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b"
     rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
     rf"|\b(?:low|lower|reduced|minimal) risk\b", re.I)
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
+# Harms no more frequent than with a dummy treatment: a finding on safety, not on whether it works.
+_HARMS_LIKE_CONTROL = re.compile(
+    rf"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
+    rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ)",
+    re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|zero|cannot|hardly|lack of|free of|free from)\b"
                       r"|(?<!\ba )\blittle\b(?! or no)"
@@ -125,7 +144,8 @@ _BUT = re.compile(r"\b(?:but|however|yet|nevertheless|nonetheless)\b", re.I)
 _ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though|in addition to|unlike"
                        r"|compared (?:with|to))\b[^,]*,", re.I)
 # A confidence interval: one that excludes the null value is a significant effect, one that spans it is not.
-_INTERVAL = re.compile(r"\bCI\s*(?:of\s*)?(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
+_INTERVAL = re.compile(r"\b(?:CI|confidence interval)\s*(?:of\s*|(?:running|ranging|going) from\s*)?"
+                       r"(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
 _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 
@@ -230,6 +250,9 @@ def stances(sentence: str) -> tuple[Stance, ...]:
         polarity = polarity or _lean(sentence, positive, negative)
         if topic == "safety" and (polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence):
             polarity = 1
+        # Harms as common as with a dummy treatment say it is safe, not that it fails to work.
+        if topic == "efficacy" and _HARMS_LIKE_CONTROL.search(sentence):
+            polarity = 0
         if topic == "efficacy" and not polarity:
             polarity = _interval(sentence)
         if polarity:

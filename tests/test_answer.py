@@ -212,6 +212,15 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Neither result was statistically significant.", {("efficacy", -1)}),
     ("Nine trials (688 participants) reported adverse events.", set()),
     ("Adverse events were reported in 21 trials.", set()),
+    # A review that finds for a treatment, users who say it helped, and the doubts of a sceptic.
+    ("The supplement probably lowers the chance of another attack.", {("efficacy", 1)}),
+    ("Not one migraine since I started the drops!", {("efficacy", 1)}),
+    ("For adults the ratio was 0.74, with a 95% confidence interval running from 0.55 to 0.99.", {("efficacy", 1)}),
+    ("The drops do not treat an attack that has already started.", {("efficacy", -1)}),
+    ("But the benefit is modest, and the right dose is unknown.", {("efficacy", -1)}),
+    ("Any adverse event was similar to placebo.", {("safety", 1)}),
+    ("Harms were not reported well, and only 16 of 49 trials gave the dose.", {("evidence", -1), ("safety", -1)}),
+    ("We are moderately confident in this result.", {("evidence", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
