@@ -134,10 +134,16 @@ def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str
 
 def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(dict.fromkeys(query.terms))
-    known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
-    familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     names = index.lexicon.terms(" ".join(names_in(query.text)))
     pointed = query.pointed
+    if pointed:
+        # The words that point at a source ("the Propel blog", "the leaflet") say where to look, not what is asked:
+        # a sentence naming the clinic does not answer "what side effects does the Propel blog mention?".
+        asked = tuple(t for t in terms if not ((t in names and index.named_documents([t]))
+                                               or index.described_documents([t])))
+        terms = asked or terms
+    known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
+    familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
                          not all(index.lexicon.known(t) for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,

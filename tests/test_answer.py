@@ -268,3 +268,14 @@ def test_a_question_asking_for_a_duration_is_answered_first_by_one(engine):
     # Two promotional sentences echo "long" and "last"; the review's sentence holds the duration.
     answer = engine.ask("How long does pain have to last to count as chronic?")
     assert "three months or longer" in answer.citations[0].quote
+
+
+def test_the_words_pointing_at_a_source_are_not_what_is_asked(engine):
+    from rag.answer import question_terms
+
+    query = engine.query("What side effects does the Propel blog mention?")
+    assert query.pointed == {"propel-neuropathic"}
+    terms = question_terms(engine.index, query).terms
+    assert "propel" not in terms and {"side", "effect"} <= set(terms)
+    # A word only the source holds is still asked for when it is not how the question names it.
+    assert "hallucin" in question_terms(engine.index, engine.query("Does the Propel blog mention hallucinations?")).terms

@@ -57,11 +57,19 @@ def test_threshold_fits_between_the_classes():
 
 
 def test_overlapping_classes_cut_where_a_false_answer_costs_more_than_a_missed_one():
-    # One unanswerable question at 0.65 among answerable ones: cutting above it costs one missed answer (0.7),
-    # cutting below it one false answer, which weighs more.
-    p = np.array([0.6, 0.7, 0.8, 0.9, 0.65, 0.1, 0.2])
-    t = fit_threshold(p, np.array([False, True, True, True, False, False, False]))
-    assert 0.65 < t <= 0.7
+    # An unanswerable question at 0.65 above an answerable one at 0.5: cutting under both costs one false answer,
+    # cutting over both one missed answer, which weighs less.
+    p = np.array([0.5, 0.85, 0.9, 0.95, 0.65, 0.1, 0.2])
+    t = fit_threshold(p, np.array([True, True, True, True, False, False, False]))
+    assert 0.65 < t < 0.85
+
+
+def test_the_cut_does_not_jump_with_one_question():
+    rng = np.random.default_rng(3)
+    answerable = np.array([True] * 60 + [False] * 30)
+    p = np.clip(np.where(answerable, rng.normal(0.7, 0.15, 90), rng.normal(0.3, 0.15, 90)), 0, 1)
+    cuts = [fit_threshold(np.delete(p, i), np.delete(answerable, i)) for i in range(90)]
+    assert max(cuts) - min(cuts) < 0.05
 
 
 def test_an_unconstrained_fit_is_scikit_learns_regularised_logistic_regression():
