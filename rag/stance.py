@@ -50,7 +50,10 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:advises?|recommends?) against\b"
         rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
         rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
-        rf"|\bnot (?:as good as|much use)\b|\bmore modest than\b",
+        rf"|\bnot (?:as good as|much use)\b|\bmore modest than\b"
+        # Weaker, wrong-way or worse: "did nothing", "worked less well", "in the wrong direction", "make it worse".
+        rf"|\bdid nothing\b|\bless (?:well|certain|likely to)\b|\bmay be small\b|\bwrong (?:direction|time|way)\b"
+        rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bshr[au]nk\b|\bleast important\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -67,7 +70,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
         r"|\bbuild up\b|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
         r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
-        r"|\bdropped out\b",
+        r"|\bdropped out\b|\bdrows\w+|\bseizures?\b|\bpoison\w*|\bnot recommended for\b"
+        r"|\bshould not be (?:taken|used|given)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -98,7 +102,11 @@ _CUES: dict[str, tuple[str, str]] = {
         # Reporting and agreement: "not reported well", "only 16 of 49 trials reported", "the trials disagreed".
         r"|\b(?:not|poorly) (?:well )?reported\b|\breported (?:poorly|badly)\b|\bnot been (?:evaluated|tested)\b"
         r"|\bno agreed\b|\bdisagreed\b|\bline of no effect\b|\bcannot answer\b|\b(?:just as|were) mixed\b"
-        r"|\bonly (?:a third|a quarter|half|\d+ of \d+) (?:of )?(?:the )?(?:trials|studies)\b",
+        r"|\bonly (?:a third|a quarter|half|\d+ of \d+) (?:of )?(?:the )?(?:trials|studies)\b"
+        # How a trial can mislead: outcomes people rate themselves, dropouts, blinding that leaks, tiny samples.
+        r"|\bself.rated\b|\battrition\b|\bonly \d+ participants\b|\bnudged\b|\bexpectation\b|\bleaks?\b"
+        r"|\bgenerously\b|\bmay not apply\b|\brarely controlled\b|\bno evidence (?:\w+ ){0,4}to support\b"
+        r"|\b(?:crossed|crosses|spans?|spanned|includes?|included) (?:1|one|zero|0)\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -111,6 +119,7 @@ _REASSURANCE = re.compile(
     rf"|\b(?:low|lower|reduced|minimal) risk\b", re.I)
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
+_HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b", re.I)
 # Harms no more frequent than with a dummy treatment: a finding on safety, not on whether it works.
 _HARMS_LIKE_CONTROL = re.compile(
     rf"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
@@ -248,13 +257,14 @@ def stances(sentence: str) -> tuple[Stance, ...]:
     for topic, (positive, negative) in _PATTERNS.items():
         polarity = _lean(main, positive, negative) if main is not sentence else 0
         polarity = polarity or _lean(sentence, positive, negative)
-        if topic == "safety" and (polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence):
+        # Harms as common as with a dummy treatment, or whose interval spans no difference: no clear harm, which
+        # says it is safe, not that it fails to work.
+        no_clear_harm = bool(_HARMS_IN_GENERAL.search(sentence)) and _interval(sentence) < 0
+        if topic == "safety" and ((polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence)
+                                  or no_clear_harm):
             polarity = 1
-        # Harms as common as with a dummy treatment say it is safe, not that it fails to work.
-        if topic == "efficacy" and _HARMS_LIKE_CONTROL.search(sentence):
-            polarity = 0
-        if topic == "efficacy" and not polarity:
-            polarity = _interval(sentence)
+        if topic == "efficacy":
+            polarity = 0 if no_clear_harm or _HARMS_LIKE_CONTROL.search(sentence) else polarity or _interval(sentence)
         if polarity:
             found.append(Stance(topic, polarity))
     return tuple(found)

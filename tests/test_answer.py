@@ -221,6 +221,11 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Any adverse event was similar to placebo.", {("safety", 1)}),
     ("Harms were not reported well, and only 16 of 49 trials gave the dose.", {("evidence", -1), ("safety", -1)}),
     ("We are moderately confident in this result.", {("evidence", 1)}),
+    ("Any adverse event: risk ratio 1.12 (95% CI 0.84 to 1.49); the interval crossed 1.",
+     {("safety", 1), ("evidence", -1)}),
+    ("Taken at the wrong time, it can make the symptoms worse.", {("efficacy", -1), ("safety", -1)}),
+    ("Every outcome was self-rated, and attrition exceeded 20%.", {("evidence", -1)}),
+    ("The spray can make you drowsy.", {("safety", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
