@@ -31,7 +31,9 @@ _CUES: dict[str, tuple[str, str]] = {
         # since I started", "completely gone", "notice a difference".
         r"|\blower(?:s|ed|ing)? (?:the|your|their) (?:chance|risk|number|odds)\b|\bprevent(?:s|ed|ing)?\b"
         r"|\bnot (?:had )?(?:a single|one) [\w-]+ since\b|\bhave(?:n't| not) had (?:a single|one|any)\b"
-        r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b",
+        r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b"
+        r"|\beliminat\w+|\bbeat (?:\w+ ){0,2}(?:\w+)\b|\bknock\w* (?:\w+ ){0,3}out\b|\b(?:faster|quicker)\b"
+        r"|\blower(?:ed|s)? (?:[\w-]+ ){0,3}(?:scores?|levels?|rates?)\b|\brecommend (?:it )?to (?:a friend|others)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
@@ -59,7 +61,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
         r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
         r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b"
-        r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b",
+        r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b"
+        r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -81,7 +84,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
         r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
         r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
-        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b",
+        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -113,7 +116,7 @@ _CUES: dict[str, tuple[str, str]] = {
 # frequent than with a dummy treatment.
 _REASSURANCE = re.compile(
     rf"\bmild\b|\btemporary\b|\bshort.lived\b|\bdiminish\w*|\bas (?:often|commonly) (?:as|with|in) (?:the )?{_CONTROL}"
-    rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b"
+    rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b|\bslightly more (?:often|common)\b|\bin both groups\b"
     rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
     rf"|\b(?:low|lower|reduced|minimal) risk\b", re.I)

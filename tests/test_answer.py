@@ -226,6 +226,9 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Taken at the wrong time, it can make the symptoms worse.", {("efficacy", -1), ("safety", -1)}),
     ("Every outcome was self-rated, and attrition exceeded 20%.", {("evidence", -1)}),
     ("The spray can make you drowsy.", {("safety", -1)}),
+    ("Clinically proven to eliminate hay fever, so you can enjoy the summer.", {("efficacy", 1), ("evidence", 1)}),
+    ("Non-habit-forming and 100% natural", {("safety", 1)}),
+    ("Side effects happened only slightly more often than with placebo.", {("safety", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
