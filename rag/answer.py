@@ -7,6 +7,8 @@ sentences that answer well.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
@@ -29,6 +31,7 @@ FINDING_SENTENCES = 2
 # at least this share of those for it (by probability): one hopeful closing line does not make a sceptical review
 # mixed, a safety summary that reassures and counts skin reactions is.
 MIXED_SHARE = 0.25
+_FORECAST = re.compile(r"\bwill\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,8 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
         return [c for c, _ in sides[:1]]
     # A tier that is itself mixed ("unlikely to cause serious harm", "skin reactions were more common") is heard
     # on both sides: its likeliest sentences for the way it leans, then its likeliest against.
-    against = [c for c, p in sides if lean not in p]
+    # A forecast ("this approach will pave the way for better treatments") is the tier's hope, not its finding.
+    against = [c for c, p in sides if lean not in p and not _FORECAST.search(index.sentence_text(c.sentence))]
     mixed = sum(c.relevance for c in against) >= MIXED_SHARE * sum(c.relevance for c in agreeing)
     return agreeing[:FINDING_SENTENCES] + (against[:1] if mixed else [])
 

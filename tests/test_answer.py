@@ -23,6 +23,8 @@ def test_efficacy_question_leads_with_the_review_and_reports_disagreement(engine
     assert a.disagreement.stronger[0] == 1 and a.disagreement.weaker
     # The review's finding itself, not only its framing sentence.
     assert "no clear proof" in " ".join(c.quote for c in a.citations if c.doc_id == REVIEW)
+    # Its hopeful closing forecast ("will pave the way for ... better health outcomes") is no finding.
+    assert not any(" will " in c.quote for c in a.citations if c.doc_id == REVIEW)
     assert all(a.citations[n - 1].doc_id != REVIEW for n in a.disagreement.weaker)
     assert a.disagreement.note in a.answer and "disagree" in a.answer
     assert_verbatim(engine, a)
