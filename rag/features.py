@@ -243,6 +243,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     return np.asarray(rows, dtype=np.float64)
 
 
+@lru_cache(maxsize=4_096)
 def qualifier_terms(question: str) -> tuple[str, ...]:
     phrases = [m.group(1) for m in _QUALIFIER.finditer(question)]
     return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()

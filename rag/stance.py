@@ -277,6 +277,7 @@ def stances(sentence: str) -> tuple[Stance, ...]:
 _MECHANISM = re.compile(r"\bhow\b.*\bworks?\b", re.I)
 
 
+@lru_cache(maxsize=4_096)  # asked by retrieval, the features and the ordering of one answer alike
 def question_topics(question: str) -> tuple[str, ...]:
     """Topics the question asks about. A factual question naming none ("What is it made of?") gets no
     disagreement check, so stance sentences are not pulled into answers that do not need them."""
