@@ -23,6 +23,7 @@ KINDS = {"faithful_paraphrase", "faithful_summary_of_two_quotes", "exact_restate
          "changed_number", "flipped_negation", "hedge_made_certain", "wrong_citation", "stitched",
          "overgeneralisation", "unsupported_addition"}
 SUPPORTED_KINDS = {"faithful_paraphrase", "faithful_summary_of_two_quotes", "exact_restatement"}
+CORPORA = ("ketamine", "glucosamine", "tens", "magnesium", "taping", "cranberry", "melatonin")
 
 REVIEW = "For pain and function, the supplement did not differ from placebo in 31 trials with 6,120 participants."
 HEDGED = "The treatment may provide rapid relief from stiffness in some patients."
@@ -107,8 +108,7 @@ def test_the_labelled_set_covers_every_kind_on_every_corpus() -> None:
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(rows) >= 150
     assert all(set(r) == {"corpus", "sentence", "quotes", "supported", "kind"} for r in rows)
-    assert {(r["corpus"], r["kind"]) for r in rows} == {(c, k) for c in ("ketamine", "glucosamine", "tens")
-                                                        for k in KINDS}
+    assert {(r["corpus"], r["kind"]) for r in rows} == {(c, k) for c in CORPORA for k in KINDS}
     assert all(r["supported"] == (r["kind"] in SUPPORTED_KINDS) for r in rows)
     assert 0.4 <= sum(r["supported"] for r in rows) / len(rows) <= 0.6
     assert max(Counter(r["sentence"] for r in rows).values()) == 1
@@ -121,7 +121,7 @@ def test_the_harness_fits_held_out_and_lists_what_got_through(encoder: TorchEnco
     subset = tmp_path / "subset.jsonl"
     subset.write_text("\n".join(lines[::6]) + "\n", encoding="utf-8")  # every corpus, both labels
     report = verification_report(encoder, subset, VerifySettings())
-    assert set(report["held_out"]) == {"ketamine", "glucosamine", "tens"}
+    assert set(report["held_out"]) == set(CORPORA)
     for name, held in report["held_out"].items():
         assert name not in held["fitted_on"]
         assert 0 <= held["precision"] <= 1 and 0 <= held["recall"] <= 1
