@@ -140,11 +140,9 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     names = index.lexicon.terms(" ".join(names_in(query.text)))
     pointed = query.pointed
     if pointed:
-        # The words that point at a source ("the Propel blog", "the leaflet") say where to look, not what is asked:
-        # a sentence naming the clinic does not answer "what side effects does the Propel blog mention?".
-        asked = tuple(t for t in terms if not ((t in names and index.named_documents([t]))
-                                               or index.described_documents([t])))
-        terms = asked or terms
+        # The words that point at a source ("the Acme blog", "the leaflet") say where to look, not what is asked:
+        # a sentence naming the clinic does not answer "what side effects does the Acme blog mention?".
+        terms = tuple(t for t in terms if t not in query.pointing) or terms
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
@@ -217,10 +215,13 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 
 
-def pointed_documents(index: Index, question: str) -> frozenset[str]:
-    """The documents a question points at, by a name only they hold or by what they are ("the leaflet")."""
-    return frozenset(index.named_documents(index.lexicon.terms(" ".join(names_in(question))))
-                     | index.described_documents(index.lexicon.terms(question)))
+def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
+    question's terms that point at them."""
+    named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
+    described = [(t, index.described_documents([t])) for t in index.lexicon.terms(question)]
+    pointers = [(t, docs) for t, docs in named + described if docs]
+    return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

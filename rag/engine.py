@@ -125,7 +125,7 @@ class Engine:
 
     def query(self, text: str) -> Query:
         vector = self._cached(self._vectors, text, lambda: self._embed(text))
-        return Query(text, vector, self.index.lexicon.query_terms(text), pointed_documents(self.index, text))
+        return Query(text, vector, self.index.lexicon.query_terms(text), *pointed_documents(self.index, text))
 
     def _embed(self, text: str) -> np.ndarray:
         vector = self.encoder.encode([text])[0]

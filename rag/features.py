@@ -164,7 +164,7 @@ class QuestionTerms:
     known: np.ndarray  # bool per term: some passage holds it
     familiar: np.ndarray  # bool per term: known, or a known word starts the same way (a typo, another form)
     ceiling: float  # the IDF of a term no passage holds: the most specific a term can be
-    # The question names something ("the StrapRight tape", "the 2023 study") that no passage holds in that form.
+    # The question names something ("the Acme device", "the 2023 study") that no passage holds in that form.
     unknown_name: bool
     # The terms and answer kinds of the documents the question points at ("the clinic's email"), None if none: a
     # near miss often asks a named source for what it never says.

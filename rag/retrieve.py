@@ -39,8 +39,9 @@ class Query:
     vector: np.ndarray
     terms: list[str]
     # The documents the question points at by name or by what they are ("the leaflet"): found once, asked for by
-    # retrieval, the features and the ordering.
+    # retrieval, the features and the ordering; and the question's terms that point at them.
     pointed: frozenset[str]
+    pointing: frozenset[str] = frozenset()
 
 
 def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,

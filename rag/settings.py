@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping, TypeVar, get_args
@@ -113,8 +114,6 @@ class RetrievalSettings:
         if not self.tier_weights:
             raise ValueError("tier_weights must name at least one tier")
         object.__setattr__(self, "tier_weights", MappingProxyType(dict(self.tier_weights)))
-        # Asked for every candidate sentence of every answer: ranked once.
-        object.__setattr__(self, "_ranks", {t: n for n, t in enumerate(self.tiers)})
 
     def __reduce__(self) -> tuple:
         # A mappingproxy does not pickle, and settings travel to the process that builds a reindex.
@@ -128,10 +127,14 @@ class RetrievalSettings:
 
     def tier_rank(self, tier: str) -> int:
         """0 for the strongest tier, 1 for the next, and so on."""
-        ranks: dict[str, int] = self._ranks  # type: ignore[attr-defined]
-        if tier not in ranks:
+        if tier not in self._ranks:
             raise ValueError(f"{tier!r} is not a tier")
-        return ranks[tier]
+        return self._ranks[tier]
+
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        # Asked for every candidate sentence of every answer: ranked once.
+        return {t: n for n, t in enumerate(self.tiers)}
 
     def weight(self, tier: str) -> float:
         return self.tier_weights[tier] if self.weighting else 1.0

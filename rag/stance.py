@@ -125,7 +125,7 @@ _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
 _HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b", re.I)
 # Harms no more frequent than with a dummy treatment: a finding on safety, not on whether it works.
 _HARMS_LIKE_CONTROL = re.compile(
-    rf"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
+    rf"{_HARMS_IN_GENERAL.pattern}[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
     rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ)",
     re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
@@ -162,7 +162,7 @@ _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 
 
 _QUESTION_TOPICS = {
-    # "treat" and "cut" as verbs ("does it treat", "cut pain by half"), not the nouns ("for ketamine treatment",
+    # "treat" and "cut" as verbs ("does it treat", "cut pain by half"), not the nouns ("a referral for the treatment",
     # "over a cut"), which name a thing without asking whether it works.
     "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc"
                            r"|\btreat(?:s|ed|ing)?\b|\b(?:good|best|better|useful|right) treatment"
