@@ -176,7 +176,8 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
                                   index.sentences[s].kind, len(text.split()), cosine[s],
                                   max((cosine[n] for n in near), default=0.0), best[s][0],
                                   rank(index.documents[index.sentences[s].doc_id].evidence_tier),
-                                  cosine[head] if head is not None else 0.0))
+                                  cosine[head] if head is not None else 0.0,
+                                  index.sentences[s].doc_id in query.pointed))
     return views, ids, [best[s][1] for s in ids]
 
 

@@ -94,7 +94,8 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
                      "strongest_doubts", "section_coverage", "heading_cos")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
-                     "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet")
+                     "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
+                     "pointed_best")
 # The direction each feature can push the models, from what it means; the others (what a question asks for, a
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
@@ -103,7 +104,7 @@ SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "cover
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
-                  "pointed_shape_unmet": -1}
+                  "pointed_shape_unmet": -1, "pointed_best": 1}
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 
@@ -213,6 +214,7 @@ class SentenceView:
     passage: float  # fused score of the best retrieved passage holding it
     tier_rank: int  # 0 for the strongest evidence tier
     heading_cos: float = 0.0  # cosine of the question with the heading it sits under ("Who should not use it?")
+    pointed: bool = False  # it belongs to a document the question points at ("the Acme clinic's hours")
 
 
 def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
@@ -276,7 +278,15 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
+        _pointed_best(q, views, probabilities),
     ], dtype=np.float64)
+
+
+def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:
+    """The log-odds of the best sentence in the documents the question points at (of the best sentence when it
+    points at none): asked for one clinic's hours, another clinic's hours do not answer."""
+    inside = [float(p) for v, p in zip(views, probabilities) if v.pointed or q.pointed_terms is None]
+    return float(_logit(np.array([max(inside, default=0.0)]))[0])
 
 
 def _qualifier_missing(question: str, q: QuestionTerms, present: frozenset[str]) -> float:

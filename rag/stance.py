@@ -27,6 +27,11 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b"
         r"|\bstops? (?:\w+ ){1,3}(?:at|in|within|for)\b|\bcure[sd]?\b|\b(?:life|lives) back\b|\bsleep better\b"
         r"|\bmore energy\b|\bbetter results\b|\blooked better than\b"
+        # The complaint goes away; the benefit going away is a doubt (below), and the longer cue wins.
+        r"|\bdisappear(?:s|ed)?\b|\b(?:have|has|had|'ve|'s) (?:\w+ )?gone\b(?! (?:up|down|on|into|through|back))"
+        # "more than doubles your chance", "changed my life", "feel the difference", "no longer need their tablets".
+        r"|\b(?:doubles|triples)\b|\bchanged my life\b|\bspeak for themselves\b|\b(?:feel|notice) (?:a |the )?(?:real )?difference\b"
+        r"|\bno longer (?:need|take|have)\b|\bthe answer you\b"
         # A review that finds for it, and what users of it say: "probably lower the chance of another", "not one
         # since I started", "completely gone", "notice a difference".
         r"|\blower(?:s|ed|ing)? (?:the|your|their) (?:chance|risk|number|odds)\b|\bprevent(?:s|ed|ing)?\b"
@@ -48,14 +53,20 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bdue to chance\b|\b(?:fell|falls|fall) (?:well )?short\b|\bwell below\b|\bunlikely\b"
         rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) (?:small|modest)\b"
         rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b"
-        rf"|\bprobably (?:does not|doesn't|not)\b|\bdisappeared\b|\bno replacement for\b"
+        rf"|\bprobably (?:does not|doesn't|not)\b|\bno replacement for\b"
+        rf"|\b(?:difference|advantage|benefit|effect|improvement)s?\b[^.;]{{0,60}}\bdisappeared\b"
         rf"|\b(?:advises?|recommends?) against\b"
         rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
         rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
         rf"|\bnot (?:as good as|much use)\b|\bmore modest than\b"
         # Weaker, wrong-way or worse: "did nothing", "worked less well", "in the wrong direction", "make it worse".
         rf"|\bdid nothing\b|\bless (?:well|certain|likely to)\b|\bmay be small\b|\bwrong (?:direction|time|way)\b"
-        rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bshr[au]nk\b|\bleast important\b",
+        rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bshr[au]nks?\b|\bleast important\b"
+        # Under what matters to patients, or explained by the ritual: "below the minimal important difference",
+        # "too small for most people to notice", "no longer clear", "much of the benefit comes from the experience".
+        rf"|\b(?:below|under|smaller than|falls? (?:below|short of))\b[^.;]{{0,30}}\b(?:minimal|smallest|threshold|line)\b"
+        rf"|\btoo small\b|\bno longer clear\b|\balmost the same\b|\b(?:is|was) placebo\b"
+        rf"|\bcomes? from the (?:experience|consultation|expectation|care)\b|\bexpectations? (?:may |might |could )?explain\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -66,15 +77,17 @@ _CUES: dict[str, tuple[str, str]] = {
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
-        r"|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)|\bdo not use\b"
+        r"|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)"
         r"|\binteract\w*|\bdrawbacks?\b|\bconsiderations\b|\bwithdrawal\b|\baddict\w*|\bclotting\b"
-        r"|\bconsult (?:a|your) (?:physician|doctor)\b|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
+        r"|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
         r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
         r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
         r"|\bbuild up\b|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
         r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
         r"|\bdropped out\b|\bdrows\w+|\bseizures?\b|\bpoison\w*|\bnot recommended for\b"
-        r"|\bshould not be (?:taken|used|given)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b",
+        r"|\bshould not be (?:taken|used|given)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b"
+        r"|\bbruis\w*|\bsoreness\b|\bfaint(?:ed|ing)?\b|\bhaematoma\b|\bhematoma\b|\bheadaches?\b[^.;]{0,40}\b(?:reported|described)\b"
+        r"|\b(?:described|reported) (?:\w+ ){0,2}headaches?\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -84,13 +97,14 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
         r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
         r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
-        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b",
+        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b"
+        r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
         r"|\bcall for\b|\bgap in\b|\black of (?:evidence|data|high.quality)\b|\bfew (?:trials|studies)\b"
         r"|\bheterogene\w*|\bunproven\b|\bnot (?:well )?(?:studied|established)\b|\banecdot\w*"
-        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for) by\b|\bpoorly (?:designed|conducted|reported)\b"
+        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for) by\b(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand)\w*)|\bpoorly (?:designed|conducted|reported)\b"
         r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
         r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
         r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b"
@@ -109,7 +123,12 @@ _CUES: dict[str, tuple[str, str]] = {
         # How a trial can mislead: outcomes people rate themselves, dropouts, blinding that leaks, tiny samples.
         r"|\bself.rated\b|\battrition\b|\bonly \d+ participants\b|\bnudged\b|\bexpectation\b|\bleaks?\b"
         r"|\bgenerously\b|\bmay not apply\b|\brarely controlled\b|\bno evidence (?:\w+ ){0,4}to support\b"
-        r"|\b(?:crossed|crosses|spans?|spanned|includes?|included) (?:1|one|zero|0)\b",
+        r"|\b(?:crossed|crosses|spans?|spanned|includes?|included) (?:1|one|zero|0)\b"
+        # Trials too small or open to judge by: "were small", "open-label", "knew which treatment", "no trial followed
+        # people for longer than", "an open question".
+        r"|\b(?:were|was|are|is) (?:mostly |all |very )?small\b|\bopen.label\b|\bunblinded\b|\binflate\w*"
+        r"|\bknew (?:which|whether|what)\b|\bno (?:trials?|study|studies) (?:in|looked|followed|measured)\b"
+        r"|\bopen question\b|\btoo generous\b|\bproblems with how\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -119,10 +138,11 @@ _REASSURANCE = re.compile(
     rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b|\bslightly more (?:often|common)\b|\bin both groups\b"
     rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
-    rf"|\b(?:low|lower|reduced|minimal) risk\b", re.I)
+    rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b"
+    rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b", re.I)
 # What reassurance is about: harms named in general terms.
-_HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm", re.I)
-_HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|reactions?))\b", re.I)
+_HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm|\bunwanted effects?\b", re.I)
+_HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|reactions?)|unwanted effects?)\b", re.I)
 # Harms no more frequent than with a dummy treatment: a finding on safety, not on whether it works.
 _HARMS_LIKE_CONTROL = re.compile(
     rf"{_HARMS_IN_GENERAL.pattern}[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
@@ -159,6 +179,10 @@ _ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though
 _INTERVAL = re.compile(r"\b(?:CI|confidence interval)\s*(?:of\s*|(?:running|ranging|going) from\s*)?"
                        r"(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
 _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
+# Whether subgroups differ from each other says nothing of whether the treatment works in any of them.
+_SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|did not differ)\b[^.;:]{0,40}\bsubgroups?\b"
+                            r"|\bsubgroups?\b[^.;:]{0,60}?\b(?:no (?:clear )?difference|did not differ"
+                            r"|(?:was|were) not (?:statistically )?significant)", re.I)
 
 
 _QUESTION_TOPICS = {
@@ -233,12 +257,26 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def _interval(sentence: str) -> int:
     """+1 when a reported confidence interval excludes no effect, -1 when it spans it, 0 when there is none."""
+    bounds = _bounds(sentence)
+    if bounds is None:
+        return 0
+    low, high, null = bounds
+    return -1 if low <= null <= high else 1
+
+
+def _bounds(sentence: str) -> tuple[float, float, float] | None:
+    """The first confidence interval's bounds, lower first, and its value of no effect (1 for a ratio)."""
     m = _INTERVAL.search(sentence)
     if not m:
-        return 0
-    low, high = (float(g.replace("−", "-").replace("–", "-")) for g in m.groups())
-    null = 1.0 if _RATIO.search(sentence[:m.start()]) else 0.0
-    return -1 if min(low, high) <= null <= max(low, high) else 1
+        return None
+    low, high = sorted(float(g.replace("−", "-").replace("–", "-")) for g in m.groups())
+    return low, high, 1.0 if _RATIO.search(sentence[:m.start()]) else 0.0
+
+
+def _fewer_harms(sentence: str) -> bool:
+    """Harms in general, with a ratio whose whole interval lies under 1: fewer harms than the comparison."""
+    bounds = _bounds(sentence)
+    return bool(_HARMS_IN_GENERAL.search(sentence)) and bounds is not None and bounds[2] == 1.0 and bounds[1] < 1.0
 
 
 def _main_clause(sentence: str) -> str:
@@ -256,6 +294,7 @@ def stances(sentence: str) -> tuple[Stance, ...]:
     found: list[Stance] = []
     if sentence.rstrip().endswith("?"):  # a question, often a heading, asks; it does not claim
         return ()
+    sentence = _SUBGROUP_TEST.sub(" ", sentence)
     main = _main_clause(sentence)
     for topic, (positive, negative) in _PATTERNS.items():
         polarity = _lean(main, positive, negative) if main is not sentence else 0
@@ -264,10 +303,11 @@ def stances(sentence: str) -> tuple[Stance, ...]:
         # says it is safe, not that it fails to work.
         no_clear_harm = bool(_HARMS_IN_GENERAL.search(sentence)) and _interval(sentence) < 0
         if topic == "safety" and ((polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence)
-                                  or no_clear_harm):
+                                  or no_clear_harm or _fewer_harms(sentence)):
             polarity = 1
         if topic == "efficacy":
-            polarity = 0 if no_clear_harm or _HARMS_LIKE_CONTROL.search(sentence) else polarity or _interval(sentence)
+            harms_only = no_clear_harm or _fewer_harms(sentence) or _HARMS_LIKE_CONTROL.search(sentence)
+            polarity = 0 if harms_only else polarity or _interval(sentence)
         if polarity:
             found.append(Stance(topic, polarity))
     return tuple(found)

@@ -231,6 +231,19 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Clinically proven to eliminate hay fever, so you can enjoy the summer.", {("efficacy", 1), ("evidence", 1)}),
     ("Non-habit-forming and 100% natural", {("safety", 1)}),
     ("Side effects happened only slightly more often than with placebo.", {("safety", 1)}),
+    # Who paid matters when it is a seller; a caution is an instruction, not a harm; fewer harms than the comparison
+    # is safety, not efficacy; whether subgroups differ says nothing of whether it works; the complaint going away
+    # supports it, the benefit going away doubts it.
+    ("The review was funded by a public research council, which had no role in the analysis.", set()),
+    ("Four of the trials were funded by companies that sell the spray.", {("evidence", -1)}),
+    ("Consult your doctor before use if you have a medical condition.", set()),
+    ("Serious side effects are rare.", {("safety", 1)}),
+    ("Adverse events: 12% versus 35% (RR 0.34, 95% CI 0.22 to 0.53).", {("safety", 1)}),
+    ("Dose subgroups: no evidence of a difference between subgroups (P = 0.41).", set()),
+    ("My back pain from gardening has basically disappeared.", {("efficacy", 1)}),
+    ("Any difference between real and sham tape had disappeared within three months.", {("efficacy", -1)}),
+    ("The difference is below the minimal important difference we set in advance.", {("efficacy", -1)}),
+    ("These trials were small and open-label.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected

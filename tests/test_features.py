@@ -75,3 +75,23 @@ def test_a_question_asking_a_named_source_for_what_it_never_says_is_flagged():
     assert met["pointed_shape_unmet"] == 0.0 and met["pointed_uncovered"] == 0.0
     unpointed = row(terms(None, frozenset()))
     assert unpointed["pointed_shape_unmet"] == 0.0 and unpointed["pointed_uncovered"] == 0.0
+
+
+def test_a_question_pointing_at_a_source_is_judged_by_that_source_s_best_sentence():
+    """Asked for one clinic's opening hours, another clinic's hours are no answer."""
+    def view(text: str, pointed: bool) -> SentenceView:
+        return SentenceView(text, frozenset({"open", "hour"}), frozenset(), frozenset(), "sentence", 6, 0.6, 0.3, 0.5,
+                            2, pointed=pointed)
+
+    views = [view("Open Monday to Saturday, 7am to 8pm.", False), view("I see patients with poor sleep.", True)]
+    probabilities = np.array([0.95, 0.2])
+
+    def row(pointed: frozenset[str] | None) -> dict[str, float]:
+        q = QuestionTerms(("open", "hour"), np.array([2.0, 2.0]), np.array([True, True]), np.array([True, True]),
+                          4.0, False, pointed)
+        return dict(zip(QUESTION_FEATURES, question_features("What are the opening hours of the Acme centre?", q,
+                                                             views, probabilities, frozenset(), 0.5)))
+
+    pointed, unpointed = row(frozenset({"sleep"})), row(None)
+    assert pointed["pointed_best"] < 0 < unpointed["pointed_best"]
+    assert unpointed["pointed_best"] == pytest.approx(unpointed["best_sentence"])
