@@ -216,11 +216,20 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 
 
+# A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
+# clinic's". The noun phrase ends at a verb or at punctuation, so "the trial in women" names no one.
+_DEFINITE = re.compile(r"\bthe\s+((?:[\w-]+\s+){0,2}?[\w-]+)(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
+                       r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
+                       r"is|are|was|were)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
+
+
 def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
     question's terms that point at them."""
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
-    described = [(t, index.described_documents([t])) for t in index.lexicon.terms(question)]
+    referred = " ".join(w for m in _DEFINITE.finditer(question) for w in m.groups() if w)
+    definite = frozenset(index.lexicon.terms(referred))
+    described = [(t, index.described_documents([t], definite=definite)) for t in index.lexicon.terms(question)]
     pointers = [(t, docs) for t, docs in named + described if docs]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 

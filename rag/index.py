@@ -153,14 +153,20 @@ class Index:
                 named.add(self._doc_order[int(docs[0])])
         return named
 
-    def described_documents(self, terms: list[str], limit: int = 64) -> set[str]:
+    def described_documents(self, terms: list[str], limit: int = 64, definite: frozenset[str] = frozenset()
+                            ) -> set[str]:
         """Documents a question points at by what they are: the one document whose kind, publisher or author holds
         one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word. A word in
-        more than `limit` passages is too common to single a source out, and checking it would cost a corpus scan."""
+        more than `limit` passages is too common to single a source out, and checking it would cost a corpus scan.
+        A `definite` term ("the urologist", "the sleep physician") points at its one holder whatever other pages
+        say: a clinic's "physician-formulated" does not make the physician's column any less the one asked about."""
         found = set()
         for t in dict.fromkeys(terms):
             holders = {d for word, docs in self._described.get(t[:_ROOT], {}).items() if _names(t, word) for d in docs}
             if len(holders) != 1:
+                continue
+            if t in definite:
+                found |= holders
                 continue
             passages = self.lexicon.passages(t)
             if len(passages) > limit:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from rag.answer import pointed_documents
 from rag.engine import Engine
 from rag.errors import CorpusError, IndexDamagedError, IndexMissingError, IndexStaleError
 from rag.build import build_index
@@ -231,6 +232,16 @@ def test_named_documents_are_those_alone_holding_a_term(engine):
     assert index.named_documents(index.lexicon.terms("Propel")) == {"propel-neuropathic"}
     assert index.named_documents(index.lexicon.terms("ketamine pain")) == set()  # every page holds these
     assert index.named_documents(index.lexicon.terms("zebrafish")) == set()
+
+
+def test_a_source_referred_to_as_the_one_the_reader_knows_is_pointed_at(engine):
+    """"What does the physician say?" means the physician's blog, though other pages tell you to see a physician."""
+    index = engine.index
+    physician = index.lexicon.terms("physician")
+    assert index.described_documents(physician) == set()
+    assert index.described_documents(physician, definite=frozenset(physician)) == {"thurston-chronic-pain"}
+    assert pointed_documents(index, "What does the physician say about dosing?")[0] == {"thurston-chronic-pain"}
+    assert pointed_documents(index, "Should I see a physician first?")[0] == set()
 
 
 def test_a_sentence_knows_the_heading_it_sits_under(engine):
