@@ -180,7 +180,8 @@ _INTERVAL = re.compile(r"\b(?:CI|confidence interval)\s*(?:of\s*|(?:running|rang
                        r"(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
 _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 # Whether subgroups differ from each other says nothing of whether the treatment works in any of them.
-_SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|did not differ)\b[^.;:]{0,40}\bsubgroups?\b"
+_SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|did not differ)\b"
+                            r"[^.;:]{0,40}\bsubgroups?\b"
                             r"|\bsubgroups?\b[^.;:]{0,60}?\b(?:no (?:clear )?difference|did not differ"
                             r"|(?:was|were) not (?:statistically )?significant)", re.I)
 
@@ -273,10 +274,10 @@ def _bounds(sentence: str) -> tuple[float, float, float] | None:
     return low, high, 1.0 if _RATIO.search(sentence[:m.start()]) else 0.0
 
 
-def _fewer_harms(sentence: str) -> bool:
-    """Harms in general, with a ratio whose whole interval lies under 1: fewer harms than the comparison."""
+def _ratio_under_one(sentence: str) -> bool:
+    """A ratio whose whole interval lies under 1: said of harms, fewer than with the comparison."""
     bounds = _bounds(sentence)
-    return bool(_HARMS_IN_GENERAL.search(sentence)) and bounds is not None and bounds[2] == 1.0 and bounds[1] < 1.0
+    return bounds is not None and bounds[2] == 1.0 and bounds[1] < 1.0
 
 
 def _main_clause(sentence: str) -> str:
@@ -296,18 +297,18 @@ def stances(sentence: str) -> tuple[Stance, ...]:
         return ()
     sentence = _SUBGROUP_TEST.sub(" ", sentence)
     main = _main_clause(sentence)
+    # Harms whose interval spans no difference, or lies wholly under 1 (fewer than with the comparison): no clear
+    # harm, which says it is safe, not that it fails to work.
+    no_clear_harm = bool(_HARMS_IN_GENERAL.search(sentence)) and (_interval(sentence) < 0
+                                                                  or _ratio_under_one(sentence))
     for topic, (positive, negative) in _PATTERNS.items():
         polarity = _lean(main, positive, negative) if main is not sentence else 0
         polarity = polarity or _lean(sentence, positive, negative)
-        # Harms as common as with a dummy treatment, or whose interval spans no difference: no clear harm, which
-        # says it is safe, not that it fails to work.
-        no_clear_harm = bool(_HARMS_IN_GENERAL.search(sentence)) and _interval(sentence) < 0
         if topic == "safety" and ((polarity or _HARMS.search(sentence)) and _REASSURANCE.search(sentence)
-                                  or no_clear_harm or _fewer_harms(sentence)):
+                                  or no_clear_harm):
             polarity = 1
         if topic == "efficacy":
-            harms_only = no_clear_harm or _fewer_harms(sentence) or _HARMS_LIKE_CONTROL.search(sentence)
-            polarity = 0 if harms_only else polarity or _interval(sentence)
+            polarity = 0 if no_clear_harm or _HARMS_LIKE_CONTROL.search(sentence) else polarity or _interval(sentence)
         if polarity:
             found.append(Stance(topic, polarity))
     return tuple(found)
