@@ -31,6 +31,8 @@ FINDING_SENTENCES = 2
 # at least this share of those for it (by probability): one hopeful closing line does not make a sceptical review
 # mixed, a safety summary that reassures and counts skin reactions is.
 MIXED_SHARE = 0.25
+# A question asking for a yes or a no ("does it make colours look odd?", "can I wear them driving?").
+_YES_NO = re.compile(r"\s*(?:do|does|did|can|could|will|would|is|are|was|were|should|may|might|has|have)\b", re.I)
 _FORECAST = re.compile(r"\bwill\b", re.I)
 
 
@@ -210,8 +212,9 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
         strongest = min(c.tier_rank for c in chosen)
         leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
-    # whatever their tier; the tier decides the order only on questions of efficacy, safety or evidence.
-    floor = settings.answer.lead_floor if topics else 1.0
+    # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
+    # question asking for a yes or a no, among the sentences that answer it about as well.
+    floor = settings.answer.lead_floor if topics or _YES_NO.match(question) else 1.0
     pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in query.pointed}
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 

@@ -147,6 +147,23 @@ def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_on
     assert [c.sentence for c in ordered] == [address, echo]
 
 
+@pytest.mark.parametrize("question, review_first", [("Does ketamine change how the brain handles signals?", True),
+                                                     ("How does ketamine change how the brain handles signals?", False)])
+def test_a_yes_or_no_question_hears_the_strongest_tier_first_among_equals(engine, question, review_first):
+    """Asked for a yes or a no, the review goes first among sentences that answer about as well, even when no
+    topic word (works, safe, evidence) is in the question; a factual question keeps the likeliest first."""
+    from rag.answer import Candidate, choose_and_order
+
+    index = engine.index
+    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
+    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
+    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == REVIEW and "adverse" in t)
+    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.9, 2),
+                  Candidate(review, index.sentences[review].chunk, 0.85, 0)]
+    ordered, _ = choose_and_order(index, engine.query(question), candidates, engine.settings)
+    assert [c.sentence for c in ordered][0] == (review if review_first else pitch)
+
+
 def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     """"Unlikely to cause serious harm" and "skin problems affected 6 in 100": a safety question hears both."""
     from rag.answer import Candidate, strongest_finding
