@@ -18,7 +18,7 @@ from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
                        names_in, pitches, question_features, sentence_features, shapes_of)
-from .index import Index
+from .index import Index, plain_words
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
@@ -230,9 +230,9 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
     question's terms that point at them."""
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
-    referred = " ".join(w for m in _DEFINITE.finditer(question) for w in m.groups() if w)
-    definite = frozenset(index.lexicon.terms(referred))
-    described = [(t, index.described_documents([t], definite=definite)) for t in index.lexicon.terms(question)]
+    definite = frozenset(plain_words(" ".join(w for m in _DEFINITE.finditer(question) for w in m.groups() if w)))
+    described = [(t, docs) for w in plain_words(question)
+                 if (docs := index.described_documents([w], definite=definite)) for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,11 @@ _ROOT = 4
 # Who makes a thing is named after it: a "columnist" writes a "column", a "blogger" a "blog". A shared start
 # alone is not enough: "rheumatoid" names no "rheumatologist", "contentious" no "content farm".
 _MAKER = ("", "s", "ist", "ists", "er", "ers", "ger", "gers")
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of a text as written, lowercased."""
+    return re.findall(r"\w+", text.lower())
 
 
 def _names(question_term: str, describing: str) -> bool:
@@ -153,22 +159,23 @@ class Index:
                 named.add(self._doc_order[int(docs[0])])
         return named
 
-    def described_documents(self, terms: list[str], limit: int = 64, definite: frozenset[str] = frozenset()
+    def described_documents(self, words: list[str], limit: int = 64, definite: frozenset[str] = frozenset()
                             ) -> set[str]:
         """Documents a question points at by what they are: the one document whose kind, publisher or author holds
-        one of its terms ("the leaflet", "the columnist"), where no other document's text uses that word. A word in
-        more than `limit` passages is too common to single a source out, and checking it would cost a corpus scan.
-        A `definite` term ("the urologist", "the sleep physician") points at its one holder whatever other pages
-        say: a clinic's "physician-formulated" does not make the physician's column any less the one asked about."""
+        one of its `words` ("the leaflet", "the columnist"), where no other document's text uses that word. A word
+        in more than `limit` passages is too common to single a source out, and checking it would cost a corpus
+        scan. A `definite` word ("the urologist", "the sleep physician") points at its one holder whatever other
+        pages say: a clinic's "physician-formulated" does not make the physician's column any less the one asked
+        about. Words are compared as written, lowercased: stemmed, the "urologist" would be a "urology" clinic."""
         found = set()
-        for t in dict.fromkeys(terms):
-            holders = {d for word, docs in self._described.get(t[:_ROOT], {}).items() if _names(t, word) for d in docs}
+        for w in dict.fromkeys(words):
+            holders = {d for word, docs in self._described.get(w[:_ROOT], {}).items() if _names(w, word) for d in docs}
             if len(holders) != 1:
                 continue
-            if t in definite:
+            if w in definite:
                 found |= holders
                 continue
-            passages = self.lexicon.passages(t)
+            passages = np.concatenate([self.lexicon.passages(t) for t in self.lexicon.terms(w)] or [np.zeros(0, int)])
             if len(passages) > limit:
                 continue
             doc = next(iter(holders))
@@ -179,12 +186,13 @@ class Index:
 
     @cached_property
     def _described(self) -> dict[str, dict[str, set[str]]]:
-        """The words of the documents' kinds, publishers and authors, by their first letters, with the documents
-        each describes."""
+        """The words of the documents' kinds, publishers and authors (those the lexicon keeps), by their first
+        letters, with the documents each describes."""
         words: dict[str, dict[str, set[str]]] = {}
         for d in self.documents.values():
-            for t in self.lexicon.terms(" ".join(filter(None, (d.source_type, d.publisher, d.author)))):
-                words.setdefault(t[:_ROOT], {}).setdefault(t, set()).add(d.id)
+            for w in plain_words(" ".join(filter(None, (d.source_type, d.publisher, d.author)))):
+                if self.lexicon.terms(w):
+                    words.setdefault(w[:_ROOT], {}).setdefault(w, set()).add(d.id)
         return words
 
     def tiers_of(self, chunks: list[int]) -> list[str]:
