@@ -108,7 +108,8 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
     terms = question_terms(index, query)
     probabilities = scorer.sentence.probability(sentence_features(query.text, terms, views))
     top = max(hits, key=lambda h: h.fused)
-    row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused)
+    row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused,
+                            query.tokens)
     confidence = float(scorer.question.probability(row[None, :])[0])
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
                   for s, c, p in zip(ids, chunks, probabilities)]
@@ -179,7 +180,7 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
                                   max((cosine[n] for n in near), default=0.0), best[s][0],
                                   rank(index.documents[index.sentences[s].doc_id].evidence_tier),
                                   cosine[head] if head is not None else 0.0,
-                                  index.sentences[s].doc_id in query.pointed))
+                                  index.sentences[s].doc_id in query.pointed, index.sentence_vectors[s]))
     return views, ids, [best[s][1] for s in ids]
 
 

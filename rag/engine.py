@@ -14,7 +14,7 @@ from .answer import Answer, compose_answer, pointed_documents, weigh_evidence
 from .clock import Clock
 from .context import Context, evidence_chunks, pack_context
 from .build import Progress, build_apart, build_index
-from .embed import Batcher, Encoder, TorchEncoder, query_encoder
+from .embed import Batcher, Encoder, Tokens, TorchEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, load_index
@@ -124,13 +124,16 @@ class Engine:
         return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings, self._scorer)
 
     def query(self, text: str) -> Query:
-        vector = self._cached(self._vectors, text, lambda: self._embed(text))
-        return Query(text, vector, self.index.lexicon.query_terms(text), *pointed_documents(self.index, text))
+        tokens, vector = self._cached(self._vectors, text, lambda: self._embed(text))
+        return Query(text, vector, self.index.lexicon.query_terms(text), *pointed_documents(self.index, text),
+                     tokens=tokens)
 
-    def _embed(self, text: str) -> np.ndarray:
-        vector = self.encoder.encode([text])[0]
-        vector.setflags(write=False)  # shared by every later caller of the cache
-        return vector
+    def _embed(self, text: str) -> tuple[Tokens, np.ndarray]:
+        tokens = self.encoder.encode_tokens([text])[0]
+        vector = tokens.pooled()
+        for shared in (vector, tokens.vectors, tokens.spans):  # by every later caller of the cache
+            shared.setflags(write=False)
+        return tokens, vector
 
     def search(self, text: str, k: int | None = None, doc_ids: list[str] | None = None) -> list[Hit]:
         text = check_question(text, "query", self.settings.answer)

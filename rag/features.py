@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .embed import Tokens
 from .lexical import PREFIX, tokenize
 from .stance import question_topics, stances
 
@@ -86,6 +87,7 @@ _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
 _NARROWING = r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs"
 _QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|is|are|does|do|can|will)\b)"
                         r"[\w'’-]+\s*){1,4})", re.I)
+_WORD_SPAN = re.compile(r"[\w'’-]+")
 _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
 SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "coverage_nearby", "rare_term",
@@ -95,7 +97,7 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
-                     "pointed_best")
+                     "pointed_best", "narrowing")
 # The direction each feature can push the models, from what it means; the others (what a question asks for, a
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
@@ -104,7 +106,7 @@ SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "cover
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
-                  "pointed_shape_unmet": -1, "pointed_best": 1}
+                  "pointed_shape_unmet": -1, "pointed_best": 1, "narrowing": -1}
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 
@@ -215,6 +217,7 @@ class SentenceView:
     tier_rank: int  # 0 for the strongest evidence tier
     heading_cos: float = 0.0  # cosine of the question with the heading it sits under ("Who should not use it?")
     pointed: bool = False  # it belongs to a document the question points at ("the Acme clinic's hours")
+    vector: np.ndarray | None = None  # its embedding
 
 
 def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
@@ -262,7 +265,8 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def question_features(question: str, q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray,
-                      top_passage_terms: frozenset[str], top_passage: float) -> np.ndarray:
+                      top_passage_terms: frozenset[str], top_passage: float, tokens: Tokens | None = None
+                      ) -> np.ndarray:
     """One row for the question as a whole, columns in QUESTION_FEATURES order."""
     # As log-odds: the question model is linear, and probabilities near 1 would hide the differences that matter.
     ranked = _logit(np.sort(probabilities)[::-1]) if len(probabilities) else _logit(np.zeros(1))
@@ -278,8 +282,30 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
-        _pointed_best(q, views, probabilities),
+        _pointed_best(q, views, probabilities), narrowing(question, q, tokens, top, evidence_terms),
     ], dtype=np.float64)
+
+
+@lru_cache(maxsize=4_096)
+def word_terms(question: str) -> tuple[tuple[tuple[int, int], tuple[str, ...]], ...]:
+    """Each word of the question with where it stands and the terms it gives."""
+    words = list(_WORD_SPAN.finditer(question))
+    return tuple((w.span(), tuple(terms)) for w, terms in zip(words, tokenize([w.group() for w in words])))
+
+
+def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[SentenceView],
+              present: frozenset[str]) -> float:
+    """How much closer the evidence comes to the question once the words it never mentions are left out: asked
+    about giving it to a dog, sentences about people answer the question without the dog, not the one asked. A
+    chatty word the evidence lacks ("is it just hype") barely moves the question's meaning; a narrowing one does."""
+    vectors = [v.vector for v in top if v.vector is not None]
+    if tokens is None or not top or len(vectors) < len(top):
+        return 0.0
+    asked = set(q.terms)
+    spans = [span for span, terms in word_terms(question) if any(t in asked and t not in present for t in terms)]
+    if not spans:
+        return 0.0
+    return max(0.0, float((np.vstack(vectors) @ tokens.pooled_without(spans)).max()) - max(v.cos for v in top))
 
 
 def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .clock import Clock
 from .dense import search_params
+from .embed import Tokens
 from .index import Index
 from .settings import RetrievalSettings
 
@@ -42,6 +43,7 @@ class Query:
     # retrieval, the features and the ordering; and the question's terms that point at them.
     pointed: frozenset[str]
     pointing: frozenset[str] = frozenset()
+    tokens: Tokens | None = None  # the question's token vectors, for the features that leave words out
 
 
 def search(index: Index, query: Query, k: int, settings: RetrievalSettings, doc_ids: list[str] | None = None,

@@ -99,7 +99,8 @@ def _read(folder: Path, fingerprint: str, backend: str) -> Reusable:
     vectors = np.vstack([np.load(folder / store.CHUNK_VECTORS), np.load(folder / store.SENTENCE_VECTORS)])
     if len(keys) != len(vectors):
         raise IndexDamagedError("keys and vectors differ in number")
-    same_export = manifest.get("identity", {}).get("backend") == backend and ONNX_FILE in files
+    same_export = (manifest.get("identity", {}).get("backend") == backend and ONNX_FILE in files
+                   and manifest.get("format") == store.FORMAT)
     return Reusable({k.tobytes(): i for i, k in enumerate(keys)}, vectors, manifest.get("build_id") or folder.name,
                     (folder / ONNX_FILE, files[ONNX_FILE]) if same_export else None)
 

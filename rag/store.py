@@ -16,7 +16,8 @@ from .errors import BuildBusyError, IndexDamagedError
 
 # 4: chunk and sentence records as Arrow IPC files, BM25's per-token arrays saved beside it, fp16 re-rank vectors.
 # 5: contractions typed without an apostrophe ("dont", "im") are stop words.
-FORMAT = 5
+# 6: the exported query encoder also gives each question's token vectors.
+FORMAT = 6
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

@@ -25,6 +25,32 @@ def test_exported_encoder_gives_the_models_vectors(engine, encoder):
     assert np.allclose(alone, got, atol=1e-5)
 
 
+def test_token_vectors_pool_to_the_text_vector_under_every_encoder(engine, encoder):
+    """One run of the model gives the question's vector and its token vectors; the ONNX graph, the torch model
+    and the batcher agree on both, and each token knows the characters it stands for."""
+    batcher = Batcher(engine.encoder, max_batch=8)
+    vectors = encoder.encode(TEXTS)
+    spans = [t.spans.tolist() for t in engine.encoder.encode_tokens(TEXTS)]
+    for member in (engine.encoder, encoder, batcher):
+        tokens = member.encode_tokens(TEXTS)
+        assert (np.vstack([t.pooled() for t in tokens]) * vectors).sum(1).min() > 0.9999
+        assert [t.spans.tolist() for t in tokens] == spans and all(len(t.vectors) == len(t.spans) for t in tokens)
+    # Word pieces, each with its characters; the model's own markers stand for none.
+    pieces = [TEXTS[0][a:b] for a, b in spans[0]]
+    assert pieces[0] == pieces[-1] == "" and "".join(pieces) == TEXTS[0].replace(" ", "")
+
+
+def test_leaving_words_out_moves_the_vector_by_what_they_meant():
+    from rag.embed import Tokens
+
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    tokens = Tokens(vectors, np.array([[0, 0], [0, 3], [4, 7], [0, 0]]))
+    assert np.allclose(tokens.pooled(), [2 ** -0.5, 2 ** -0.5])
+    assert np.allclose(tokens.pooled_without([(4, 7)]), Tokens(vectors[[0, 1, 3]], tokens.spans[[0, 1, 3]]).pooled())
+    assert np.allclose(tokens.pooled_without([(0, 7)]), [1.0, 0.0])  # the markers stay
+    assert np.allclose(tokens.pooled_without([]), tokens.pooled())
+
+
 def test_int8_export_stays_close_and_is_smaller(tmp_path, encoder, engine):
     dest = tmp_path / ONNX_FILE
     export_onnx(encoder, dest, quantize=True)

@@ -95,3 +95,28 @@ def test_a_question_pointing_at_a_source_is_judged_by_that_source_s_best_sentenc
     pointed, unpointed = row(frozenset({"sleep"})), row(None)
     assert pointed["pointed_best"] < 0 < unpointed["pointed_best"]
     assert unpointed["pointed_best"] == pytest.approx(unpointed["best_sentence"])
+
+
+def test_words_the_evidence_never_mentions_narrow_the_question_it_answers(engine):
+    """Asked about a dog, evidence about adults answers the question without the dog; a chatty word the evidence
+    lacks moves the question's meaning less; a question the evidence covers word for word is not narrowed."""
+    from rag.features import narrowing
+    from rag.lexical import tokenize
+
+    evidence = "Acme tablets are safe for adults to take every day with food."
+    vector = engine.encoder.encode([evidence])[0]
+    present = frozenset(tokenize([evidence])[0])
+
+    def narrowed(question: str, tokens: bool = True) -> float:
+        terms = tuple(dict.fromkeys(tokenize([question])[0]))
+        ones = np.ones(len(terms))
+        q = QuestionTerms(terms, ones, ones.astype(bool), ones.astype(bool), 4.0, False)
+        vectors = engine.encoder.encode_tokens([question])[0]
+        view = SentenceView(evidence, present, present, frozenset(), "sentence", 11,
+                            float(vector @ vectors.pooled()), 0.0, 0.5, 0, vector=vector)
+        return narrowing(question, q, vectors if tokens else None, [view], present)
+
+    dog, hype = narrowed("Are Acme tablets safe for my dog?"), narrowed("Are Acme tablets really safe or is that hype?")
+    assert dog > 1.5 * hype > 0
+    assert narrowed("Are Acme tablets safe for adults to take?") == 0.0
+    assert narrowed("Are Acme tablets safe for my dog?", tokens=False) == 0.0  # no token vectors, no claim

@@ -7,6 +7,7 @@ Everything that embeds text takes an `Encoder`; which one serves questions is ch
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +21,29 @@ ONNX_FILE = "encoder.onnx"
 Advance = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A text's contextual token vectors before pooling, and the characters each token stands for ((0, 0) for
+    the model's own markers): what the text's vector is the normalised mean of."""
+    vectors: np.ndarray  # (tokens, dimension)
+    spans: np.ndarray  # (tokens, 2) character start and end
+
+    def pooled(self) -> np.ndarray:
+        return _normalised(self.vectors.mean(0))
+
+    def pooled_without(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The text's vector with the tokens inside `spans` left out: the text as if those words were not there."""
+        starts, ends = self.spans[:, 0], self.spans[:, 1]
+        inside = np.zeros(len(self.spans), dtype=bool)
+        for start, end in spans:
+            inside |= (starts < end) & (ends > start)
+        return _normalised(self.vectors[~inside].mean(0)) if not inside.all() else self.pooled()
+
+
+def _normalised(v: np.ndarray) -> np.ndarray:
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
 class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors of shape (len(texts), dimension)."""
 
@@ -30,6 +54,10 @@ class Encoder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str], progress: Advance | None = None) -> np.ndarray: ...
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        """Each text's token vectors, whose pooled mean is its `encode` vector: one run of the model serves both."""
+        ...
 
 
 def in_batches(texts: Sequence[str], size: int, run: Callable[[list[str]], np.ndarray], dimension: Callable[[], int],
@@ -63,5 +91,5 @@ from .batch import Batcher  # noqa: E402  (the members import the contract above
 from .model import TorchEncoder  # noqa: E402
 from .onnx import OnnxEncoder  # noqa: E402
 
-__all__ = ["Advance", "Batcher", "Encoder", "ONNX_FILE", "OnnxEncoder", "PACKAGED_MODEL", "TorchEncoder",
+__all__ = ["Advance", "Batcher", "Encoder", "ONNX_FILE", "OnnxEncoder", "PACKAGED_MODEL", "Tokens", "TorchEncoder",
            "in_batches", "model_path", "query_encoder"]

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from . import Advance, Encoder
+from . import Advance, Encoder, Tokens
 
 
 class Batcher:
@@ -26,7 +26,7 @@ class Batcher:
     def __init__(self, encoder: Encoder, max_batch: int) -> None:
         self.encoder = encoder
         self.max_batch = max(1, max_batch)
-        self._queue: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, Future[Tokens]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._running = False
         self.batches: collections.Counter[int] = collections.Counter()  # batch size -> how many runs had it
@@ -40,17 +40,20 @@ class Batcher:
         return self.encoder.dimension
 
     def encode(self, texts: Sequence[str], progress: Advance | None = None) -> np.ndarray:
-        futures: list[Future[np.ndarray]] = [Future() for _ in texts]
+        vectors = [t.pooled() for t in self.encode_tokens(texts)]
+        if progress:
+            progress(len(vectors))
+        return np.vstack(vectors) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        futures: list[Future[Tokens]] = [Future() for _ in texts]
         with self._lock:
             for text, future in zip(texts, futures):
                 self._queue.put((text, future))
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._work, name="rag-encode", daemon=True).start()
-        vectors = [f.result() for f in futures]
-        if progress:
-            progress(len(vectors))
-        return np.vstack(vectors) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
+        return [f.result() for f in futures]
 
     def _work(self) -> None:
         while True:
@@ -69,10 +72,10 @@ class Batcher:
                     break
             self._run(batch)
 
-    def _run(self, batch: list[tuple[str, Future[np.ndarray]]]) -> None:
+    def _run(self, batch: list[tuple[str, Future[Tokens]]]) -> None:
         self.batches[len(batch)] += 1
         try:
-            vectors = self.encoder.encode([text for text, _ in batch])
+            vectors = self.encoder.encode_tokens([text for text, _ in batch])
         except BaseException as err:  # every waiter hears of it; the worker lives on for the next batch
             for _, future in batch:
                 future.set_exception(err)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..settings import ModelSettings
-from . import PACKAGED_MODEL, Advance, in_batches, model_path
+from . import PACKAGED_MODEL, Advance, Tokens, in_batches, model_path
 
 
 class TorchEncoder:
@@ -69,3 +69,12 @@ class TorchEncoder:
         return in_batches(texts, batch, lambda part: model.encode(part, batch_size=batch, normalize_embeddings=True,
                                                                    convert_to_numpy=True, show_progress_bar=False),
                           lambda: self.dimension, progress)
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        model = self.load().model
+        vectors = model.encode(list(texts), output_value="token_embeddings", convert_to_numpy=False,
+                               show_progress_bar=False)
+        spans = model.tokenizer(list(texts), truncation=True, max_length=model.max_seq_length,
+                                return_offsets_mapping=True)["offset_mapping"]
+        return [Tokens(v.float().cpu().numpy(), np.array(s, dtype=np.int64).reshape(-1, 2))
+                for v, s in zip(vectors, spans)]

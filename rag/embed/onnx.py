@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..settings import ModelSettings
-from . import PACKAGED_MODEL, Advance, in_batches, model_path
+from . import PACKAGED_MODEL, Advance, Tokens, in_batches, model_path
 
 
 class OnnxEncoder:
@@ -53,12 +53,24 @@ class OnnxEncoder:
         self.load()
         return in_batches(texts, self.settings.batch_size, self._run, lambda: self.dimension, progress)
 
+    def encode_tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        self.load()
+        if len(self.session.get_outputs()) < 2:
+            raise ModelError(f"the encoder at {self.onnx_path} gives no token vectors (rebuild with `rag build`)")
+        encoded = self.tokenizer.encode_batch(list(texts))
+        hidden = self._feed(encoded, ["tokens"])[0]
+        return [Tokens(hidden[i, :sum(e.attention_mask)].astype(np.float32),
+                       np.array(e.offsets[:sum(e.attention_mask)], dtype=np.int64).reshape(-1, 2))
+                for i, e in enumerate(encoded)]
+
     def _run(self, texts: list[str]) -> np.ndarray:
-        encoded = self.tokenizer.encode_batch(texts)
+        return self._feed(self.tokenizer.encode_batch(texts), ["embedding"])[0]
+
+    def _feed(self, encoded: list[Any], outputs: list[str]) -> list[np.ndarray]:
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        return self.session.run(None, feeds)[0]
+        return self.session.run(outputs, feeds)
 
 
 def _max_seq_length(folder: Path) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..answer import candidate_views, question_terms
+from ..embed import Tokens
 from ..engine import Engine
 from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SENTENCE_SIGNS, QuestionTerms,
                         SentenceView, question_features, sentence_features)
@@ -28,10 +29,11 @@ class QuestionSample:
     views: list[SentenceView]
     top_terms: frozenset[str]
     top_passage: float
+    tokens: Tokens | None
 
     def question_row(self, probabilities: np.ndarray) -> np.ndarray:
         return question_features(self.gold.question, self.terms, self.views, probabilities, self.top_terms,
-                                 self.top_passage)
+                                 self.top_passage, self.tokens)
 
 
 def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
@@ -49,7 +51,7 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
                       and any(p in v.text.lower() for p in phrases) for s, v in zip(ids, views)], dtype=bool)
         top = max(hits, key=lambda h: h.fused) if hits else None
         samples.append(QuestionSample(q, x, y, terms, views, index.chunk_terms(top.chunk) if top else frozenset(),
-                                      top.fused if top else 0.0))
+                                      top.fused if top else 0.0, query.tokens))
     return samples
 
 
