@@ -43,6 +43,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
                          r"\b(?:led|run|written|founded) by\b"),
+    # How sure the evidence is, in the words reviews grade it with: "low certainty", "moderately confident in the
+    # result", "our confidence in these results is low".
+    "certainty": re.compile(r"\bcertainty\b|\bGRADE\b|\b(?:moderately|fairly|very|not) (?:confident|certain|sure)\b|"
+                           r"\bconfidence in (?:the|these|this|its) (?:results?|evidence|findings?|estimates?)\b|"
+                           r"\b(?:quality|strength) of (?:the )?evidence\b|\bvery uncertain\b", re.I),
     "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
                           r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
                           r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
@@ -69,6 +74,9 @@ ASKS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
                         r"\bwhich (?:country|countries|city|cities)\b",
                         re.I),
+    "certainty": re.compile(r"\bhow (?:strong|good|reliable|certain|sure|solid|trustworthy)\b.{0,30}\b(?:evidence|research|"
+                           r"studies|science|proof|findings?|results?)\b|\bcertainty\b|\b(?:quality|strength) of (?:the )?"
+                           r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b", re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"
                           r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),

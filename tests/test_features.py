@@ -18,6 +18,8 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What was the mean difference in pain?", {"number"}),
     ("Which side effects are listed?", {"list"}),
     ("What is the email address of the clinic?", {"email"}),  # not a place, and no phone number gives it
+    ("How strong is the evidence that it works?", {"certainty"}),  # how sure the evidence is, not a number
+    ("Is there solid research behind it?", {"certainty"}),
     ("Does it work?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
@@ -33,6 +35,10 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
     assert "email" not in shapes_of("Call us on 0161 496 0000.")
+    certainty = asked_shapes("How good is the evidence that it helps?")
+    assert certainty & shapes_of("Our confidence in these results is low.")
+    assert certainty & shapes_of("We are moderately confident in the result for pain.")
+    assert not certainty & shapes_of("Pain scores fell by 2 points on a 10-point scale.")
 
 
 def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
