@@ -34,6 +34,7 @@ def test_malformed_lines_are_reported_with_their_line_number_and_skipped(tmp_pat
 
 def test_key_phrase_groups_match_any_alternative_case_insensitively():
     assert matches("Nausea and PSYCHOTOMIMETIC reactions", [["nausea"], ["vomiting", "psychotomimetic"], ["x"]]) == [True, True, False]
+    assert matches("**Eye test**: £35 [1]", [["Eye test: £35"]]) == [True]  # read as the page shows it
 
 
 def test_scores_follow_their_definitions():

@@ -17,7 +17,7 @@ from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SE
                         SentenceView, question_features, sentence_features)
 from ..retrieve import search_pointed
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
-from .gold import GoldQuestion
+from .gold import GoldQuestion, matches
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,8 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
         views, ids, _ = candidate_views(index, query, hits, engine.settings.retrieval.tier_rank)
         terms = question_terms(index, query)
         x = sentence_features(q.question, terms, views)
-        phrases = [alt.lower() for group in q.must_include for alt in group]
         y = np.array([q.answerable and index.sentences[s].doc_id in q.sources
-                      and any(p in v.text.lower() for p in phrases) for s, v in zip(ids, views)], dtype=bool)
+                      and any(matches(v.text, q.must_include)) for s, v in zip(ids, views)], dtype=bool)
         top = max(hits, key=lambda h: h.fused) if hits else None
         samples.append(QuestionSample(q, x, y, terms, views, index.chunk_terms(top.chunk) if top else frozenset(),
                                       top.fused if top else 0.0, query.tokens))

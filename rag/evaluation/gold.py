@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,13 @@ def load_gold(path: Path) -> tuple[list[GoldQuestion], list[str]]:
     return questions, problems
 
 
+# Markdown's emphasis markers: a quote keeps them (it is the source, character for character), a reader of the
+# page never sees them, and a key phrase is written as read ("Eye test: £35" in "**Eye test**: £35").
+_EMPHASIS = re.compile(r"\*\*|__|`")
+
+
 def matches(text: str, groups: list[list[str]]) -> list[bool]:
-    low = text.lower()
+    low = _EMPHASIS.sub("", text).lower()
     return [any(alt.lower() in low for alt in group) for group in groups]
 
 
