@@ -235,6 +235,8 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     described = [(t, docs) for w in plain_words(question)
                  if (docs := index.described_documents([w], definite=definite)) for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
+    if not pointers:  # nothing more specific: "the review" points at every page that says it is one
+        pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -184,13 +185,30 @@ class Index:
                 found.add(doc)
         return found
 
+    def kind_documents(self, words: list[str]) -> set[str]:
+        """The pages whose kind holds one of `words`, where those pages are all of one tier: "the review" is the
+        review's plain summary and its statistics page alike."""
+        found = set()
+        for w in dict.fromkeys(words):
+            holders = {d for word, docs in self._kinds.get(w[:_ROOT], {}).items() if _names(w, word) for d in docs}
+            if len({self.documents[d].evidence_tier for d in holders}) == 1:
+                found |= holders
+        return found
+
     @cached_property
     def _described(self) -> dict[str, dict[str, set[str]]]:
         """The words of the documents' kinds, publishers and authors (those the lexicon keeps), by their first
         letters, with the documents each describes."""
+        return self._words_of(lambda d: (d.source_type, d.publisher, d.author))
+
+    @cached_property
+    def _kinds(self) -> dict[str, dict[str, set[str]]]:
+        return self._words_of(lambda d: (d.source_type,))
+
+    def _words_of(self, fields: Callable[[Document], tuple[str | None, ...]]) -> dict[str, dict[str, set[str]]]:
         words: dict[str, dict[str, set[str]]] = {}
         for d in self.documents.values():
-            for w in plain_words(" ".join(filter(None, (d.source_type, d.publisher, d.author)))):
+            for w in plain_words(" ".join(filter(None, fields(d)))):
                 if self.lexicon.terms(w):
                     words.setdefault(w[:_ROOT], {}).setdefault(w, set()).add(d.id)
         return words

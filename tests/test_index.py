@@ -242,6 +242,28 @@ def test_a_source_referred_to_as_the_one_the_reader_knows_is_pointed_at(engine):
     assert index.described_documents(physician, definite=frozenset(physician)) == {"thurston-chronic-pain"}
     assert pointed_documents(index, "What does the physician say about dosing?")[0] == {"thurston-chronic-pain"}
     assert pointed_documents(index, "Should I see a physician first?")[0] == set()
+    # Nothing more specific named: "the review" is every page that says it is one.
+    assert pointed_documents(index, "Which conditions did the review exclude?")[0] == {"nmda-review-2025"}
+
+
+def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(built, encoder):
+    from rag.build import build_index
+
+    def page(doc_id: str, kind: str, tier: str) -> None:
+        (built.corpus_dir / f"{doc_id}.md").write_text(
+            f"---\nid: {doc_id}\ntitle: {doc_id}\nsource_type: {kind}\nevidence_tier: {tier}\nauthor: null\n"
+            "publisher: null\npublished: null\nurl: null\n---\n"
+            f"Acme tablets were compared with dummy tablets in {len(doc_id)} trials.\n", encoding="utf-8")
+
+    page("acme-review-statistics", "statistical digest of a systematic review", "systematic-review")
+    page("acme-review-plain", "plain-language digest of a systematic review", "systematic-review")
+    build_index(built, encoder)
+    index = load_index(built)
+    assert index.kind_documents(["review"]) == {"acme-review-statistics", "acme-review-plain", "nmda-review-2025"}
+    assert index.kind_documents(["digest"]) == {"acme-review-statistics", "acme-review-plain"}
+    page("acme-review-plain", "plain-language digest of a systematic review", "promotional")
+    build_index(built, encoder)
+    assert load_index(built).kind_documents(["digest"]) == set()  # a digest of two tiers is no one source
 
 
 def test_a_sentence_knows_the_heading_it_sits_under(engine):
