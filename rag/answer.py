@@ -149,7 +149,7 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
-                         not all(index.lexicon.known(t) for t in names),
+                         not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)))
 

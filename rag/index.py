@@ -147,6 +147,13 @@ class Index:
             terms = self._document_terms[doc_id] = frozenset().union(*(self.chunk_terms(c) for c in chunks))
         return terms
 
+    @cached_property
+    def metadata_terms(self) -> frozenset[str]:
+        """The terms of every document's title, kind, publisher and author: names a question may use ("the Acme
+        Ledger column") that no passage repeats."""
+        return frozenset(self.lexicon.terms(" ".join(filter(None, (
+            f for d in self.documents.values() for f in (d.title, d.source_type, d.publisher, d.author))))))
+
     def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:
         """Documents a question points at by name: those holding one of its terms that no other document holds
         ("the clinic's blog", "the 2019 trial"). Terms in more than `limit` passages are no one's name."""

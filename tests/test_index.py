@@ -234,6 +234,17 @@ def test_named_documents_are_those_alone_holding_a_term(engine):
     assert index.named_documents(index.lexicon.terms("zebrafish")) == set()
 
 
+def test_a_name_only_the_metadata_holds_is_known(engine):
+    """"Does Lehfeldt say...?" names the page's medical reviewer, known from its front matter alone."""
+    from rag.answer import question_terms
+
+    index = engine.index
+    assert not any(index.lexicon.known(t) for t in index.lexicon.terms("Lehfeldt"))
+    assert set(index.lexicon.terms("Lehfeldt")) <= index.metadata_terms
+    assert not question_terms(index, engine.query("What does Paloma Lehfeldt say about dosing?")).unknown_name
+    assert question_terms(index, engine.query("What does Paloma Zuckerbrot say about dosing?")).unknown_name
+
+
 def test_a_source_referred_to_as_the_one_the_reader_knows_is_pointed_at(engine):
     """"What does the physician say?" means the physician's blog, though other pages tell you to see a physician."""
     index = engine.index
