@@ -313,7 +313,9 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
     spans = [span for span, terms in word_terms(question) if any(t in asked and t not in present for t in terms)]
     if not spans:
         return 0.0
-    return max(0.0, float((np.vstack(vectors) @ tokens.pooled_without(spans)).max()) - max(v.cos for v in top))
+    # Averaged over the evidence sentences: each one's own gain, not the best after against the best before.
+    evidence = np.vstack(vectors)
+    return max(0.0, float((evidence @ tokens.pooled_without(spans) - evidence @ tokens.pooled()).mean()))
 
 
 def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:
