@@ -170,6 +170,9 @@ _OTHER_TREATMENT = re.compile(r"\b(?:traditional|conventional|standard|usual|oth
                               r"|methods?|options?|approaches|strategies)\b", re.I)
 # Negation reaches from the negator to the end of its clause, up to this many words.
 _SCOPE_WORDS = 6
+# A clause this short after a comma, "and" or "or" is an item of a list, governed by the clause that opened it.
+_ITEM_WORDS = 2
+_LIST_JOIN = re.compile(r",|and|or", re.I)
 _CLAUSE_END = re.compile(r"[,;:()]|\b(?:but|and|or|which|because|while)\b", re.I)
 # After these the main clause follows: "X, but Y" and "Although X, Y" both mean Y.
 _BUT = re.compile(r"\b(?:but|however|yet|nevertheless|nonetheless)\b", re.I)
@@ -208,10 +211,16 @@ class Stance:
 
 
 def _scope(text: str, start: int) -> str:
-    """The words of the clause just before `start`, up to _SCOPE_WORDS of them."""
+    """The words of the clause just before `start`, up to _SCOPE_WORDS of them. Inside a list ("does not upset
+    your stomach, make you drowsy or ..."), the clause that opened the list governs every item."""
     before = text[:start]
-    clause = _CLAUSE_END.split(before)[-1] if _CLAUSE_END.search(before) else before
-    return " ".join(clause.split()[-_SCOPE_WORDS:])
+    ends = list(_CLAUSE_END.finditer(before))
+    begin = ends[-1].end() if ends else 0
+    for previous, end in zip(reversed([None, *ends[:-1]]), reversed(ends)):
+        if len(before[begin:].split()) > _ITEM_WORDS or not _LIST_JOIN.fullmatch(end.group()):
+            break
+        begin = previous.end() if previous else 0
+    return " ".join(before[begin:].split()[-_SCOPE_WORDS:])
 
 
 def _in_negation(text: str, start: int) -> bool:
@@ -288,12 +297,19 @@ def _main_clause(sentence: str) -> str:
     return sentence[although.end():] if although else sentence
 
 
+# A title ("Safety and Considerations", "Side Effects"): a few capitalised words and no closing punctuation.
+_DISCLAIMER = re.compile(r"\bnot (?:intended|meant|designed) to (?:diagnose|treat|cure|prevent|replace)\b", re.I)
+_TITLE = re.compile(r"\s*[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|and|or|of|the|for|to|in|&))*\s*$")
+
+
 # Corpus sentences come back question after question; a dozen regex scans each is worth remembering.
 @lru_cache(maxsize=65_536)
 def stances(sentence: str) -> tuple[Stance, ...]:
     """Every topic the sentence takes a side on."""
     found: list[Stance] = []
-    if sentence.rstrip().endswith("?"):  # a question, often a heading, asks; it does not claim
+    # A question or a title asks or names, and a disclaimer ("not intended to treat any disease") disowns: none
+    # of them claims.
+    if sentence.rstrip().endswith("?") or _TITLE.match(sentence) or _DISCLAIMER.search(sentence):
         return ()
     sentence = _SUBGROUP_TEST.sub(" ", sentence)
     main = _main_clause(sentence)

@@ -261,6 +261,12 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Any difference between real and sham tape had disappeared within three months.", {("efficacy", -1)}),
     ("The difference is below the minimal important difference we set in advance.", {("efficacy", -1)}),
     ("These trials were small and open-label.", {("evidence", -1)}),
+    # A negation or a condition governs every item of the list it opens; a title or a disclaimer claims nothing.
+    ("Unlike pills, the device does not upset your stomach, make you drowsy or leave you foggy.", {("safety", 1)}),
+    ("Take it off straight away if the skin itches, burns or blisters.", set()),
+    ("Six trials had no registered protocol, a sign of selective reporting.", {("evidence", -1)}),  # no list
+    ("Safety and Considerations", set()),
+    ("Acme drops are not intended to diagnose, treat, cure or prevent any disease.", set()),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
