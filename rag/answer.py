@@ -193,7 +193,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
         top = min(c.tier_rank for c in candidates)
         candidates = [c for c in candidates
                       if c.tier_rank == top or not pitches(index.sentence_text(c.sentence), topics)] or candidates
-    chosen = select_sentences(index, candidates, settings)
+    chosen = select_sentences(index, candidates, settings, query.pointed)
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
@@ -264,19 +264,28 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     return agreeing[:FINDING_SENTENCES] + (against[:1] if mixed else [])
 
 
-def select_sentences(index: Index, candidates: list[Candidate], settings: Settings) -> list[Candidate]:
+def select_sentences(index: Index, candidates: list[Candidate], settings: Settings,
+                     pointed: frozenset[str] = frozenset()) -> list[Candidate]:
     """The likeliest answering sentences, skipping near-duplicates, within count and token budgets.
 
     Eligibility is the scorer's probability alone, so the tier can reorder relevant evidence but cannot pull
-    an off-topic sentence from a strong source into the answer.
+    an off-topic sentence from a strong source into the answer. The sentences of a source the question points at
+    ("what did the review look at?") are measured against that source's best, not against another page's.
     """
     rules = settings.answer
-    floor = max(rules.sentence_floor, candidates[0].relevance * rules.relative_floor)
+
+    def floor(best: float) -> float:
+        return max(rules.sentence_floor, best * rules.relative_floor)
+
+    inside = [c for c in candidates if index.sentences[c.sentence].doc_id in pointed]
+    floors = (floor(inside[0].relevance) if inside else 1.0, floor(candidates[0].relevance))
     chosen: list[Candidate] = []
     tokens = 0
     for c in candidates:
-        if len(chosen) >= rules.max_sentences or c.relevance < floor:
+        if len(chosen) >= rules.max_sentences:
             break
+        if c.relevance < floors[index.sentences[c.sentence].doc_id not in pointed]:
+            continue
         if _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue
         cost = sentence_tokens(index.sentence_text(c.sentence), settings.chunking.encoding)

@@ -164,6 +164,23 @@ def test_a_yes_or_no_question_hears_the_strongest_tier_first_among_equals(engine
     assert [c.sentence for c in ordered][0] == (review if review_first else pitch)
 
 
+def test_a_pointed_source_s_sentences_are_measured_against_its_own_best(engine):
+    """Asked what the review looked at, its likeliest sentence is quoted (first) though another page's sentence
+    echoes the wording better than the review's best."""
+    from rag.answer import Candidate, choose_and_order
+
+    index = engine.index
+    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
+    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
+    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == REVIEW and "memantine" in t)
+    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.7, 2),
+                  Candidate(review, index.sentences[review].chunk, 0.3, 0)]
+    query = engine.query("What drugs did the review look at?")
+    assert query.pointed == {REVIEW}
+    ordered, _ = choose_and_order(index, query, candidates, engine.settings)
+    assert ordered[0].sentence == review
+
+
 def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     """"Unlikely to cause serious harm" and "skin problems affected 6 in 100": a safety question hears both."""
     from rag.answer import Candidate, strongest_finding
