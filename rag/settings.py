@@ -174,15 +174,15 @@ class AnswerSettings:
 @dataclass(frozen=True)
 class VerifySettings:
     """When a generated sentence counts as supported by the quotes it cites (see rag/verify.py). The defaults are
-    fitted on eval/verification.jsonl (all seven corpora; `rag eval` reports the leave-one-corpus-out figures)."""
+    fitted on eval/verification.jsonl (all nine corpora; `rag eval` reports the leave-one-corpus-out figures)."""
     # Cosine of the sentence with its best quote (or the quotes joined) below which its meaning has drifted.
-    min_cosine: float = 0.67
+    min_cosine: float = 0.83
     # A sentence word absent from the quotes counts as present when its embedding is this close to a quote word.
     word_cosine: float = 0.425
     # How many content words may still be missing: a paraphrase rewords a verb.
     max_unmatched: int = 1
     # A clause drawing on two quotes must have at least this share of its words in one of them, or it is stitched.
-    clause_coverage: float = 0.7
+    clause_coverage: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("min_cosine", "word_cosine", "clause_coverage"):

@@ -23,7 +23,7 @@ KINDS = {"faithful_paraphrase", "faithful_summary_of_two_quotes", "exact_restate
          "changed_number", "flipped_negation", "hedge_made_certain", "wrong_citation", "stitched",
          "overgeneralisation", "unsupported_addition"}
 SUPPORTED_KINDS = {"faithful_paraphrase", "faithful_summary_of_two_quotes", "exact_restatement"}
-CORPORA = ("ketamine", "glucosamine", "tens", "magnesium", "taping", "cranberry", "melatonin")
+CORPORA = ("ketamine", "glucosamine", "tens", "magnesium", "taping", "cranberry", "melatonin", "acupuncture", "bluelight")
 
 REVIEW = "For pain and function, the supplement did not differ from placebo in 31 trials with 6,120 participants."
 HEDGED = "The treatment may provide rapid relief from stiffness in some patients."
