@@ -17,7 +17,7 @@ import numpy as np
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
-                       names_in, pitches, question_features, sentence_features, shapes_of)
+                       name_phrases, names_in, pitches, question_features, sentence_features, shapes_of)
 from .index import Index, plain_words
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -235,6 +235,9 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     described = [(t, docs) for w in plain_words(question)
                  if (docs := index.described_documents([w], definite=definite)) for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
+    if not pointers:  # no single word names a source: a name in full may ("the Journal of Acme Research study")
+        pointers = [(t, docs) for phrase in name_phrases(question) if len(docs := index.phrase_documents(phrase)) == 1
+                    for t in index.lexicon.terms(phrase)]
     if not pointers:  # nothing more specific: "the review" points at every page that says it is one
         pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)

@@ -159,6 +159,15 @@ def names_in(question: str) -> list[str]:
     return [w for w in words[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w)]
 
 
+_NAME_PHRASE = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’&-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’&-]*)+")
+
+
+def name_phrases(question: str) -> list[str]:
+    """Runs of two or more capitalised words past the first word: how a question names a journal, a trial or a
+    product in full ("the Journal of Acme Research study")."""
+    return [m.group().strip() for m in _NAME_PHRASE.finditer(question)]
+
+
 @lru_cache(maxsize=4_096)  # asked by the sentence features, the question features and the ordering alike
 def asked_shapes(question: str) -> frozenset[str]:
     """The kinds of answer the question asks for; a specific kind (a price, a year) stands for the generic ones

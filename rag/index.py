@@ -167,6 +167,19 @@ class Index:
                 named.add(self._doc_order[int(docs[0])])
         return named
 
+    def phrase_documents(self, phrase: str, limit: int = 64) -> set[str]:
+        """Documents whose text holds `phrase` as written ("Pain Medicine", "Journal of Acme Research"): looked for
+        only in the passages holding all its terms, at most `limit` of them."""
+        terms = self.lexicon.terms(phrase)
+        if not terms:
+            return set()
+        held = self.lexicon.passages(terms[0])
+        for t in terms[1:]:
+            held = np.intersect1d(held, self.lexicon.passages(t))
+        if len(held) > limit:
+            return set()
+        return {self.chunks[int(c)].doc_id for c in held if phrase in self.chunk_text(self.chunks[int(c)])}
+
     def described_documents(self, words: list[str], limit: int = 64, definite: frozenset[str] = frozenset()
                             ) -> set[str]:
         """Documents a question points at by what they are: the one document whose kind, publisher or author holds

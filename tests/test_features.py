@@ -126,3 +126,11 @@ def test_words_the_evidence_never_mentions_narrow_the_question_it_answers(engine
     assert dog > 1.5 * hype > 0
     assert narrowed("Are Acme tablets safe for adults to take?") == 0.0
     assert narrowed("Are Acme tablets safe for my dog?", tokens=False) == 0.0  # no token vectors, no claim
+
+
+def test_a_name_in_full_is_a_run_of_capitalised_words_past_the_first():
+    from rag.features import name_phrases
+
+    assert name_phrases("What did the Journal of Acme Research study find?") == ["Journal of Acme Research"]
+    assert name_phrases("Does Acme work? Does Acme Labs say so?") == ["Acme Labs"]
+    assert name_phrases("Where is the clinic?") == []
