@@ -117,34 +117,39 @@ def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
-def test_sales_talk_alone_still_leaves_an_answer(engine):
-    """On a safety question, a weaker page's pitch is set aside; when it was all the scorer liked, the answer falls
-    back to what remains instead of quoting nothing."""
+PITCH = "Our clinic provides a personal experience guided by ketamine trained professionals."
+
+
+def _sentence(index, doc_id: str | None, words: str) -> int:
+    """The first sentence (of `doc_id`, if given) whose text holds `words`."""
+    return next(i for i in range(len(index.sentences)) if words in index.sentence_text(i)
+                and doc_id in (None, index.sentences[i].doc_id))
+
+
+def _chosen(engine, query, scored: list[tuple[int, float, int]]) -> list[int]:
+    """`choose_and_order` over hand-scored candidates, each (sentence, probability, tier rank): the policy alone,
+    whatever the scorer would have said."""
     from rag.answer import Candidate, choose_and_order
 
     index = engine.index
-    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
-    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
-    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == "nmda-review-2025" and "adverse" in t)
-    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.9, 2),
-                  Candidate(review, index.sentences[review].chunk, 0.05, 0)]
-    ordered, _ = choose_and_order(index, engine.query("Is ketamine safe?"), candidates, engine.settings)
-    assert [c.sentence for c in ordered] == [review]
+    candidates = [Candidate(s, index.sentences[s].chunk, p, tier) for s, p, tier in scored]
+    ordered, _ = choose_and_order(index, query, candidates, engine.settings)
+    return [c.sentence for c in ordered]
+
+
+def test_sales_talk_alone_still_leaves_an_answer(engine):
+    """On a safety question, a weaker page's pitch is set aside; when it was all the scorer liked, the answer falls
+    back to what remains instead of quoting nothing."""
+    pitch, review = _sentence(engine.index, None, PITCH), _sentence(engine.index, REVIEW, "adverse")
+    assert _chosen(engine, engine.query("Is ketamine safe?"), [(pitch, 0.9, 2), (review, 0.05, 0)]) == [review]
 
 
 def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_one(engine):
     """However much better other sentences echo the question, an address question is answered by an address."""
-    from rag.answer import Candidate, choose_and_order
-
-    index = engine.index
-    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
-    echo = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
-    address = next(i for t, i in ids.items() if t.startswith("1010 Hurley Way"))
-    candidates = [Candidate(echo, index.sentences[echo].chunk, 0.9, 2),
-                  Candidate(address, index.sentences[address].chunk, 0.3, 2)]
-    ordered, _ = choose_and_order(index, engine.query("What is the address of the clinic?"), candidates,
-                                  engine.settings)
-    assert [c.sentence for c in ordered] == [address, echo]
+    echo, address = _sentence(engine.index, None, PITCH), _sentence(engine.index, None, "1010 Hurley Way")
+    assert engine.index.sentence_text(address).startswith("1010 Hurley Way")
+    query = engine.query("What is the address of the clinic?")
+    assert _chosen(engine, query, [(echo, 0.9, 2), (address, 0.3, 2)]) == [address, echo]
 
 
 @pytest.mark.parametrize("question, review_first", [("Does ketamine change how the brain handles signals?", True),
@@ -152,33 +157,18 @@ def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_on
 def test_a_yes_or_no_question_hears_the_strongest_tier_first_among_equals(engine, question, review_first):
     """Asked for a yes or a no, the review goes first among sentences that answer about as well, even when no
     topic word (works, safe, evidence) is in the question; a factual question keeps the likeliest first."""
-    from rag.answer import Candidate, choose_and_order
-
-    index = engine.index
-    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
-    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
-    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == REVIEW and "adverse" in t)
-    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.9, 2),
-                  Candidate(review, index.sentences[review].chunk, 0.85, 0)]
-    ordered, _ = choose_and_order(index, engine.query(question), candidates, engine.settings)
-    assert [c.sentence for c in ordered][0] == (review if review_first else pitch)
+    pitch, review = _sentence(engine.index, None, PITCH), _sentence(engine.index, REVIEW, "adverse")
+    chosen = _chosen(engine, engine.query(question), [(pitch, 0.9, 2), (review, 0.85, 0)])
+    assert chosen[0] == (review if review_first else pitch)
 
 
 def test_a_pointed_source_s_sentences_are_measured_against_its_own_best(engine):
     """Asked what the review looked at, its likeliest sentence is quoted (first) though another page's sentence
     echoes the wording better than the review's best."""
-    from rag.answer import Candidate, choose_and_order
-
-    index = engine.index
-    ids = {index.sentence_text(i): i for i in range(len(index.sentences))}
-    pitch = ids["Our clinic provides a personal experience guided by ketamine trained professionals."]
-    review = next(i for t, i in ids.items() if index.sentences[i].doc_id == REVIEW and "memantine" in t)
-    candidates = [Candidate(pitch, index.sentences[pitch].chunk, 0.7, 2),
-                  Candidate(review, index.sentences[review].chunk, 0.3, 0)]
+    pitch, review = _sentence(engine.index, None, PITCH), _sentence(engine.index, REVIEW, "memantine")
     query = engine.query("What drugs did the review look at?")
     assert query.pointed == {REVIEW}
-    ordered, _ = choose_and_order(index, query, candidates, engine.settings)
-    assert ordered[0].sentence == review
+    assert _chosen(engine, query, [(pitch, 0.7, 2), (review, 0.3, 0)])[0] == review
 
 
 def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
