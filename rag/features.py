@@ -322,9 +322,10 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
     spans = [span for span, terms in word_terms(question) if any(t in asked and t not in present for t in terms)]
     if not spans:
         return 0.0
-    # Averaged over the evidence sentences: each one's own gain, not the best after against the best before.
-    evidence = np.vstack(vectors)
-    return max(0.0, float((evidence @ tokens.pooled_without(spans) - evidence @ tokens.pooled()).mean()))
+    # Averaged over the evidence sentences: each one's own gain over its cosine with the whole question, not the
+    # best after against the best before.
+    narrowed = np.vstack(vectors) @ tokens.pooled_without(spans)
+    return max(0.0, float((narrowed - np.array([v.cos for v in top])).mean()))
 
 
 def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:

@@ -41,8 +41,10 @@ class OnnxEncoder:
         options.log_severity_level = 3
         if self.settings.threads:
             options.intra_op_num_threads = self.settings.threads
-        self.session = onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = tokenizer
+        session = onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        if "tokens" not in {o.name for o in session.get_outputs()}:
+            raise ModelError(f"the encoder at {self.onnx_path} gives no token vectors (rebuild with `rag build`)")
+        self.session, self.tokenizer = session, tokenizer
         return self
 
     @property
@@ -55,13 +57,11 @@ class OnnxEncoder:
 
     def encode_tokens(self, texts: Sequence[str]) -> list[Tokens]:
         self.load()
-        if len(self.session.get_outputs()) < 2:
-            raise ModelError(f"the encoder at {self.onnx_path} gives no token vectors (rebuild with `rag build`)")
         encoded = self.tokenizer.encode_batch(list(texts))
         hidden = self._feed(encoded, ["tokens"])[0]
-        return [Tokens(hidden[i, :sum(e.attention_mask)].astype(np.float32),
-                       np.array(e.offsets[:sum(e.attention_mask)], dtype=np.int64).reshape(-1, 2))
-                for i, e in enumerate(encoded)]
+        lengths = [sum(e.attention_mask) for e in encoded]  # padding dropped
+        return [Tokens(hidden[i, :n].astype(np.float32), np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2))
+                for i, (e, n) in enumerate(zip(encoded, lengths))]
 
     def _run(self, texts: list[str]) -> np.ndarray:
         return self._feed(self.tokenizer.encode_batch(texts), ["embedding"])[0]
