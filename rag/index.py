@@ -39,6 +39,16 @@ def _names(question_term: str, describing: str) -> bool:
     return long.startswith(short) and long[len(short):] in _MAKER
 
 
+def _byline(document: Document) -> str:
+    """The line a page opens with, where it opens with the page's author ("By Dr Jo Acme, optometrist at ...",
+    "Jo Acme is a consultant ..."): who wrote it, and as what. A first paragraph that only mentions the author
+    ("At Acme Opticians, our lenses ...") says what the page sells, not who wrote it."""
+    first = next((line for line in document.text.splitlines() if line.strip() and not line.startswith("#")), "")
+    author = (document.author or "").split(",")[0].strip()
+    opening = re.sub(r"^[\W_]*(?:by\s+)?", "", first, flags=re.I)
+    return re.split(r"(?<=\w\w[.!?])\s", opening)[0] if author and opening.startswith(author) else ""
+
+
 @dataclass
 class Index:
     path: Path
@@ -190,13 +200,13 @@ class Index:
         about. Words are compared as written, lowercased: stemmed, the "urologist" would be a "urology" clinic."""
         found = set()
         for w in dict.fromkeys(words):
-            holders = {d for word, docs in self._described.get(w[:_ROOT], {}).items() if _names(w, word) for d in docs}
+            holders = self._holders(self._described, w) or (self._introduced(w) if w in definite else set())
             if len(holders) != 1:
                 continue
             if w in definite:
                 found |= holders
                 continue
-            passages = np.concatenate([self.lexicon.passages(t) for t in self.lexicon.terms(w)] or [np.zeros(0, int)])
+            passages = self._passages_using(w)
             if len(passages) > limit:
                 continue
             doc = next(iter(holders))
@@ -210,7 +220,7 @@ class Index:
         review's plain summary and its statistics page alike."""
         found = set()
         for w in dict.fromkeys(words):
-            holders = {d for word, docs in self._kinds.get(w[:_ROOT], {}).items() if _names(w, word) for d in docs}
+            holders = self._holders(self._kinds, w)
             if len({self.documents[d].evidence_tier for d in holders}) == 1:
                 found |= holders
         return found
@@ -220,6 +230,31 @@ class Index:
         """The words of the documents' kinds, publishers and authors (those the lexicon keeps), by their first
         letters, with the documents each describes."""
         return self._words_of(lambda d: (d.source_type, d.publisher, d.author))
+
+    def _introduced(self, word: str) -> set[str]:
+        """The pages that say what they are outside their kind: by the byline they open with ("By Dr Jo Acme,
+        optometrist at ..."), or by their id ("acme-urologist-column") where fewer than half the documents use the
+        word (one most pages use, "the tape", is what they are all about)."""
+        by_id = self._holders(self._ids, word) if self._distinguishing(word) else set()
+        return self._holders(self._bylines, word) | by_id
+
+    @cached_property
+    def _bylines(self) -> dict[str, dict[str, set[str]]]:
+        return self._words_of(lambda d: (_byline(d),))
+
+    @cached_property
+    def _ids(self) -> dict[str, dict[str, set[str]]]:
+        return self._words_of(lambda d: (d.id.replace("-", " "),))
+
+    def _distinguishing(self, word: str) -> bool:
+        return 2 * len(np.unique(self.doc_of_chunk[self._passages_using(word)])) < len(self.documents)
+
+    def _passages_using(self, word: str) -> np.ndarray:
+        return np.concatenate([self.lexicon.passages(t) for t in self.lexicon.terms(word)] or [np.zeros(0, int)])
+
+    @staticmethod
+    def _holders(words: dict[str, dict[str, set[str]]], w: str) -> set[str]:
+        return {d for word, docs in words.get(w[:_ROOT], {}).items() if _names(w, word) for d in docs}
 
     @cached_property
     def _kinds(self) -> dict[str, dict[str, set[str]]]:

@@ -279,6 +279,27 @@ def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(buil
     assert load_index(built).kind_documents(["digest"]) == set()  # a digest of two tiers is no one source
 
 
+def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encoder):
+    """"The optometrist" is the columnist whose byline says so, though the shop's page mentions its optometrist too;
+    "the Glarestop kit" is the shop whose id holds the name, though the column names the kit as well."""
+    from rag.build import build_index
+
+    def page(doc_id: str, kind: str, author: str, body: str) -> None:
+        (built.corpus_dir / f"{doc_id}.md").write_text(
+            f"---\nid: {doc_id}\ntitle: {doc_id}\nsource_type: {kind}\nevidence_tier: promotional\n"
+            f"author: {author}\npublisher: null\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
+
+    page("acme-column", "opinion column", "Dr Jo Quill",
+         "*By Dr Jo Quill, optometrist at Wexbury Hospital*\n\nThe Glarestop kit blocks little glare.")
+    page("glarestop-shop", "online shop page", "Acme Lenses",
+         "Our optometrist fits every Glarestop kit. Glarestop blocks all glare.")
+    build_index(built, encoder)
+    index = load_index(built)
+    assert pointed_documents(index, "According to the optometrist, how much glare is blocked?")[0] == {"acme-column"}
+    assert pointed_documents(index, "Should I ask an optometrist?")[0] == set()
+    assert pointed_documents(index, "How much does the Glarestop kit cost?")[0] == {"glarestop-shop"}
+
+
 def test_a_sentence_knows_the_heading_it_sits_under(engine):
     index = engine.index
     under = [i for i in range(len(index.sentences))
