@@ -41,8 +41,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"
                         r"\breception\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
+    # A person introduced by name and what they do: "Jo Acme-Smith is a sports physiotherapist", "... a consultant".
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
-                         r"\b(?:led|run|written|founded) by\b"),
+                         r"\b(?:led|run|written|founded) by\b|\b[A-Z][a-z]+ [A-Z][\w'’-]+ (?:is|was) (?:a|an) "
+                         r"(?:[a-z]+ ){0,2}?(?:[a-z]+(?:ist|ian|ant|or|er)|nurse|surgeon)\b"),
     # How sure the evidence is, in the words reviews grade it with: "low certainty", "moderately confident in the
     # result", "our confidence in these results is low".
     "certainty": re.compile(r"\bcertainty\b|\bGRADE\b|\b(?:moderately|fairly|very|not) (?:confident|certain|sure)\b|"

@@ -84,7 +84,7 @@ def _is_abbreviation(text: str, start: int, dot: int) -> bool:
     """True when the '.' at `dot` closes an abbreviation or an initial rather than a sentence."""
     if text[dot] != ".":
         return False
-    word = text[start:dot].rsplit(None, 1)[-1].lstrip("(\"'“‘[") if text[start:dot].strip() else ""
+    word = text[start:dot].rsplit(None, 1)[-1].lstrip("(\"'“‘[*_") if text[start:dot].strip() else ""
     return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
 
 

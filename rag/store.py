@@ -17,7 +17,8 @@ from .errors import BuildBusyError, IndexDamagedError
 # 4: chunk and sentence records as Arrow IPC files, BM25's per-token arrays saved beside it, fp16 re-rank vectors.
 # 5: contractions typed without an apostrophe ("dont", "im") are stop words.
 # 6: the exported query encoder also gives each question's token vectors.
-FORMAT = 6
+# 7: an abbreviation inside emphasis ("*Dr. Jo Acme") does not end a sentence.
+FORMAT = 7
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

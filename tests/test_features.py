@@ -34,6 +34,8 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
+    assert "person" in shapes_of("Jo Acme-Smith is a sports physiotherapist with an MSc.")
+    assert "person" not in shapes_of("Acme Tape is a cotton tape.")
     assert "email" not in shapes_of("Call us on 0161 496 0000.")
     certainty = asked_shapes("How good is the evidence that it helps?")
     assert certainty & shapes_of("Our confidence in these results is low.")

@@ -23,6 +23,11 @@ def test_abbreviations_initials_and_reference_markers_do_not_end_sentences():
         "Clinics in the U.S. offer care.", "John M. Thurston wrote it.", "Pain fell.(7,8)", "Opioid use fell."]
 
 
+def test_an_abbreviation_inside_emphasis_does_not_end_a_sentence():
+    text = "*Dr. Jo Acme is a consultant. She has no links.*"
+    assert [t for _, t in texts(text)] == ["*Dr. Jo Acme is a consultant.", "She has no links.*"]
+
+
 def test_sentences_carry_their_section():
     text = "Intro line.\n\n## Safety\n\nIt can cause nausea."
     sections = [s.section for s in split_sentences(text)]
