@@ -94,7 +94,7 @@ def save_scorer(scorer: Scorer, path: Path) -> None:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], signs: dict[str, int] | None = None,
-                 balanced: bool = True) -> Logistic:
+                 balanced: bool = True, sample_weight: np.ndarray | None = None) -> Logistic:
     """A logistic model on standardised features, L2-regularised as scikit-learn's is (strength
     REGULARISATION_C), each coefficient held to the sign `signs` gives its feature (+1, -1; free when absent).
 
@@ -102,7 +102,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], signs:
     without them correlated features trade weight in whatever direction fits the corpora at hand, and a model that
     learns "more uncovered words, more likely answered" from four corpora misleads on a fifth. `balanced` weighs
     the rarer class up, so probabilities spread over [0, 1] and the answer's relative floors have room to work
-    even when few sentences answer.
+    even when few sentences answer. `sample_weight` weighs rows on top of that (averaging 1).
     """
     from scipy.optimize import minimize
 
@@ -114,6 +114,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], signs:
     positive = float(target.mean()) if len(target) else 0.5
     weight = (np.where(y, 0.5 / positive, 0.5 / (1 - positive)) if balanced and 0 < positive < 1
               else np.ones(len(target)))
+    if sample_weight is not None:
+        weight = weight * sample_weight / sample_weight.mean()
     n = z.shape[1]
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:

@@ -82,6 +82,13 @@ def test_an_unconstrained_fit_is_scikit_learns_regularised_logistic_regression()
     ours = fit_logistic(x, y, ("a", "b", "c"))
     theirs = LogisticRegression(class_weight="balanced", max_iter=5000).fit((x - x.mean(0)) / x.std(0), y)
     assert np.allclose(ours.coef, theirs.coef_[0], atol=2e-3) and abs(ours.intercept - theirs.intercept_[0]) < 2e-3
+    weights = rng.uniform(0.1, 3.0, 400)
+    ours = fit_logistic(x, y, ("a", "b", "c"), sample_weight=weights)
+    # The classes are balanced by their counts, as before, and the weights come on top.
+    balanced = {True: 0.5 / y.mean(), False: 0.5 / (1 - y.mean())}
+    theirs = LogisticRegression(class_weight=balanced, max_iter=5000).fit(
+        (x - x.mean(0)) / x.std(0), y, sample_weight=weights / weights.mean())
+    assert np.allclose(ours.coef, theirs.coef_[0], atol=2e-3) and abs(ours.intercept - theirs.intercept_[0]) < 2e-3
 
 
 def test_a_feature_held_to_a_sign_never_pushes_the_other_way():

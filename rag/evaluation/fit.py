@@ -82,6 +82,11 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
 
 
 def _sentence_model(samples: list[QuestionSample]) -> Logistic:
-    with_rows = [s for s in samples if len(s.x)]
-    return fit_logistic(np.vstack([s.x for s in with_rows]), np.concatenate([s.y for s in with_rows]),
-                        SENTENCE_FEATURES, SENTENCE_SIGNS)
+    """Which of a question's candidates answer it, learnt from the questions some candidate answers, each counting
+    once however many candidates it has. Whether a question is answered at all is the question model's to learn:
+    on a question nothing answers, every candidate is a negative however closely it matches, and counting those
+    taught the sentence model to rank a question's candidates less well."""
+    answered = [s for s in samples if s.y.any()]
+    return fit_logistic(np.vstack([s.x for s in answered]), np.concatenate([s.y for s in answered]),
+                        SENTENCE_FEATURES, SENTENCE_SIGNS,
+                        sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
