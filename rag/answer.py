@@ -216,7 +216,10 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
     # question asking for a yes or a no, among the sentences that answer it about as well.
     floor = settings.answer.lead_floor if topics or _YES_NO.match(question) else 1.0
-    pointed = {c.sentence for c in chosen if index.sentences[c.sentence].doc_id in query.pointed}
+    inside = [c for c in chosen if index.sentences[c.sentence].doc_id in query.pointed]
+    pointed = {c.sentence for c in inside}
+    # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
+    first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
 
 
@@ -273,7 +276,8 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
 
     Eligibility is the scorer's probability alone, so the tier can reorder relevant evidence but cannot pull
     an off-topic sentence from a strong source into the answer. The sentences of a source the question points at
-    ("what did the review look at?") are measured against that source's best, not against another page's.
+    ("what did the review look at?") are measured against that source's best, not against another page's, and
+    take their places first: other pages' likelier sentences cannot fill the answer before the asked source speaks.
     """
     rules = settings.answer
 
@@ -284,7 +288,7 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
     floors = (floor(inside[0].relevance) if inside else 1.0, floor(candidates[0].relevance))
     chosen: list[Candidate] = []
     tokens = 0
-    for c in candidates:
+    for c in inside + [c for c in candidates if index.sentences[c.sentence].doc_id not in pointed]:
         if len(chosen) >= rules.max_sentences:
             break
         if c.relevance < floors[index.sentences[c.sentence].doc_id not in pointed]:

@@ -161,8 +161,16 @@ class Index:
     def metadata_terms(self) -> frozenset[str]:
         """The terms of every document's title, kind, publisher and author: names a question may use ("the Acme
         Ledger column") that no passage repeats."""
-        return frozenset(self.lexicon.terms(" ".join(filter(None, (
-            f for d in self.documents.values() for f in (d.title, d.source_type, d.publisher, d.author))))))
+        return frozenset(self._metadata_holders)
+
+    @cached_property
+    def _metadata_holders(self) -> dict[str, set[str]]:
+        """Each term of the documents' titles, kinds, publishers and authors, with the documents it describes."""
+        holders: dict[str, set[str]] = {}
+        for d in self.documents.values():
+            for t in self.lexicon.terms(" ".join(filter(None, (d.title, d.source_type, d.publisher, d.author)))):
+                holders.setdefault(t, set()).add(d.id)
+        return holders
 
     def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:
         """Documents a question points at by name: those holding one of its terms that no other document holds
@@ -172,9 +180,10 @@ class Index:
             passages = self.lexicon.passages(t)
             if not 0 < len(passages) <= limit:
                 continue
-            docs = np.unique(self.doc_of_chunk[passages])
-            if len(docs) == 1:
-                named.add(self._doc_order[int(docs[0])])
+            # A publisher's name is its review's too, though only a column that cites the review repeats it.
+            docs = {self._doc_order[int(d)] for d in np.unique(self.doc_of_chunk[passages])}
+            if len(docs | self._metadata_holders.get(t, set())) == 1:
+                named |= docs
         return named
 
     def phrase_documents(self, phrase: str, limit: int = 64) -> set[str]:

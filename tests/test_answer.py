@@ -171,6 +171,16 @@ def test_a_pointed_source_s_sentences_are_measured_against_its_own_best(engine):
     assert _chosen(engine, query, [(pitch, 0.7, 2), (review, 0.3, 0)])[0] == review
 
 
+def test_a_pointed_source_is_quoted_though_likelier_pages_could_fill_the_answer(engine):
+    index = engine.index
+    others = [i for i in range(len(index.sentences)) if index.sentences[i].doc_id != REVIEW
+              and index.sentences[i].kind == "text"][:engine.settings.answer.max_sentences + 1]
+    review = _sentence(index, REVIEW, "memantine")
+    query = engine.query("What drugs did the review look at?")
+    scored = [(s, 0.95 - 0.01 * n, 2) for n, s in enumerate(others)] + [(review, 0.5, 0)]
+    assert review in _chosen(engine, query, scored)
+
+
 def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     """"Unlikely to cause serious harm" and "skin problems affected 6 in 100": a safety question hears both."""
     from rag.answer import Candidate, strongest_finding

@@ -281,7 +281,8 @@ def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(buil
 
 def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encoder):
     """"The optometrist" is the columnist whose byline says so, though the shop's page mentions its optometrist too;
-    "the Glarestop kit" is the shop whose id holds the name, though the column names the kit as well."""
+    "the Glarestop kit" is the shop whose id holds the name, though the column names the kit as well; a publisher
+    named in a review's front matter is the review's name too."""
     from rag.build import build_index
 
     def page(doc_id: str, kind: str, author: str, body: str) -> None:
@@ -290,7 +291,9 @@ def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encode
             f"author: {author}\npublisher: null\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
 
     page("acme-column", "opinion column", "Dr Jo Quill",
-         "*By Dr Jo Quill, optometrist at Wexbury Hospital*\n\nThe Glarestop kit blocks little glare.")
+         "*By Dr Jo Quill, optometrist at Wexbury Hospital*\n\nThe Glarestop kit blocks little glare, as the "
+         "Quillford review found.")
+    page("acme-review", "Quillford Collaboration review", "null", "Lenses made little difference to glare.")
     page("glarestop-shop", "online shop page", "Acme Lenses",
          "Our optometrist fits every Glarestop kit. Glarestop blocks all glare.")
     build_index(built, encoder)
@@ -298,6 +301,8 @@ def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encode
     assert pointed_documents(index, "According to the optometrist, how much glare is blocked?")[0] == {"acme-column"}
     assert pointed_documents(index, "Should I ask an optometrist?")[0] == set()
     assert pointed_documents(index, "How much does the Glarestop kit cost?")[0] == {"glarestop-shop"}
+    # Only the column's text says "Quillford", but the review's front matter does too: no one page's name.
+    assert index.named_documents(index.lexicon.terms("Quillford")) == set()
 
 
 def test_a_sentence_knows_the_heading_it_sits_under(engine):
