@@ -189,10 +189,12 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     """The sentences to quote, in reading order, and the disagreement sides among them."""
     question = query.text
     topics = question_topics(question)
+    asked = asked_shapes(question) - GENERIC_SHAPES
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
+        # ... but advice holding what is asked for ("we suggest a trial of four weeks") is no sales talk.
         top = min(c.tier_rank for c in candidates)
-        candidates = [c for c in candidates
-                      if c.tier_rank == top or not pitches(index.sentence_text(c.sentence), topics)] or candidates
+        candidates = [c for c in candidates if c.tier_rank == top or asked & shapes_of(index.sentence_text(c.sentence))
+                      or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     chosen = select_sentences(index, candidates, settings, query.pointed)
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
@@ -200,7 +202,6 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     leading = {s for strong, _ in sides.values() for s in strong}
     # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording;
     # when none of the chosen holds one, the likeliest plausible sentence that does joins them.
-    asked = asked_shapes(question) - GENERIC_SHAPES
     if asked and not any(asked & shapes_of(index.sentence_text(c.sentence)) for c in chosen):
         chosen += [c for c in candidates if c.relevance >= settings.answer.sentence_floor
                    and asked & shapes_of(index.sentence_text(c.sentence))][:1]

@@ -201,6 +201,31 @@ def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
         "Skin irritation affected 6 in 100 people."]
 
 
+def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write_document):
+    """Asked how long to try it before deciding it is not helping, a leaflet's "we suggest a trial of four weeks"
+    is quoted, though it talks to the reader; its chat around the duration is still set aside."""
+    from rag.answer import Candidate, choose_and_order
+    from rag.build import build_index
+    from rag.index import load_index
+    from rag.retrieve import Query
+
+    write_document(built.corpus_dir, "acme-leaflet", "If you want to try Acme tablets, we suggest a trial of four "
+                   "weeks. We hope you enjoy your visit to our friendly clinic.\n", tier="expert-opinion")
+    write_document(built.corpus_dir, "acme-review", "Acme tablets made little difference to pain in trials.\n",
+                   tier="systematic-review")
+    build_index(built, encoder)
+    index = load_index(built)
+    text = "How long should I take Acme tablets before deciding they are not helping?"
+    query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset())
+    advice, chat = (i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-leaflet")
+    finding = next(i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-review")
+    candidates = [Candidate(advice, index.sentences[advice].chunk, 0.9, 1),
+                  Candidate(chat, index.sentences[chat].chunk, 0.85, 1),
+                  Candidate(finding, index.sentences[finding].chunk, 0.6, 0)]
+    quoted = {c.sentence for c in choose_and_order(index, query, candidates, built)[0]}
+    assert advice in quoted and chat not in quoted
+
+
 def test_doc_filter_answers_only_from_that_document(engine):
     a = engine.ask("What side effects does ketamine have?", doc_ids=["propel-neuropathic"])
     assert {c.doc_id for c in a.citations} == {"propel-neuropathic"}
