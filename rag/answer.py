@@ -190,6 +190,8 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     question = query.text
     topics = question_topics(question)
     asked = asked_shapes(question) - GENERIC_SHAPES
+    # A sentence that asks ("Will it make me groggy?", "Tired of cramps?") answers nothing, however close it echoes.
+    candidates = [c for c in candidates if not _ASKS.search(index.sentence_text(c.sentence))] or candidates
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         # ... but advice holding what is asked for ("we suggest a trial of four weeks") is no sales talk.
         top = min(c.tier_rank for c in candidates)
@@ -222,6 +224,9 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
+
+
+_ASKS = re.compile(r"\?[\W_]*$")
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the

@@ -144,6 +144,25 @@ def test_sales_talk_alone_still_leaves_an_answer(engine):
     assert _chosen(engine, engine.query("Is ketamine safe?"), [(pitch, 0.9, 2), (review, 0.05, 0)]) == [review]
 
 
+def test_a_sentence_that_asks_is_never_quoted_as_an_answer(built, encoder, write_document):
+    """"Worried about side effects?" echoes a safety question closely and answers none of it."""
+    from rag.answer import Candidate, choose_and_order
+    from rag.build import build_index
+    from rag.index import load_index
+    from rag.retrieve import Query
+
+    write_document(built.corpus_dir, "acme-shop", "Worried about Acme side effects? Acme is gentle.\n\n"
+                   "**Is Acme safe?**\n", tier="promotional")
+    build_index(built, encoder)
+    index = load_index(built)
+    text = "Is Acme safe?"
+    query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset())
+    worried, gentle, bold = (i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-shop")
+    scored = ((worried, 0.95), (bold, 0.9), (gentle, 0.6))
+    candidates = [Candidate(s, index.sentences[s].chunk, p, 2) for s, p in scored]
+    assert [c.sentence for c in choose_and_order(index, query, candidates, built)[0]] == [gentle]
+
+
 def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_one(engine):
     """However much better other sentences echo the question, an address question is answered by an address."""
     echo, address = _sentence(engine.index, None, PITCH), _sentence(engine.index, None, "1010 Hurley Way")
