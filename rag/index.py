@@ -40,7 +40,7 @@ def _names(question_term: str, describing: str) -> bool:
 
 
 def _byline(document: Document) -> str:
-    """The line a page opens with, where it opens with the page's author ("By Dr Jo Acme, optometrist at ...",
+    """The line a page opens with, where it opens with the page's author ("By Dr Jo Acme, podiatrist at ...",
     "Jo Acme is a consultant ..."): who wrote it, and as what. A first paragraph that only mentions the author
     ("At Acme Opticians, our lenses ...") says what the page sells, not who wrote it."""
     first = next((line for line in document.text.splitlines() if line.strip() and not line.startswith("#")), "")
@@ -242,7 +242,7 @@ class Index:
 
     def _introduced(self, word: str) -> set[str]:
         """The pages that say what they are outside their kind: by the byline they open with ("By Dr Jo Acme,
-        optometrist at ..."), or by their id ("acme-urologist-column") where fewer than half the documents use the
+        podiatrist at ..."), or by their id ("acme-urologist-column") where fewer than half the documents use the
         word (one most pages use, "the tape", is what they are all about)."""
         by_id = self._holders(self._ids, word) if self._distinguishing(word) else set()
         return self._holders(self._bylines, word) | by_id
