@@ -16,8 +16,8 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, introduces_list, is_caption,
-                       name_phrases, names_in, pitches, question_features, sentence_features, shapes_of)
+from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, introduces_list,
+                       is_caption, name_phrases, names_in, pitches, question_features, sentence_features, shapes_of)
 from .index import Index, plain_words
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -191,7 +191,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     topics = question_topics(question)
     asked = asked_shapes(question) - GENERIC_SHAPES
     # A sentence that asks ("Will it make me groggy?", "Tired of cramps?") answers nothing, however close it echoes.
-    candidates = [c for c in candidates if not _ASKS.search(index.sentence_text(c.sentence))] or candidates
+    candidates = [c for c in candidates if not asks(index.sentence_text(c.sentence))] or candidates
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         # ... but advice holding what is asked for ("we suggest a trial of four weeks") is no sales talk.
         top = min(c.tier_rank for c in candidates)
@@ -224,9 +224,6 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
     return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
-
-
-_ASKS = re.compile(r"\?[\W_]*$")
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
@@ -291,13 +288,16 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
         return max(rules.sentence_floor, best * rules.relative_floor)
 
     inside = [c for c in candidates if index.sentences[c.sentence].doc_id in pointed]
-    floors = (floor(inside[0].relevance) if inside else 1.0, floor(candidates[0].relevance))
+    held = {c.sentence for c in inside}
+    outside = [c for c in candidates if c.sentence not in held]
+    ranked = ([(c, floor(inside[0].relevance)) for c in inside] +
+              [(c, floor(candidates[0].relevance)) for c in outside])
     chosen: list[Candidate] = []
     tokens = 0
-    for c in inside + [c for c in candidates if index.sentences[c.sentence].doc_id not in pointed]:
+    for c, least in ranked:
         if len(chosen) >= rules.max_sentences:
             break
-        if c.relevance < floors[index.sentences[c.sentence].doc_id not in pointed]:
+        if c.relevance < least:
             continue
         if _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue

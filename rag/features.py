@@ -89,6 +89,7 @@ ASKS: dict[str, re.Pattern[str]] = {
 }
 # A colon at the end, perhaps followed by a reference marker such as "(10)".
 _INTRODUCES_LIST = re.compile(r":\s*(?:\(\d+(?:[,–-]\s?\d+)*\))?\s*$")
+_ASKS = re.compile(r"\?[\W_]*$")
 _CLOSED = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 _CAPTION_WORDS = 12
 _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
@@ -138,6 +139,11 @@ def view_shapes(v: "SentenceView") -> frozenset[str]:
 @lru_cache(maxsize=65_536)
 def addresses_reader(sentence: str) -> bool:
     return _ADDRESSES_READER.search(sentence) is not None
+
+
+def asks(sentence: str) -> bool:
+    """The sentence is a question ("Worried about side effects?", "**Is it safe?**"), closing marks aside."""
+    return _ASKS.search(sentence) is not None
 
 
 def introduces_list(sentence: str) -> bool:

@@ -39,14 +39,13 @@ def _names(question_term: str, describing: str) -> bool:
     return long.startswith(short) and long[len(short):] in _MAKER
 
 
-def _byline(document: Document) -> str:
-    """The line a page opens with, where it opens with the page's author ("By Dr Jo Acme, podiatrist at ...",
-    "Jo Acme is a consultant ..."): who wrote it, and as what. A first paragraph that only mentions the author
+def _byline(document: Document, opening: str) -> str:
+    """The page's opening sentence, where it opens with the page's author ("By Dr Jo Acme, podiatrist at ...",
+    "Jo Acme is a consultant ..."): who wrote it, and as what. A first sentence that only mentions the author
     ("At Acme Opticians, our lenses ...") says what the page sells, not who wrote it."""
-    first = next((line for line in document.text.splitlines() if line.strip() and not line.startswith("#")), "")
     author = (document.author or "").split(",")[0].strip()
-    opening = re.sub(r"^[\W_]*(?:by\s+)?", "", first, flags=re.I)
-    return re.split(r"(?<=\w\w[.!?])\s", opening)[0] if author and opening.startswith(author) else ""
+    opening = re.sub(r"^[\W_]*(?:by\s+)?", "", opening, flags=re.I)
+    return opening if author and opening.startswith(author) else ""
 
 
 @dataclass
@@ -89,14 +88,17 @@ class Index:
         s = self.sentences[i]
         return self.documents[s.doc_id].text[s.char_start:s.char_end]
 
-    def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
-        """The sentences lying inside a span of one document, in reading order."""
+    def _first_of(self, doc_id: str) -> int:
+        """Where a document's sentences start: they are stored together and in order."""
         if self._first_sentence is None:
-            # A document's sentences are stored together and in order, so its first one is where to look.
             codes, values = self.sentences.codes("doc_id")
             found_codes, firsts = np.unique(codes, return_index=True)
             self._first_sentence = {values[c]: int(i) for c, i in zip(found_codes.tolist(), firsts.tolist())}
-        i, found = self._first_sentence.get(doc_id, len(self.sentences)), []
+        return self._first_sentence.get(doc_id, len(self.sentences))
+
+    def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
+        """The sentences lying inside a span of one document, in reading order."""
+        i, found = self._first_of(doc_id), []
         while i < len(self.sentences) and self.sentences[i].doc_id == doc_id and self.sentences[i].char_start < end:
             if self.sentences[i].char_start >= start and self.sentences[i].char_end <= end:
                 found.append(i)
@@ -244,12 +246,21 @@ class Index:
         """The pages that say what they are outside their kind: by the byline they open with ("By Dr Jo Acme,
         podiatrist at ..."), or by their id ("acme-urologist-column") where fewer than half the documents use the
         word (one most pages use, "the tape", is what they are all about)."""
-        by_id = self._holders(self._ids, word) if self._distinguishing(word) else set()
-        return self._holders(self._bylines, word) | by_id
+        by_id = self._holders(self._ids, word)
+        return self._holders(self._bylines, word) | (by_id if by_id and self._distinguishing(word) else set())
+
+    def _opening(self, doc_id: str) -> str:
+        """A document's first sentence that is not a heading."""
+        i = self._first_of(doc_id)
+        while i < len(self.sentences) and self.sentences[i].doc_id == doc_id:
+            if self.sentences[i].kind != "heading":
+                return self.sentence_text(i)
+            i += 1
+        return ""
 
     @cached_property
     def _bylines(self) -> dict[str, dict[str, set[str]]]:
-        return self._words_of(lambda d: (_byline(d),))
+        return self._words_of(lambda d: (_byline(d, self._opening(d.id)),))
 
     @cached_property
     def _ids(self) -> dict[str, dict[str, set[str]]]:
