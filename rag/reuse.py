@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -142,14 +143,19 @@ def embed_reusing(encoder: Embedder, texts: Sequence[str], keys: np.ndarray, old
 
 
 def copy_export(old: Reusable, dest: Path) -> bool:
-    """Copy the published index's query encoder export when it came from the same model for the same backend;
-    False when there is none to copy. The copy is checked against that build's manifest, so a damaged file
-    is exported afresh rather than passed on under a new checksum."""
+    """Take over the published index's query encoder export when it came from the same model for the same
+    backend; False when there is none to take. A published build is never written again, so the new build
+    shares the file by a hard link (some 90 MB a build) and copies it only where links are not to be had. The
+    result is checked against that build's manifest, so a damaged file is exported afresh rather than passed on
+    under a new checksum."""
     if old.onnx is None:
         return False
     source, expected = old.onnx
     try:
-        shutil.copyfile(source, dest)
+        try:
+            os.link(source, dest)
+        except OSError:
+            shutil.copyfile(source, dest)
         if store.digest(dest) == expected:
             return True
     except OSError:

@@ -82,11 +82,14 @@ def test_an_incremental_build_equals_a_full_build_and_says_what_it_reused(built,
                 == Engine.over(full, full_settings).ask(question).to_dict()), question
 
 
-def test_a_build_with_nothing_changed_reuses_every_vector(built):
+def test_a_build_with_nothing_changed_reuses_every_vector_and_shares_the_export(built):
+    before = store.current_build(built.index_dir)
     out = rag(built, "build")
     assert out.returncode == 0, out.stderr
-    used = load_index(built).manifest["embedding"]
+    index = load_index(built)
+    used = index.manifest["embedding"]
     assert used["embedded"] == 0 and used["reused"] == used["vectors"]
+    assert index.path != before and (index.path / "encoder.onnx").samefile(before / "encoder.onnx")
     assert f"reused {used['vectors']:,} of {used['vectors']:,} vectors; embedded 0" in out.stdout
 
 
