@@ -106,13 +106,13 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
     if not views:
         return Evidence([], 0.0)
     terms = question_terms(index, query)
-    probabilities = scorer.sentence.probability(sentence_features(query.text, terms, views))
+    probabilities, ranking = scorer.sentence_probabilities(sentence_features(query.text, terms, views))
     top = max(hits, key=lambda h: h.fused)
     row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused,
                             query.tokens)
     confidence = float(scorer.question.probability(row[None, :])[0])
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
-                  for s, c, p in zip(ids, chunks, probabilities)]
+                  for s, c, p in zip(ids, chunks, ranking)]
     return Evidence(sorted(candidates, key=lambda c: -c.relevance), confidence)
 
 
@@ -180,7 +180,8 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
                                   max((cosine[n] for n in near), default=0.0), best[s][0],
                                   rank(index.documents[index.sentences[s].doc_id].evidence_tier),
                                   cosine[head] if head is not None else 0.0,
-                                  index.sentences[s].doc_id in query.pointed, index.sentence_vectors[s]))
+                                  index.sentences[s].doc_id in query.pointed, index.sentence_vectors[s],
+                                  float(index.centrality[s])))
     return views, ids, [best[s][1] for s in ids]
 
 

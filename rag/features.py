@@ -105,6 +105,11 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
                      "shape_match", "shape_missing", "reader", "short", "log_words", "introduces_list", "item",
                      "neighbour_cos", "strongest_tier", "takes_side", "doubts", "strongest_takes_side",
                      "strongest_doubts", "section_coverage", "heading_cos")
+# The ranker, which orders a question's candidates for quoting, sees one feature more: how close a sentence is to
+# what its whole page says. Among the candidates the answer is usually the particular sentence, not the page's gist;
+# but how particular a sentence is says nothing about whether the question is answered at all (a broad question's
+# answer is the gist), so the answering probabilities the question model reads come from the model without it.
+RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
@@ -243,12 +248,13 @@ class SentenceView:
     heading_cos: float = 0.0  # cosine of the question with the heading it sits under ("Who should not use it?")
     pointed: bool = False  # it belongs to a document the question points at ("the Acme clinic's hours")
     vector: np.ndarray | None = None  # its embedding
+    centrality: float = 0.0  # its cosine with the mean direction of its page's sentences
 
 
 def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
-    """One row per candidate, columns in SENTENCE_FEATURES order."""
+    """One row per candidate, columns in RANKING_FEATURES order (SENTENCE_FEATURES, then the ranker's own)."""
     if not views:
-        return np.zeros((0, len(SENTENCE_FEATURES)))
+        return np.zeros((0, len(RANKING_FEATURES)))
     asked = asked_shapes(question)
     rare = q.rarest_known
     best_cos = max(v.cos for v in views)
@@ -268,7 +274,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             # On a question of efficacy, safety or evidence, what the strongest tier finds is the answer.
             float(v.tier_rank == strongest), float(bool(sides)), float(-1 in sides),
             float(v.tier_rank == strongest and bool(sides)), float(v.tier_rank == strongest and -1 in sides),
-            q.weight(v.section_terms), v.heading_cos,
+            q.weight(v.section_terms), v.heading_cos, v.centrality,
         ))
     return np.asarray(rows, dtype=np.float64)
 

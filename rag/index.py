@@ -105,6 +105,15 @@ class Index:
             i += 1
         return found
 
+    @cached_property
+    def centrality(self) -> np.ndarray:
+        """Each sentence's cosine with the mean direction of its page's sentences: near 1 for the page's gist."""
+        codes, _ = self.sentences.codes("doc_id")
+        means = np.zeros((int(codes.max(initial=-1)) + 1, self.sentence_vectors.shape[1]), dtype=np.float64)
+        np.add.at(means, codes, self.sentence_vectors)
+        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+        return np.einsum("ij,ij->i", self.sentence_vectors, means[codes])
+
     def sentence_terms(self, i: int) -> frozenset[str]:
         """BM25 terms of sentence i, computed once per sentence on first use."""
         terms = self._terms.get(i)

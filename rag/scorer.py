@@ -1,5 +1,6 @@
-"""The fitted scorer: two small logistic models, one saying how likely a sentence answers the question, one how
-likely the question is answered by the evidence found, with the abstention threshold fitted beside them.
+"""The fitted scorer: small logistic models, one saying how likely a sentence answers the question, one ranking a
+question's candidates for quoting, one saying how likely the question is answered by the evidence found, with the
+abstention threshold fitted beside them.
 
 The artifact is plain JSON (coefficients, feature scaling, threshold, what it was fitted on), so serving needs no
 fitting library; `fit_logistic` uses SciPy's bounded optimiser and is run by `rag fit`, never by the service.
@@ -15,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from .errors import SettingsError
-from .features import QUESTION_FEATURES, SENTENCE_FEATURES
+from .features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
 
-FORMAT = 1
+FORMAT = 2
 PACKAGED = Path(__file__).parent / "scorer.json"
 # Inverse regularisation strength: the features are few and scaled, and the training sets are a few thousand
 # sentences, so mild regularisation keeps coefficients readable without underfitting.
@@ -65,10 +66,17 @@ class Scorer:
     question: Logistic
     threshold: float  # P(answerable) below which the service abstains
     fitted_on: tuple[str, ...]
+    ranker: Logistic  # the sentence model with the features that only rank (`features.RANKING_FEATURES`)
+
+    def sentence_probabilities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For rows in RANKING_FEATURES order: how likely each sentence answers, which the question model reads, and
+        the ranker's probability, which orders the candidates for quoting."""
+        return self.sentence.probability(x[:, :len(SENTENCE_FEATURES)]), self.ranker.probability(x)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "fitted_on": list(self.fitted_on), "threshold": round(self.threshold, 4),
-                "sentence": self.sentence.to_dict(), "question": self.question.to_dict()}
+                "sentence": self.sentence.to_dict(), "ranker": self.ranker.to_dict(),
+                "question": self.question.to_dict()}
 
 
 def load_scorer(path: Path | None = None) -> Scorer:
@@ -79,10 +87,11 @@ def load_scorer(path: Path | None = None) -> Scorer:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')} is not {FORMAT}")
         scorer = Scorer(Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["question"]),
-                        float(data["threshold"]), tuple(data["fitted_on"]))
+                        float(data["threshold"]), tuple(data["fitted_on"]), Logistic.from_dict(data["ranker"]))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise SettingsError(f"{path}: not a usable scorer ({err}); refit it with `rag fit`") from None
-    if scorer.sentence.features != SENTENCE_FEATURES or scorer.question.features != QUESTION_FEATURES:
+    if (scorer.sentence.features != SENTENCE_FEATURES or scorer.ranker.features != RANKING_FEATURES
+            or scorer.question.features != QUESTION_FEATURES):
         raise SettingsError(f"{path}: fitted on other features than this version computes; refit it with `rag fit`")
     return scorer
 

@@ -368,7 +368,7 @@ def test_a_question_naming_a_source_is_answered_first_from_it(engine):
     # An efficacy question would lead with the review; naming the clinic's blog makes the blog the answer.
     answer = engine.ask("What side effects does the Propel blog mention?")
     assert not answer.abstained and answer.citations[0].doc_id == "propel-neuropathic"
-    assert "hallucinations" in answer.citations[0].quote
+    assert any("hallucinations" in c.quote for c in answer.citations if c.doc_id == "propel-neuropathic")
 
 
 def test_a_question_asking_for_a_duration_is_answered_first_by_one(engine):

@@ -133,11 +133,12 @@ def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_
     scorer = fit_scorer(samples, ("ketamine",))
     x = np.vstack([s.x for s in samples if len(s.x)])
     y = np.concatenate([s.y for s in samples if len(s.x)])
-    p = scorer.sentence.probability(x)
-    assert p[y].mean() > p[~y].mean() + 0.2
+    p, ranked = scorer.sentence_probabilities(x)
+    assert p[y].mean() > p[~y].mean() + 0.2 and ranked[y].mean() > ranked[~y].mean() + 0.2
     save_scorer(scorer, tmp_path / "scorer.json")
     again = load_scorer(tmp_path / "scorer.json")
-    assert again.fitted_on == ("ketamine",) and np.allclose(again.sentence.probability(x), p, atol=1e-4)
+    assert again.fitted_on == ("ketamine",)
+    assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(again.sentence_probabilities(x), (p, ranked)))
 
 
 def test_real_questions_run_through_the_ask_path(engine):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from rag.answer import pointed_documents
@@ -73,6 +74,17 @@ def test_sentences_within_a_span_in_reading_order(engine):
     idx = engine.index
     chunk = idx.chunks[len(idx.chunks) // 2]
     assert idx.sentences_within(chunk.doc_id, chunk.char_start, chunk.char_end) == list(range(chunk.first, chunk.last))
+
+
+def test_centrality_is_each_sentences_cosine_with_its_pages_mean_direction(engine):
+    idx = engine.index
+    for doc_id in idx.documents:
+        rows = [i for i in range(len(idx.sentences)) if idx.sentences[i].doc_id == doc_id]
+        mean = idx.sentence_vectors[rows].mean(axis=0)
+        expected = idx.sentence_vectors[rows] @ (mean / np.linalg.norm(mean))
+        np.testing.assert_allclose(idx.centrality[rows], expected, atol=1e-5, err_msg=doc_id)
+        # The page's gist is closer to its mean than its most particular sentence is.
+        assert expected.max() - expected.min() > 0.2, doc_id
 
 
 def test_an_index_of_an_older_format_is_stale_not_damaged(built):

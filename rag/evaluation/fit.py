@@ -13,8 +13,8 @@ import numpy as np
 from ..answer import candidate_views, question_terms
 from ..embed import Tokens
 from ..engine import Engine
-from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SENTENCE_SIGNS, QuestionTerms,
-                        SentenceView, question_features, sentence_features)
+from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS,
+                        QuestionTerms, SentenceView, question_features, sentence_features)
 from ..retrieve import search_pointed
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
 from .gold import GoldQuestion, matches
@@ -23,7 +23,7 @@ from .gold import GoldQuestion, matches
 @dataclass(frozen=True)
 class QuestionSample:
     gold: GoldQuestion
-    x: np.ndarray  # sentence feature rows
+    x: np.ndarray  # sentence feature rows, in RANKING_FEATURES order
     y: np.ndarray  # does the sentence answer?
     terms: QuestionTerms
     views: list[SentenceView]
@@ -62,31 +62,32 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
     (each fold's from models fitted on the other folds): in-sample probabilities are surer than any the service
     meets on questions of its own, and a threshold fitted on them declines answerable questions it has not seen.
     """
-    sentence = _sentence_model(samples)
+    sentence = _sentence_model(samples, SENTENCE_FEATURES)
     # With several corpora the folds are the corpora: the threshold then learns from probabilities of questions
     # on a corpus the models never saw, which is how the service meets a user's corpus.
     several = corpus_of is not None and len(set(corpus_of)) > 1
     folds = np.asarray(corpus_of) if several else np.arange(len(samples)) % CROSS_FOLDS
     rows = np.zeros((len(samples), len(QUESTION_FEATURES)))
     for k in np.unique(folds):
-        model = _sentence_model([s for s, f in zip(samples, folds) if f != k])
+        model = _sentence_model([s for s, f in zip(samples, folds) if f != k], SENTENCE_FEATURES)
         for i in np.flatnonzero(folds == k):
-            rows[i] = samples[i].question_row(model.probability(samples[i].x) if len(samples[i].x) else np.zeros(0))
+            rows[i] = samples[i].question_row(model.probability(samples[i].x[:, :len(SENTENCE_FEATURES)]))
     answerable = np.array([s.gold.answerable for s in samples])
     question = fit_logistic(rows, answerable, QUESTION_FEATURES, QUESTION_SIGNS)
     held = np.zeros(len(samples))
     for k in np.unique(folds):
         model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES, QUESTION_SIGNS)
         held[folds == k] = model.probability(rows[folds == k])
-    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on)
+    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on,
+                  _sentence_model(samples, RANKING_FEATURES))
 
 
-def _sentence_model(samples: list[QuestionSample]) -> Logistic:
-    """Which of a question's candidates answer it, learnt from the questions some candidate answers, each counting
-    once however many candidates it has. Whether a question is answered at all is the question model's to learn:
-    on a question nothing answers, every candidate is a negative however closely it matches, and counting those
-    taught the sentence model to rank a question's candidates less well."""
+def _sentence_model(samples: list[QuestionSample], features: tuple[str, ...]) -> Logistic:
+    """Which of a question's candidates answer it, from the first len(features) columns, learnt from the questions
+    some candidate answers, each counting once however many candidates it has. Whether a question is answered at
+    all is the question model's to learn: on a question nothing answers, every candidate is a negative however
+    closely it matches, and counting those taught the sentence model to rank a question's candidates less well."""
     answered = [s for s in samples if s.y.any()]
-    return fit_logistic(np.vstack([s.x for s in answered]), np.concatenate([s.y for s in answered]),
-                        SENTENCE_FEATURES, SENTENCE_SIGNS,
+    return fit_logistic(np.vstack([s.x[:, :len(features)] for s in answered]), np.concatenate([s.y for s in answered]),
+                        features, SENTENCE_SIGNS,
                         sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
