@@ -181,7 +181,7 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
                                   rank(index.documents[index.sentences[s].doc_id].evidence_tier),
                                   cosine[head] if head is not None else 0.0,
                                   index.sentences[s].doc_id in query.pointed, index.sentence_vectors[s],
-                                  float(index.centrality[s])))
+                                  index.centrality(s)))
     return views, ids, [best[s][1] for s in ids]
 
 

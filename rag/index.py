@@ -71,7 +71,8 @@ class Index:
         self._section_terms: dict[str, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self._heading: dict[int, int | None] = {}
-        self._first_sentence: dict[str, int] | None = None
+        self._spans: dict[str, tuple[int, int]] | None = None
+        self._page_means: dict[str, np.ndarray] = {}
         self.doc_of_chunk = self._doc_positions(self.chunks, position)
 
     @staticmethod
@@ -88,31 +89,34 @@ class Index:
         s = self.sentences[i]
         return self.documents[s.doc_id].text[s.char_start:s.char_end]
 
-    def _first_of(self, doc_id: str) -> int:
-        """Where a document's sentences start: they are stored together and in order."""
-        if self._first_sentence is None:
+    def _span_of(self, doc_id: str) -> tuple[int, int]:
+        """Where a document's sentences start and end: they are stored together and in order."""
+        if self._spans is None:
             codes, values = self.sentences.codes("doc_id")
-            found_codes, firsts = np.unique(codes, return_index=True)
-            self._first_sentence = {values[c]: int(i) for c, i in zip(found_codes.tolist(), firsts.tolist())}
-        return self._first_sentence.get(doc_id, len(self.sentences))
+            found, firsts, counts = np.unique(codes, return_index=True, return_counts=True)
+            self._spans = {values[c]: (int(i), int(i + n))
+                           for c, i, n in zip(found.tolist(), firsts.tolist(), counts.tolist())}
+        return self._spans.get(doc_id, (len(self.sentences), len(self.sentences)))
+
+    def centrality(self, i: int) -> float:
+        """Sentence i's cosine with the mean direction of its page's sentences: near 1 for the page's gist. Each
+        page's mean is taken once, on first use, so a large index pays only for the pages questions reach."""
+        doc_id = self.sentences[i].doc_id
+        mean = self._page_means.get(doc_id)
+        if mean is None:
+            start, end = self._span_of(doc_id)
+            total = np.asarray(self.sentence_vectors[start:end], dtype=np.float64).sum(axis=0)
+            mean = self._page_means[doc_id] = total / max(float(np.linalg.norm(total)), 1e-12)
+        return float(self.sentence_vectors[i] @ mean)
 
     def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
         """The sentences lying inside a span of one document, in reading order."""
-        i, found = self._first_of(doc_id), []
+        i, found = self._span_of(doc_id)[0], []
         while i < len(self.sentences) and self.sentences[i].doc_id == doc_id and self.sentences[i].char_start < end:
             if self.sentences[i].char_start >= start and self.sentences[i].char_end <= end:
                 found.append(i)
             i += 1
         return found
-
-    @cached_property
-    def centrality(self) -> np.ndarray:
-        """Each sentence's cosine with the mean direction of its page's sentences: near 1 for the page's gist."""
-        codes, _ = self.sentences.codes("doc_id")
-        means = np.zeros((int(codes.max(initial=-1)) + 1, self.sentence_vectors.shape[1]), dtype=np.float64)
-        np.add.at(means, codes, self.sentence_vectors)
-        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-        return np.einsum("ij,ij->i", self.sentence_vectors, means[codes])
 
     def sentence_terms(self, i: int) -> frozenset[str]:
         """BM25 terms of sentence i, computed once per sentence on first use."""
@@ -260,7 +264,7 @@ class Index:
 
     def _opening(self, doc_id: str) -> str:
         """A document's first sentence that is not a heading."""
-        i = self._first_of(doc_id)
+        i = self._span_of(doc_id)[0]
         while i < len(self.sentences) and self.sentences[i].doc_id == doc_id:
             if self.sentences[i].kind != "heading":
                 return self.sentence_text(i)
