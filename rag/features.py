@@ -350,7 +350,9 @@ def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np
 
 
 def _qualifier_missing(question: str, q: QuestionTerms, present: frozenset[str]) -> float:
-    """The most specific qualifier term the evidence never mentions, as its IDF over the highest possible."""
+    """The most specific qualifier term the evidence never mentions, as its IDF over the highest possible. Only the
+    question's own terms count: the words pointing at a source ("of the Acme clinic") are where to look, and the
+    pointed source's passages, not the evidence sentences, are what they name."""
     idf = dict(zip(q.terms, q.idf))
-    absent = [idf.get(t, q.ceiling) for t in qualifier_terms(question) if not _mentioned(t, present)]
+    absent = [idf[t] for t in qualifier_terms(question) if t in idf and not _mentioned(t, present)]
     return float(max(absent)) / q.ceiling if absent and q.ceiling else 0.0

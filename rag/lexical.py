@@ -22,7 +22,9 @@ TYPO_MIN_LETTERS = 4
 # would be the rarest word of a lay question and look like a subject the corpus lacks.
 BARE_CONTRACTIONS = ("im", "ive", "id", "youre", "youve", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt",
                      "werent", "hasnt", "havent", "hadnt", "cant", "couldnt", "shouldnt", "wouldnt", "wont", "whats",
-                     "thats", "theres", "lets")
+                     "thats", "theres", "lets",
+                     # Likewise chat that asks nothing: "is it ok to ...", typed "OK", would be a name the corpus lacks.
+                     "ok", "okay")
 # Our per-token arrays, saved beside bm25s's own files so that they are mapped at load, not recomputed.
 CEILING, DOC_FREQ = "token_ceiling.npy", "doc_freq.npy"
 

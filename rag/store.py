@@ -18,7 +18,8 @@ from .errors import BuildBusyError, IndexDamagedError
 # 5: contractions typed without an apostrophe ("dont", "im") are stop words.
 # 6: the exported query encoder also gives each question's token vectors.
 # 7: an abbreviation inside emphasis ("*Dr. Jo Acme") does not end a sentence.
-FORMAT = 7
+# 8: "ok" and "okay" are stop words.
+FORMAT = 8
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

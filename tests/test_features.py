@@ -67,6 +67,19 @@ def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers
     assert qualifier_terms(question) == qualifiers
 
 
+def test_the_words_pointing_at_a_source_are_no_missing_qualifier():
+    """"Of the Acme clinic" says where to look; the pointing words are left out of the question's terms, and the
+    evidence sentences need not repeat them."""
+    def row(terms: tuple[str, ...]) -> dict[str, float]:
+        q = QuestionTerms(terms, np.full(len(terms), 2.0), np.ones(len(terms), bool), np.ones(len(terms), bool), 4.0,
+                          False, frozenset({"address", "suit", "row"}), frozenset({"place"}))
+        return dict(zip(QUESTION_FEATURES, question_features("What is the address of the Acme clinic?", q, [],
+                                                             np.zeros(0), frozenset({"address"}), 0.0)))
+
+    assert row(("address",))["qualifier_missing"] == 0.0  # "acme" and "clinic" pointed at the clinic's page
+    assert row(("address", "acme", "clinic"))["qualifier_missing"] == pytest.approx(0.5)
+
+
 def test_a_question_asking_a_named_source_for_what_it_never_says_is_flagged():
     """"The clinic's email" when the clinic's page gives only a phone number and an address."""
     def terms(pointed: frozenset[str] | None, shapes: frozenset[str]) -> QuestionTerms:

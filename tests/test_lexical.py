@@ -61,6 +61,7 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
 @pytest.mark.parametrize("question, mended, kept", [
     ("does ketamin work for chronic pian", "pain", "pian"),  # a typo of a corpus word, and no English word
     ("can i take it if im pregnant", None, "im"),  # a contraction without its apostrophe is a stop word
+    ("Is it OK to take it at night?", None, "ok"),  # so is chat that asks nothing, however it is typed
     ("what about a sprain", None, None),  # an English word the corpus lacks is another subject, not a typo
     ("Is ketamine sold as Pian?", None, None),  # a capitalised word past the first is a name, not a slip
 ])
