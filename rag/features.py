@@ -35,7 +35,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
                           re.I),
     "email": re.compile(r"\S+@\S+\.\w+"),
     "place": re.compile(r"\b\d+\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
-                        r"Lane|Ln|Drive|Dr|Way|Suite)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
+                        r"Lane|Ln|Drive|Dr|Way|Suite|Row|Place|Square|Court|Close|Crescent|Terrace|Parade|Mews|"
+                        r"Walk|Grove|Gardens)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
+                        # "You will find us at Suite 3, ...", and a postcode: "KF3 2LP".
+                        r"\b(?:find|visit) us at\b|\bSuite \d+\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b|"
                         # Inside a building: "Level 2, East Wing", "the Ground Floor of Building C", "reception".
                         r"\b(?:Level|Floor) \d+\b|\b(?:ground|first|second|third|top) floor\b|"
                         r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"

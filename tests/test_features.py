@@ -33,6 +33,8 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "contact" in shapes_of("Call us on 0161 496 0000.") and "year" in shapes_of("Founded in 2015.")
     assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
+    assert "place" in shapes_of("You will find us at Suite 3, 27 Acme Row, Westbury.")
+    assert "place" in shapes_of("14 Orchard Row, Acmeton AC3 2LP") and "place" not in shapes_of("Take 2 tablets.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
     assert "person" in shapes_of("Jo Acme-Smith is a sports physiotherapist with an MSc.")
     assert "person" not in shapes_of("Acme Tape is a cotton tape.")
