@@ -128,6 +128,10 @@ QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_
                   "pointed_shape_unmet": -1, "pointed_best": 1, "narrowing": -1}
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
+# A candidate likely enough for an answer to quote, which is where the answer looks for the kind of answer asked
+# for ("who wrote it?": a byline); AnswerSettings.sentence_floor's default. Fixed here, not read from settings: the
+# scorer was fitted with it, and a feature must not change meaning with a user's setting.
+QUOTABLE = 0.2
 
 
 @lru_cache(maxsize=65_536)  # the same corpus sentences come back question after question
@@ -312,7 +316,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         float(ranked[0]), second, max((v.cos for v in views), default=0.0), top_passage, q.unseen,
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
-        float(bool(asked) and not any(asked & view_shapes(v) for v in top)),
+        float(bool(asked) and not any(asked & view_shapes(v) for v, p in zip(views, probabilities) if p >= QUOTABLE)),
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),

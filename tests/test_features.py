@@ -69,6 +69,23 @@ def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers
     assert qualifier_terms(question) == qualifiers
 
 
+def test_the_asked_kind_counts_as_met_when_any_quotable_sentence_holds_it():
+    """"Who wrote the column?": the byline need not be among the three likeliest sentences, only likely enough for
+    the answer to quote; the answer then quotes it first (`answer.choose_and_order`)."""
+    texts = ["I have read the whole review.", "The review was published this autumn.", "I agree with its authors.",
+             "Jo Acme-Smith is a sports physiotherapist."]
+    views = [SentenceView(t, frozenset({"review"}), frozenset(), frozenset(), "sentence", 6, 0.5, 0.3, 0.5, 1)
+             for t in texts]
+    q = QuestionTerms(("wrote", "column"), np.array([3.0, 2.0]), np.array([False, True]), np.array([False, True]),
+                      4.0, False)
+
+    def unmet(byline: float) -> float:
+        row = question_features("Who wrote the column?", q, views, np.array([0.9, 0.8, 0.7, byline]), frozenset(), 0.5)
+        return dict(zip(QUESTION_FEATURES, row))["shape_unmet"]
+
+    assert unmet(0.25) == 0.0 and unmet(0.1) == 1.0
+
+
 def test_the_words_pointing_at_a_source_are_no_missing_qualifier():
     """"Of the Acme clinic" says where to look; the pointing words are left out of the question's terms, and the
     evidence sentences need not repeat them."""
