@@ -106,7 +106,7 @@ class Index:
         if mean is None:
             start, end = self._span_of(doc_id)
             total = np.asarray(self.sentence_vectors[start:end], dtype=np.float64).sum(axis=0)
-            mean = self._page_means[doc_id] = total / max(float(np.linalg.norm(total)), 1e-12)
+            mean = self._page_means[doc_id] = (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
         return float(self.sentence_vectors[i] @ mean)
 
     def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
