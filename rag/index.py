@@ -111,11 +111,12 @@ class Index:
 
     def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
         """The sentences lying inside a span of one document, in reading order."""
-        i, found = self._span_of(doc_id)[0], []
-        while i < len(self.sentences) and self.sentences[i].doc_id == doc_id and self.sentences[i].char_start < end:
+        found = []
+        for i in range(*self._span_of(doc_id)):
+            if self.sentences[i].char_start >= end:
+                break
             if self.sentences[i].char_start >= start and self.sentences[i].char_end <= end:
                 found.append(i)
-            i += 1
         return found
 
     def sentence_terms(self, i: int) -> frozenset[str]:
@@ -264,12 +265,8 @@ class Index:
 
     def _opening(self, doc_id: str) -> str:
         """A document's first sentence that is not a heading."""
-        i = self._span_of(doc_id)[0]
-        while i < len(self.sentences) and self.sentences[i].doc_id == doc_id:
-            if self.sentences[i].kind != "heading":
-                return self.sentence_text(i)
-            i += 1
-        return ""
+        first = next((i for i in range(*self._span_of(doc_id)) if self.sentences[i].kind != "heading"), None)
+        return self.sentence_text(first) if first is not None else ""
 
     @cached_property
     def _bylines(self) -> dict[str, dict[str, set[str]]]:
