@@ -195,8 +195,11 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     candidates = [c for c in candidates if not asks(index.sentence_text(c.sentence))] or candidates
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         # ... but advice holding what is asked for ("we suggest a trial of four weeks") is no sales talk.
+        # Nor is the page the question asks about ("how many people has the Acme clinic treated?") talking sales
+        # when it says what was asked of it.
         top = min(c.tier_rank for c in candidates)
         candidates = [c for c in candidates if c.tier_rank == top or asked & shapes_of(index.sentence_text(c.sentence))
+                      or index.sentences[c.sentence].doc_id in query.pointed
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     chosen = select_sentences(index, candidates, settings, query.pointed)
     finding = strongest_finding(index, topics, candidates, settings)
@@ -228,8 +231,12 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
-# clinic's". The noun phrase ends at a verb or at punctuation, so "the trial in women" names no one.
-_DEFINITE = re.compile(r"\bthe\s+((?:[\w-]+\s+){0,2}?[\w-]+)(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
+# clinic's". The noun phrase ends at a verb or at punctuation, and no preposition comes before its last word: "the
+# trial in women" and "the bath for cramps" name no one (a page whose publisher says "Cramp" is not the bath asked
+# about), while "what did the review look at?" still points at the review.
+_PREPOSITION = r"(?:for|of|in|on|at|with|to|from|by|about|after|before|during|than|and|or)\b"
+_DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+)"
+                       r"(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
                        r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
                        r"is|are|was|were)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
 

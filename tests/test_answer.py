@@ -144,6 +144,14 @@ def test_sales_talk_alone_still_leaves_an_answer(engine):
     assert _chosen(engine, engine.query("Is ketamine safe?"), [(pitch, 0.9, 2), (review, 0.05, 0)]) == [review]
 
 
+def test_the_page_asked_about_is_not_set_aside_as_sales_talk(engine):
+    """Asked how safe the Propel blog says ketamine is, the blog's own talk to its reader is the answer asked for."""
+    pitch, review = _sentence(engine.index, None, PITCH), _sentence(engine.index, REVIEW, "adverse")
+    query = engine.query("How safe is ketamine according to the Propel blog?")
+    assert query.pointed == {"propel-neuropathic"}
+    assert pitch in _chosen(engine, query, [(pitch, 0.9, 2), (review, 0.05, 0)])
+
+
 def test_a_sentence_that_asks_is_never_quoted_as_an_answer(built, encoder, write_document):
     """"Worried about side effects?" echoes a safety question closely and answers none of it."""
     from rag.answer import Candidate, choose_and_order
