@@ -24,6 +24,11 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|twent
 SHAPES: dict[str, re.Pattern[str]] = {
     "duration": re.compile(rf"\b{_COUNT}(?:\s*(?:-|–|to|or)\s*{_COUNT})?[\s-]*{_UNIT}\b|\b(?:daily|weekly|monthly)\b",
                            re.I),
+    # When in the day or week: "7am to 8pm", "Monday to Friday", "in the morning", "before bed", "with food".
+    "time": re.compile(r"\b\d{1,2}(?:[.:]\d{2})?\s?(?:am|pm)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|"
+                       r"\bweek(?:days?|ends?)\b|\bbank holidays?\b|\bin the (?:morning|afternoon|evening)\b|"
+                       r"\b(?:at|before|after|with) (?:night|bed|bedtime|breakfast|lunch|dinner|meals?|food)\b|"
+                       r"\bon an empty stomach\b|\b(?:midnight|midday|noon|overnight)\b|\b24 hours a day\b", re.I),
     "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|cents|pence)\b|\bfree of charge\b", re.I),
     "quantity": re.compile(r"\b\d[\d,.]*\s*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
@@ -60,9 +65,14 @@ SHAPES: dict[str, re.Pattern[str]] = {
 GENERIC_SHAPES = frozenset({"number", "list"})
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
 # several or none (yes/no questions).
+# "When" asks for a time only as a question word ("when should I take it?", "..., and when?"), not as a conjunction
+# ("did it hold when weaker trials were left out?", "can I use it when I travel?").
+_WHEN = r"^\W*when\b|\b(?:and|or|but),? when\b|\bwhen (?:should|shall|does|do|did|is|are|can|could|will|would|might|must)\b"
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
-                           r"|\bduration\b|\bhow soon\b|\bhow quickly\b|\bhow fast\b|\bwhen\b", re.I),
+                           rf"|\bduration\b|\bhow soon\b|\bhow quickly\b|\bhow fast\b|{_WHEN}", re.I),
+    "time": re.compile(rf"{_WHEN}|\bwhat time\b|\bopening (?:hours|times)\b|\bwhat hours\b|\bopen (?:on|at)\b|"
+                       r"\btime of (?:day|night)\b|\bwhich days?\b", re.I),
     "number": re.compile(r"\bhow (?:many|much|big|large|strong|often|high|low)\b|\bwhat (?:number|size|level)\b|"
                          r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
                          re.I),

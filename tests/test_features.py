@@ -21,6 +21,10 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("How strong is the evidence that it works?", {"certainty"}),  # how sure the evidence is, not a number
     ("Is there solid research behind it?", {"certainty"}),
     ("Does it work?", set()),
+    ("What are the clinic's opening hours?", {"time"}),
+    ("When should I take it?", {"time", "duration"}),  # before bed, or for six weeks
+    ("Can I take it when I travel?", set()),  # "when" joining two clauses asks for no time
+    ("Did the result hold when weaker trials were left out?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
     assert asked_shapes(question) == asked
@@ -35,6 +39,8 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
     assert "place" in shapes_of("You will find us at Suite 3, 27 Acme Row, Westbury.")
     assert "place" in shapes_of("14 Orchard Row, Acmeton AC3 2LP") and "place" not in shapes_of("Take 2 tablets.")
+    assert "time" in shapes_of("Open Monday to Saturday, 8.30am to 6pm.") and "time" in shapes_of("Take it before bed.")
+    assert "time" not in shapes_of("Take 2 tablets.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
     assert "person" in shapes_of("Jo Acme-Smith is a sports physiotherapist with an MSc.")
     assert "person" not in shapes_of("Acme Tape is a cotton tape.")
