@@ -49,10 +49,13 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"
                         r"\breception\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
-    # A person introduced by name and what they do: "Jo Acme-Smith is a sports physiotherapist", "... a consultant".
+    # A person introduced by name and what they do: "Jo Acme-Smith is a sports physiotherapist", "... a consultant",
+    # or by what they do and name: "our lead acupuncturist Jo Acme".
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
                          r"\b(?:led|run|written|founded) by\b|\b[A-Z][a-z]+ [A-Z][\w'’-]+ (?:is|was) (?:a|an) "
-                         r"(?:[a-z]+ ){0,2}?(?:[a-z]+(?:ist|ian|ant|or|er)|nurse|surgeon)\b"),
+                         r"(?:[a-z]+ ){0,2}?(?:[a-z]+(?:ist|ian|ant|or|er)|nurse|surgeon)\b|"
+                         r"\b(?:[a-z]+(?:ist|ian)|nurse|surgeon|consultant|director|manager|practitioner) "
+                         r"[A-Z][a-z]+ [A-Z][\w'’-]+"),
     # How sure the evidence is, in the words reviews grade it with: "low certainty", "moderately confident in the
     # result", "our confidence in these results is low".
     "certainty": re.compile(r"\bcertainty\b|\bGRADE\b|\b(?:moderately|fairly|very|not) (?:confident|certain|sure)\b|"
@@ -83,7 +86,10 @@ ASKS: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
     "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bhow old\b", re.I),
-    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact\b|\bwebsite\b|\bcall\b|\breach (?:them|the)\b", re.I),
+    # Calling someone, not what the authors "call for"; contacting someone, not "contact lenses".
+    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
+                          r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b",
+                          re.I),
     # An email address is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
     "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
@@ -95,8 +101,11 @@ ASKS: dict[str, re.Pattern[str]] = {
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"
                           r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),
-    "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|founded|leads|owns|said)\b|\bwhose\b|\bauthors?\b|"
-                         r"\bwritten by\b", re.I),
+    # Naming the authors is not asking for them ("what do the review authors call for?", "women whose periods have
+    # stopped"): only "who wrote", "who is the ...", "whose column" are.
+    "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|ran|founded|leads|led|owns|said)\b|"
+                         r"\bwho (?:is|was) (?:the|its|their)\b|\bwho (?:are|were) the (?:authors|writers|reviewers)\b|"
+                         r"\bwhose (?:review|column|article|blog|page|study|opinion|research)\b|\bwritten by\b", re.I),
     "list": re.compile(r"\bwhich\b|\bwhat (?:are|were)\b|\bwhat (?:kinds?|types?|sorts?|conditions|side effects|"
                        r"symptoms|risks|benefits|ingredients)\b|\blist\b|\bname (?:the|some)\b|\bexamples?\b", re.I),
 }

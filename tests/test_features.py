@@ -24,6 +24,10 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What are the clinic's opening hours?", {"time"}),
     ("When should I take it?", {"time", "duration"}),  # before bed, or for six weeks
     ("Can I take it when I travel?", set()),  # "when" joining two clauses asks for no time
+    ("Who is the lead physiotherapist at the clinic?", {"person"}),
+    ("What do the review authors call for?", set()),  # naming the authors asks for neither them nor a phone number
+    ("What can women whose periods have stopped take instead?", set()),
+    ("Do filtering contact lenses help?", set()),
     ("Did the result hold when weaker trials were left out?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
@@ -44,6 +48,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
     assert "person" in shapes_of("Jo Acme-Smith is a sports physiotherapist with an MSc.")
     assert "person" not in shapes_of("Acme Tape is a cotton tape.")
+    assert "person" in shapes_of("Treatment from our lead acupuncturist Jo Acme, who has 15 years of experience.")
     assert "email" not in shapes_of("Call us on 0161 496 0000.")
     certainty = asked_shapes("How good is the evidence that it helps?")
     assert certainty & shapes_of("Our confidence in these results is low.")
