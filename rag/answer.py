@@ -16,8 +16,9 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, introduces_list,
-                       is_caption, name_phrases, names_in, pitches, question_features, sentence_features, shapes_of)
+from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, framing_terms,
+                       introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
+                       sentence_features, shapes_of)
 from .index import Index, plain_words
 from .retrieve import Hit, Query
 from .scorer import Scorer
@@ -139,7 +140,8 @@ def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str
 
 
 def question_terms(index: Index, query: Query) -> QuestionTerms:
-    terms = tuple(dict.fromkeys(query.terms))
+    framing = framing_terms(query.text)
+    terms = tuple(t for t in dict.fromkeys(query.terms) if t not in framing) or tuple(dict.fromkeys(query.terms))
     names = index.lexicon.terms(" ".join(names_in(query.text)))
     pointed = query.pointed
     if pointed:

@@ -305,6 +305,16 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     return np.asarray(rows, dtype=np.float64)
 
 
+# "What kind of glue", "which type of tape": the frame says a kind is asked for; the glue is what is asked about.
+_FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b", re.I)
+
+
+@lru_cache(maxsize=4_096)
+def framing_terms(question: str) -> frozenset[str]:
+    """The terms of the words that frame the question ("kind" in "what kind of"), not part of what it asks about."""
+    return frozenset(t for terms in tokenize([m.group(1) for m in _FRAME.finditer(question)]) for t in terms)
+
+
 @lru_cache(maxsize=4_096)
 def qualifier_terms(question: str) -> tuple[str, ...]:
     phrases = [m.group(1) for m in _QUALIFIER.finditer(question)]

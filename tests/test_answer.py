@@ -394,3 +394,12 @@ def test_the_words_pointing_at_a_source_are_not_what_is_asked(engine):
     assert "propel" not in terms and {"side", "effect"} <= set(terms)
     # A word only the source holds is still asked for when it is not how the question names it.
     assert "hallucin" in question_terms(engine.index, engine.query("Does the Propel blog mention hallucinations?")).terms
+
+
+def test_the_words_framing_a_question_are_not_what_is_asked(engine):
+    """"What kind of side effects": the kind is the frame, side effects are asked about; elsewhere "type" is a word."""
+    from rag.answer import question_terms
+
+    framed = question_terms(engine.index, engine.query("What kind of side effects does ketamine have?")).terms
+    assert "kind" not in framed and {"side", "effect"} <= set(framed)
+    assert "type" in question_terms(engine.index, engine.query("Does ketamine help type 2 diabetes pain?")).terms
