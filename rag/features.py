@@ -22,8 +22,8 @@ _COUNT = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|hundred|thousand|million|"
                  r"dozen|half|third|quarter|once|twice")
 SHAPES: dict[str, re.Pattern[str]] = {
-    "duration": re.compile(rf"\b{_COUNT}(?:\s*(?:-|–|to|or)\s*{_COUNT})?[\s-]*{_UNIT}\b|\b(?:daily|weekly|monthly)\b",
-                           re.I),
+    "duration": re.compile(rf"\b{_COUNT}(?:\s*(?:-|–|to|or)\s*{_COUNT})?[\s-]*{_UNIT}\b|\b(?:daily|weekly|monthly)\b|"
+                           rf"\bwithin (?:a few |several )?{_UNIT}", re.I),
     # When in the day or week: "7am to 8pm", "Monday to Friday", "in the morning", "before bed", "with food".
     "time": re.compile(r"\b\d{1,2}(?:[.:]\d{2})?\s?(?:am|pm)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|"
                        r"\bweek(?:days?|ends?)\b|\bbank holidays?\b|\bin the (?:morning|afternoon|evening)\b|"
@@ -36,6 +36,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
+    # How old: "aged 18 and over", "ages 12 and up", "under 16", "a mean age of 62", "8-year-olds".
+    "age": re.compile(r"\bage[sd]?\s+(?:of\s+)?(?:\d|between|from|over|under)|"
+                      r"\b\d+\s*(?:years? old|-year-olds?|years of age)\b|"
+                      r"\b(?:over|under|above|below) (?:the age of )?\d+\b|\b(?:mean|average|median) age\b", re.I),
     "contact": re.compile(r"\(?\+?\d[\d\s().-]{7,}\d\b|\S+@\S+\.\w+|\bwww\.|https?://|\b(?:call|phone|email) us\b",
                           re.I),
     "email": re.compile(r"\S+@\S+\.\w+"),
@@ -48,7 +52,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b(?:Level|Floor) \d+\b|\b(?:ground|first|second|third|top) floor\b|"
                         r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"
                         r"\breception\b|"
-                        r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])"),
+                        r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])|"
+                        # Where on the body: "over the painful area", "either side of the spine", "on your lower back".
+                        r"\b(?:on|over|around|above|below|across|between|under|beside|either side of) (?:the|your|each|"
+                        r"both|a|an) (?:[a-z-]+ ){0,2}?(?:area|side|skin|spine|joint|muscle|back|neck|knee|shoulders?|"
+                        r"head|chest|abdomen|arm|leg|foot|feet|hip|wrist|ankle|calf|thigh|body)s?\b"),
     # A person introduced by name and what they do: "Jo Acme-Smith is a sports physiotherapist", "... a consultant",
     # or by what they do and name: "our lead acupuncturist Jo Acme".
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
@@ -60,7 +68,13 @@ SHAPES: dict[str, re.Pattern[str]] = {
     # result", "our confidence in these results is low".
     "certainty": re.compile(r"\bcertainty\b|\bGRADE\b|\b(?:moderately|fairly|very|not) (?:confident|certain|sure)\b|"
                            r"\bconfidence in (?:the|these|this|its) (?:results?|evidence|findings?|estimates?)\b|"
-                           r"\b(?:quality|strength) of (?:the )?evidence\b|\bvery uncertain\b", re.I),
+                           r"\b(?:quality|strength) of (?:the )?evidence\b|\bvery uncertain\b|"
+                           # ... and in plain words: "insufficient evidence", "the evidence is weak", "no clear proof".
+                           r"\b(?:insufficient|limited|weak|inconclusive|strong|robust|poor|sparse|little|"
+                           r"no (?:clear|good|strong|reliable)) (?:evidence|proof|data)\b|"
+                           r"\bevidence (?:is|was|remains) (?:weak|limited|insufficient|inconclusive|lacking|mixed|"
+                           r"sparse)\b|"
+                           r"\bhigh[- ]quality (?:trials|studies)\b", re.I),
     "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
                           r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
                           r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
@@ -70,9 +84,11 @@ GENERIC_SHAPES = frozenset({"number", "list"})
 # several or none (yes/no questions).
 # "When" asks for a time only as a question word ("when should I take it?", "..., and when?"), not as a conjunction
 # ("did it hold when weaker trials were left out?", "can I use it when I travel?").
-_WHEN = r"^\W*when\b|\b(?:and|or|but),? when\b|\bwhen (?:should|shall|does|do|did|is|are|can|could|will|would|might|must)\b"
+_WHEN = (r"^\W*when\b|\b(?:and|or|but),? when\b|"
+         r"\bwhen (?:should|shall|does|do|did|is|are|can|could|will|would|might|must)\b")
 ASKS: dict[str, re.Pattern[str]] = {
-    "duration": re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
+    "duration": re.compile(r"\bhow long\b|\bhow (?:often|frequently)\b|"
+                           r"\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
                            rf"|\bduration\b|\bhow soon\b|\bhow quickly\b|\bhow fast\b|{_WHEN}", re.I),
     "time": re.compile(rf"{_WHEN}|\bwhat time\b|\bopening (?:hours|times)\b|\bwhat hours\b|\bopen (?:on|at)\b|"
                        r"\btime of (?:day|night)\b|\bwhich days?\b", re.I),
@@ -81,25 +97,36 @@ ASKS: dict[str, re.Pattern[str]] = {
                          re.I),
     "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
                         r"\bpay (?:for)?\b|\bexpensive\b|\bafford", re.I),
-    "quantity": re.compile(r"\bdoses?\b|\bdosage\b|\bhow much\b.*\b(?:take|use|give)\b|\bmg\b|\bsettings?\b|"
-                           r"\bfrequenc|\bintensity\b|\bhow many (?:tablets|capsules|pills|units)\b", re.I),
+    # A dose or a setting asked for ("what nightly dose", "which TENS settings"), not named ("low-dose treatment",
+    # "the cramp-frequency analysis", "how frequently").
+    "quantity": re.compile(r"\b(?:what|which|how many)\b(?:\s+[\w-]+){0,3}?\s+(?:doses?|dosage|settings?|frequency|"
+                           r"frequencies|intensity|intensities|strengths?)\b|"
+                           r"(?<!-)\bdoses? (?:of|did|does|do|was|were|is|are)\b|\bdosage\b|"
+                           r"\bhow much\b.*\b(?:take|use|give)\b|\bmg\b|"
+                           r"\bhow many (?:tablets|capsules|pills|units)\b", re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
-    "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bhow old\b", re.I),
+    "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b", re.I),
+    "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper) age\b|"
+                      r"\bage (?:limit|range|group)s?\b|"
+                      r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),
     # Calling someone, not what the authors "call for"; contacting someone, not "contact lenses".
-    "contact": re.compile(r"\bphone\b|\btelephone\b|\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
+    "contact": re.compile(r"\b(?:tele)?phone (?:number|line|them|us|the)\b|\bby (?:tele)?phone\b|\btelephone\b|"
+                          r"\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
                           r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b",
                           re.I),
     # An email address is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
-    "place": re.compile(r"\bwhere\b|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
+    "place": re.compile(r"^\W*where\b|\b(?:and|or|but),? where\b|\bwhere (?:is|are|was|were|do|does|did|can|could|"
+                        r"should|shall|will|would|must|in|on|to|exactly)\b|"
+                        r"(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
                         r"\bwhich (?:country|countries|city|cities)\b",
                         re.I),
     "certainty": re.compile(r"\bhow (?:strong|good|reliable|certain|sure|solid|trustworthy)\b.{0,30}\b(?:evidence|research|"
                            r"studies|science|proof|findings?|results?)\b|\bcertainty\b|\b(?:quality|strength) of (?:the )?"
                            r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b", re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
-    "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|\bnot (?:use|take|have)\b|"
+    "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|"
                           r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),
     # Naming the authors is not asking for them ("what do the review authors call for?", "women whose periods have
     # stopped"): only "who wrote", "who is the ...", "whose column" are.

@@ -28,6 +28,14 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What do the review authors call for?", set()),  # naming the authors asks for neither them nor a phone number
     ("What can women whose periods have stopped take instead?", set()),
     ("Do filtering contact lenses help?", set()),
+    ("How old were the people in the trials?", {"age"}),  # an age, not a year
+    ("Where should the pads go?", {"place"}),
+    ("the spot where the needle went in is sore, what do i do", set()),  # "where" as a question word only
+    ("Can the light from my phone hurt my eyes?", set()),  # a phone named, no number asked for
+    ("What nightly dose does the guide recommend?", {"quantity"}),
+    ("What was the I² value for the cramp-frequency analysis?", set()),  # the outcome's name asks for no setting
+    ("What happened to patients given high-dose treatment?", set()),
+    ("Why might the blinding not have held?", set()),  # no warning asked for
     ("Did the result hold when weaker trials were left out?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
@@ -45,6 +53,10 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("14 Orchard Row, Acmeton AC3 2LP") and "place" not in shapes_of("Take 2 tablets.")
     assert "time" in shapes_of("Open Monday to Saturday, 8.30am to 6pm.") and "time" in shapes_of("Take it before bed.")
     assert "time" not in shapes_of("Take 2 tablets.")
+    assert "age" in shapes_of("For adults aged 18 and over.") and "age" in shapes_of("Not for anyone under 16.")
+    assert "place" in shapes_of("Put the pads either side of the spine.")
+    assert "certainty" in shapes_of("There is no clear proof that it works.")
+    assert "duration" in shapes_of("Relief usually comes within hours.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
     assert "person" in shapes_of("Jo Acme-Smith is a sports physiotherapist with an MSc.")
     assert "person" not in shapes_of("Acme Tape is a cotton tape.")
