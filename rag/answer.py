@@ -247,7 +247,10 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
     question's terms that point at them."""
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
-    definite = frozenset(plain_words(" ".join(w for m in _DEFINITE.finditer(question) for w in m.groups() if w)))
+    # Of "the magnesium cramps review" the first and last words say which page ("the review", "the cramps review"
+    # would too); a word between is what the page is about, though a clinic's name holds it ("Acme Cramp Clinic").
+    definite = frozenset(w for m in _DEFINITE.finditer(question) for phrase in m.groups() if phrase
+                         for words in [plain_words(phrase)] for w in {*words[:1], *words[-1:]})
     described = [(t, docs) for w in plain_words(question)
                  if (docs := index.described_documents([w], definite=definite)) for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]

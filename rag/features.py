@@ -106,7 +106,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                            r"\bhow many (?:tablets|capsules|pills|units)\b", re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
-    "year": re.compile(r"\bwhat year\b|\bwhich year\b|\bwhen (?:was|were|did)\b|\bsince when\b", re.I),
+    "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
+                       r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b", re.I),
     "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper) age\b|"
                       r"\bage (?:limit|range|group)s?\b|"
                       r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),

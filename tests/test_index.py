@@ -265,8 +265,9 @@ def test_a_source_referred_to_as_the_one_the_reader_knows_is_pointed_at(engine):
     assert index.described_documents(physician, definite=frozenset(physician)) == {"thurston-chronic-pain"}
     assert pointed_documents(index, "What does the physician say about dosing?")[0] == {"thurston-chronic-pain"}
     assert pointed_documents(index, "Should I see a physician first?")[0] == set()
-    # "The advice for physicians" is advice, not the physician's page.
+    # "The advice for physicians" is advice, not the physician's page; "the pain physician review" is a review.
     assert pointed_documents(index, "What is the advice for physicians?")[0] == set()
+    assert pointed_documents(index, "What did the pain physician review say?")[0] == {"nmda-review-2025"}
     # A name in full, though each of its words is on every page: the one page citing the journal.
     assert pointed_documents(index, "How much did pain fall in the Pain Medicine study?")[0] == {"propel-neuropathic"}
     # Nothing more specific named: "the review" is every page that says it is one.
