@@ -43,6 +43,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "contact": re.compile(r"\(?\+?\d[\d\s().-]{7,}\d\b|\S+@\S+\.\w+|\bwww\.|https?://|\b(?:call|phone|email) us\b",
                           re.I),
     "email": re.compile(r"\S+@\S+\.\w+"),
+    "fax": re.compile(r"\bfax\b\W*(?:number\W*)?(?:is\W*)?\+?\d", re.I),
     "place": re.compile(r"\b\d+\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
                         r"Lane|Ln|Drive|Dr|Way|Suite|Row|Place|Square|Court|Close|Crescent|Terrace|Parade|Mews|"
                         r"Walk|Grove|Gardens)\b|\b(?:located|based|situated) (?:in|at|on)\b|,\s*[A-Z]{2}\b|"
@@ -116,8 +117,9 @@ ASKS: dict[str, re.Pattern[str]] = {
                           r"\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
                           r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b",
                           re.I),
-    # An email address is a kind of contact no phone number answers.
+    # An email address, or a fax number, is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
+    "fax": re.compile(r"\bfax\b", re.I),
     "place": re.compile(r"^\W*where\b|\b(?:and|or|but),? where\b|\bwhere (?:is|are|was|were|do|does|did|can|could|"
                         r"should|shall|will|would|must|in|on|to|exactly)\b|"
                         r"(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"

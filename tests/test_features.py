@@ -18,6 +18,7 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What was the mean difference in pain?", {"number"}),
     ("Which side effects are listed?", {"list"}),
     ("What is the email address of the clinic?", {"email"}),  # not a place, and no phone number gives it
+    ("What is the clinic's fax number?", {"fax"}),
     ("How strong is the evidence that it works?", {"certainty"}),  # how sure the evidence is, not a number
     ("Is there solid research behind it?", {"certainty"}),
     ("Does it work?", set()),
@@ -54,6 +55,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("14 Orchard Row, Acmeton AC3 2LP") and "place" not in shapes_of("Take 2 tablets.")
     assert "time" in shapes_of("Open Monday to Saturday, 8.30am to 6pm.") and "time" in shapes_of("Take it before bed.")
     assert "time" not in shapes_of("Take 2 tablets.")
+    assert "fax" in shapes_of("Fax: 01632 960 419") and "fax" not in shapes_of("Telephone: 01632 960 418")
     assert "age" in shapes_of("For adults aged 18 and over.") and "age" in shapes_of("Not for anyone under 16.")
     assert "place" in shapes_of("Put the pads either side of the spine.")
     assert "certainty" in shapes_of("There is no clear proof that it works.")
