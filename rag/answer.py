@@ -213,10 +213,17 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     if asked and not any(asked & shapes_of(index.sentence_text(c.sentence)) for c in chosen):
         chosen += [c for c in candidates if c.relevance >= settings.answer.sentence_floor
                    and asked & shapes_of(index.sentence_text(c.sentence))][:1]
-    first = {f.sentence for f in finding} | {c.sentence for c in chosen
-                                             if asked & shapes_of(index.sentence_text(c.sentence))}
-    leading |= first
-    if topics:
+    shaped = [c for c in chosen if asked & shapes_of(index.sentence_text(c.sentence))]
+    if shaped:
+        # Asked for a kind of answer ("how long should I try it before deciding it isn't helping?"), the likeliest
+        # sentences giving one lead, whatever their tier; the findings and the disagreement follow.
+        best = max(c.relevance for c in shaped)
+        first = {c.sentence for c in shaped if c.relevance >= settings.answer.lead_floor * best}
+        leading = set(first)
+    else:
+        first = {f.sentence for f in finding}
+        leading |= first
+    if topics and not shaped:
         # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
         # first, its finding before its framing, even when a weaker source echoes the question's words more closely.
         strongest = min(c.tier_rank for c in chosen)

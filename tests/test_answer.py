@@ -179,6 +179,17 @@ def test_a_question_asking_for_a_place_gets_the_likeliest_sentence_that_holds_on
     assert _chosen(engine, query, [(echo, 0.9, 2), (address, 0.3, 2)]) == [address, echo]
 
 
+def test_a_question_asking_for_a_kind_of_answer_hears_the_likeliest_holder_first_whatever_its_tier(engine):
+    """"How long does it take to help?" asks about efficacy and for a duration: the sentence likeliest to give the
+    duration opens, though a stronger tier's less likely one holds a duration too."""
+    index = engine.index
+    quick = _sentence(index, "propel-neuropathic", "within minutes")
+    review = _sentence(index, REVIEW, "three months or longer")
+    chosen = _chosen(engine, engine.query("How long does ketamine take to help with pain?"),
+                     [(quick, 0.9, 2), (review, 0.6, 0)])
+    assert chosen[0] == quick and review in chosen
+
+
 @pytest.mark.parametrize("question, review_first", [("Does ketamine change how the brain handles signals?", True),
                                                      ("How does ketamine change how the brain handles signals?", False)])
 def test_a_yes_or_no_question_hears_the_strongest_tier_first_among_equals(engine, question, review_first):
