@@ -197,7 +197,7 @@ _QUESTION_TOPICS = {
                            r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b"
                            r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"
-                           r"|\bprevent|\brebuild|\brepair|\bregrow", re.I),
+                           r"|\bprevent|\brebuild|\brepair|\bregrow|\bprotect|\breplace (?:my|your|other|the need)\b", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),

@@ -365,6 +365,10 @@ def test_question_topics():
     assert question_topics("Can it cut knee pain by 60%?") == ("efficacy",)
     assert question_topics("Do I need a referral for ketamine treatment?") == ()
     assert question_topics("can i put the tape over a cut") == ()
+    # Whether it protects, or can stand in for another treatment, is whether it works; changing the pads is not.
+    assert question_topics("Do the lenses protect the retina?") == ("efficacy",)
+    assert question_topics("Can a TENS unit replace my painkillers?") == ("efficacy",)
+    assert question_topics("How often should I replace the pads?") == ()
 
 
 WORDS = st.sampled_from(["ketamine", "pain", "review", "dose", "safe", "NMDA", "infusion", "evidence", "zebra",
