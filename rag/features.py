@@ -109,7 +109,7 @@ ASKS: dict[str, re.Pattern[str]] = {
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
                        r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b", re.I),
-    "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper) age\b|"
+    "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper|average|mean|median) age\b|"
                       r"\bage (?:limit|range|group)s?\b|"
                       r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),
     # Calling someone, not what the authors "call for"; contacting someone, not "contact lenses".

@@ -30,6 +30,7 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What can women whose periods have stopped take instead?", set()),
     ("Do filtering contact lenses help?", set()),
     ("How old were the people in the trials?", {"age"}),  # an age, not a year
+    ("What was the average age of the children?", {"age"}),
     ("Over what span of years did the studies appear?", {"year"}),
     ("Where should the pads go?", {"place"}),
     ("the spot where the needle went in is sore, what do i do", set()),  # "where" as a question word only
