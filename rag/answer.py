@@ -241,7 +241,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
 # clinic's". The noun phrase ends at a verb or at punctuation, and no preposition comes before its last word: "the
-# trial in women" and "the bath for cramps" name no one (a page whose publisher says "Cramp" is not the bath asked
+# trial in women" and "the bath for aches" name no one (a page whose publisher says "Ache" is not the bath asked
 # about), while "what did the review look at?" still points at the review.
 _PREPOSITION = r"(?:for|of|in|on|at|with|to|from|by|about|after|before|during|than|and|or)\b"
 _DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+)"
@@ -254,8 +254,8 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
     question's terms that point at them."""
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
-    # Of "the magnesium cramps review" the first and last words say which page ("the review", "the cramps review"
-    # would too); a word between is what the page is about, though a clinic's name holds it ("Acme Cramp Clinic").
+    # Of "the acme gel review" the first and last words say which page ("the review" would too); a word between
+    # is what the page is about, though a clinic's name holds it ("Acme Gel Clinic").
     definite = frozenset(w for m in _DEFINITE.finditer(question) for phrase in m.groups() if phrase
                          for words in [plain_words(phrase)] for w in {*words[:1], *words[-1:]})
     described = [(t, docs) for w in plain_words(question)

@@ -59,7 +59,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"both|a|an) (?:[a-z-]+ ){0,2}?(?:area|side|skin|spine|joint|muscle|back|neck|knee|shoulders?|"
                         r"head|chest|abdomen|arm|leg|foot|feet|hip|wrist|ankle|calf|thigh|body)s?\b"),
     # A person introduced by name and what they do: "Jo Acme-Smith is a sports physiotherapist", "... a consultant",
-    # or by what they do and name: "our lead acupuncturist Jo Acme".
+    # or by what they do and name: "our lead physiotherapist Jo Acme".
     "person": re.compile(r"\b(?:Dr|Prof|MD|PhD|author|founder|physician|researchers?)\b|\b[A-Z][a-z]+ [A-Z]\. [A-Z]|"
                          r"\b(?:led|run|written|founded) by\b|\b[A-Z][a-z]+ [A-Z][\w'’-]+ (?:is|was) (?:a|an) "
                          r"(?:[a-z]+ ){0,2}?(?:[a-z]+(?:ist|ian|ant|or|er)|nurse|surgeon)\b|"
@@ -98,8 +98,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                          re.I),
     "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
                         r"\bpay (?:for)?\b|\bexpensive\b|\bafford", re.I),
-    # A dose or a setting asked for ("what nightly dose", "which TENS settings"), not named ("low-dose treatment",
-    # "the cramp-frequency analysis", "how frequently").
+    # A dose or a setting asked for ("what nightly dose", "which device settings"), not named ("low-dose treatment",
+    # "the pain-frequency analysis", "how frequently").
     "quantity": re.compile(r"\b(?:what|which|how many)\b(?:\s+[\w-]+){0,3}?\s+(?:doses?|dosage|settings?|frequency|"
                            r"frequencies|intensity|intensities|strengths?)\b|"
                            r"(?<!-)\bdoses? (?:of|did|does|do|was|were|is|are)\b|\bdosage\b|"
