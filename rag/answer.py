@@ -140,8 +140,9 @@ def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str
 
 
 def question_terms(index: Index, query: Query) -> QuestionTerms:
+    terms = tuple(dict.fromkeys(query.terms))
     framing = framing_terms(query.text)
-    terms = tuple(t for t in dict.fromkeys(query.terms) if t not in framing) or tuple(dict.fromkeys(query.terms))
+    terms = tuple(t for t in terms if t not in framing) or terms
     names = index.lexicon.terms(" ".join(names_in(query.text)))
     pointed = query.pointed
     if pointed:
@@ -193,6 +194,10 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     question = query.text
     topics = question_topics(question)
     asked = asked_shapes(question) - GENERIC_SHAPES
+
+    def holds_asked(c: Candidate) -> bool:
+        return bool(asked & shapes_of(index.sentence_text(c.sentence)))
+
     # A sentence that asks ("Will it make me groggy?", "Tired of cramps?") answers nothing, however close it echoes.
     candidates = [c for c in candidates if not asks(index.sentence_text(c.sentence))] or candidates
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
@@ -200,7 +205,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
         # Nor is the page the question asks about ("how many people has the Acme clinic treated?") talking sales
         # when it says what was asked of it.
         top = min(c.tier_rank for c in candidates)
-        candidates = [c for c in candidates if c.tier_rank == top or asked & shapes_of(index.sentence_text(c.sentence))
+        candidates = [c for c in candidates if c.tier_rank == top or holds_asked(c)
                       or index.sentences[c.sentence].doc_id in query.pointed
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     chosen = select_sentences(index, candidates, settings, query.pointed)
@@ -210,10 +215,9 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     leading = {s for strong, _ in sides.values() for s in strong}
     # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording;
     # when none of the chosen holds one, the likeliest plausible sentence that does joins them.
-    if asked and not any(asked & shapes_of(index.sentence_text(c.sentence)) for c in chosen):
-        chosen += [c for c in candidates if c.relevance >= settings.answer.sentence_floor
-                   and asked & shapes_of(index.sentence_text(c.sentence))][:1]
-    shaped = [c for c in chosen if asked & shapes_of(index.sentence_text(c.sentence))]
+    if asked and not any(holds_asked(c) for c in chosen):
+        chosen += [c for c in candidates if c.relevance >= settings.answer.sentence_floor and holds_asked(c)][:1]
+    shaped = [c for c in chosen if holds_asked(c)]
     if shaped:
         # Asked for a kind of answer ("how long should I try it before deciding it isn't helping?"), the likeliest
         # sentences giving one lead, whatever their tier; the findings and the disagreement follow.
@@ -223,11 +227,12 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     else:
         first = {f.sentence for f in finding}
         leading |= first
-    if topics and not shaped:
-        # Whether it works, is safe or is well supported: the strongest tier among the answering sentences speaks
-        # first, its finding before its framing, even when a weaker source echoes the question's words more closely.
-        strongest = min(c.tier_rank for c in chosen)
-        leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
+        if topics:
+            # Whether it works, is safe or is well supported: the strongest tier among the answering sentences
+            # speaks first, its finding before its framing, even when a weaker source echoes the question's words
+            # more closely.
+            strongest = min(c.tier_rank for c in chosen)
+            leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
     # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
     # question asking for a yes or a no, among the sentences that answer it about as well.

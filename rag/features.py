@@ -81,12 +81,18 @@ SHAPES: dict[str, re.Pattern[str]] = {
                           r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
 }
 GENERIC_SHAPES = frozenset({"number", "list"})
+
+
+def _question_word(word: str, followers: str) -> str:
+    """`word` where it asks: opening the question, after "and" or "but", or before one of `followers` ("when
+    should ...", "where in ..."); not where it joins clauses ("did it hold when weaker trials were left out?", "the
+    spot where the needle went in")."""
+    return rf"^\W*{word}\b|\b(?:and|or|but),? {word}\b|\b{word} (?:{followers})\b"
+
+
+_WHEN = _question_word("when", "should|shall|does|do|did|is|are|can|could|will|would|might|must")
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
 # several or none (yes/no questions).
-# "When" asks for a time only as a question word ("when should I take it?", "..., and when?"), not as a conjunction
-# ("did it hold when weaker trials were left out?", "can I use it when I travel?").
-_WHEN = (r"^\W*when\b|\b(?:and|or|but),? when\b|"
-         r"\bwhen (?:should|shall|does|do|did|is|are|can|could|will|would|might|must)\b")
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow (?:often|frequently)\b|"
                            r"\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
@@ -120,11 +126,10 @@ ASKS: dict[str, re.Pattern[str]] = {
     # An email address, or a fax number, is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
     "fax": re.compile(r"\bfax\b", re.I),
-    "place": re.compile(r"^\W*where\b|\b(?:and|or|but),? where\b|\bwhere (?:is|are|was|were|do|does|did|can|could|"
-                        r"should|shall|will|would|must|in|on|to|exactly)\b|"
-                        r"(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
-                        r"\bwhich (?:country|countries|city|cities)\b",
-                        re.I),
+    "place": re.compile(_question_word("where", "is|are|was|were|do|does|did|can|could|should|shall|will|would|"
+                                                "must|in|on|to|exactly") +
+                        r"|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
+                        r"\bwhich (?:country|countries|city|cities)\b", re.I),
     "certainty": re.compile(r"\bhow (?:strong|good|reliable|certain|sure|solid|trustworthy)\b.{0,30}\b(?:evidence|research|"
                            r"studies|science|proof|findings?|results?)\b|\bcertainty\b|\b(?:quality|strength) of (?:the )?"
                            r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b", re.I),
