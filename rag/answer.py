@@ -254,6 +254,10 @@ _DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+
                        r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
                        r"is|are|was|were)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
 
+# The words of a noun phrase that "the" or a possessive opens ("the physician column", "Acme's leaflet"): where a
+# page's kind can name it.
+_DETERMINED = re.compile(r"(?:\bthe|[\w-]['’]s)\s+(?=((?:[\w-]+\s+){0,3}[\w-]+))", re.I)
+
 
 def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
@@ -263,8 +267,10 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     # is what the page is about, though a clinic's name holds it ("Acme Gel Clinic").
     definite = frozenset(w for m in _DEFINITE.finditer(question) for phrase in m.groups() if phrase
                          for words in [plain_words(phrase)] for w in {*words[:1], *words[-1:]})
+    determined = frozenset(w for m in _DETERMINED.finditer(question) for w in plain_words(m.group(1)))
     described = [(t, docs) for w in plain_words(question)
-                 if (docs := index.described_documents([w], definite=definite)) for t in index.lexicon.terms(w)]
+                 if (docs := index.described_documents([w], definite=definite, determined=determined))
+                 for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
     if not pointers:  # no single word names a source: a name in full may ("the Journal of Acme Research study")
         pointers = [(t, docs) for phrase in name_phrases(question) if len(docs := index.phrase_documents(phrase)) == 1

@@ -215,8 +215,8 @@ class Index:
             return set()
         return {self.chunks[int(c)].doc_id for c in held if phrase in self.chunk_text(self.chunks[int(c)])}
 
-    def described_documents(self, words: list[str], limit: int = 64, definite: frozenset[str] = frozenset()
-                            ) -> set[str]:
+    def described_documents(self, words: list[str], limit: int = 64, definite: frozenset[str] = frozenset(),
+                            determined: frozenset[str] | None = None) -> set[str]:
         """Documents a question points at by what they are: the one document whose kind, publisher or author holds
         one of its `words` ("the leaflet", "the columnist"), where no other document's text uses that word. A word
         in more than `limit` passages is too common to single a source out, and checking it would cost a corpus
@@ -225,7 +225,13 @@ class Index:
         about. Words are compared as written, lowercased: stemmed, the "urologist" would be a "urology" clinic."""
         found = set()
         for w in dict.fromkeys(words):
-            holders = self._holders(self._described, w) or (self._introduced(w) if w in definite else set())
+            # What a page is points at it in a phrase the article opens ("the marketing page", "the physician
+            # column name"), not in passing ("is that just marketing hype?"); who published it needs no article.
+            if w in definite:
+                holders = self._holders(self._described, w) or self._introduced(w)
+            else:
+                holders = self._holders(self._described if determined is None or w in determined
+                                        else self._publishers, w)
             if len(holders) != 1:
                 continue
             if w in definite:
@@ -255,6 +261,10 @@ class Index:
         """The words of the documents' kinds, publishers and authors (those the lexicon keeps), by their first
         letters, with the documents each describes."""
         return self._words_of(lambda d: (d.source_type, d.publisher, d.author))
+
+    @cached_property
+    def _publishers(self) -> dict[str, dict[str, set[str]]]:
+        return self._words_of(lambda d: (d.publisher, d.author))
 
     def _introduced(self, word: str) -> set[str]:
         """The pages that say what they are outside their kind: by the byline they open with ("By Dr Jo Acme,

@@ -202,6 +202,19 @@ _QUESTION_TOPICS = {
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),
 }
+# The same asked in lay words: whether it works ("does it stop my cramps", "is it just hype", "cuts attacks by
+# half", "less painful", "easier to move", "double your chance"; not "can I stop my tablets"), whether it harms ("does
+# it cause headaches", "can it burn the skin", "leave me groggy", "do people give up on it") and how far the findings
+# can be trusted ("could bias or funding explain the results", "does what is inside match what the label says").
+_LAY_TOPICS = {
+    "efficacy": re.compile(r"\b(?:does|do|did|will|would|can|could|might|may)\s+(?!i\b)(?:[\w-]+\s+){1,4}?stops?\b"
+                           r"(?! (?:taking|using))|\bhype\b|\btoo good to be true\b|(?<!\ba )(?<!\bthe )\bcuts\b"
+                           r"|\bless (?:painful|pain|often|severe)\b|\beasier\b|\bfewer\b|\bdoubles?\b|\bhalv"
+                           r"|\bbetter results\b", re.I),
+    "safety": re.compile(r"\bcaus(?:e|es|ing)\b(?! by)|\bburns?\b|\bblisters?\b|\bworse\b|\bgroggy\b|\bdrows|\bdizz"
+                         r"|\bgive up\b|\bdrop(?:s|ped)? out\b", re.I),
+    "evidence": re.compile(r"\bbias\b|\bfunding\b|\bis it true\b|\blabel says\b", re.I),
+}
 
 
 @dataclass(frozen=True)
@@ -330,15 +343,16 @@ def stances(sentence: str) -> tuple[Stance, ...]:
     return tuple(found)
 
 
-# "How does it work?" asks for a mechanism, not whether it works.
-_MECHANISM = re.compile(r"\bhow\b.*\bworks?\b", re.I)
+# "How does it work?" asks for a mechanism, not whether it works ("how well does it work?" does).
+_MECHANISM = re.compile(r"\bhow\b(?! well)(?! much)(?! effective).*\bworks?\b", re.I)
 
 
 @lru_cache(maxsize=4_096)  # asked by retrieval, the features and the ordering of one answer alike
 def question_topics(question: str) -> tuple[str, ...]:
     """Topics the question asks about. A factual question naming none ("What is it made of?") gets no
     disagreement check, so stance sentences are not pulled into answers that do not need them."""
-    named = [t for t, pattern in _QUESTION_TOPICS.items() if pattern.search(question)]
+    named = [t for t, pattern in _QUESTION_TOPICS.items()
+             if pattern.search(question) or _LAY_TOPICS[t].search(question)]
     if _MECHANISM.search(question) and "efficacy" in named:
         named.remove("efficacy")
     return tuple(named)

@@ -362,6 +362,15 @@ def test_question_topics():
     # The verbs ask whether it works; the nouns only name a thing.
     assert question_topics("Does TENS treat back pain?") == ("efficacy",)
     assert question_topics("Is it a good treatment for cramps?") == ("efficacy",)
+    # Lay ways to ask whether it works, harms, or is well supported; a mechanism or a plan is none of them.
+    assert question_topics("does it actually stop the cramps or is that just hype") == ("efficacy",)
+    assert question_topics("How well does it work?") == ("efficacy",)
+    assert question_topics("Can I stop my tablets while I have it?") == ()
+    assert question_topics("Will it leave me groggy?") == ("safety",)
+    assert question_topics("Does it cause headaches?") == ("safety",)
+    assert question_topics("Are the cramps caused by a lack of it?") == ()
+    assert question_topics("Could publication bias explain the positive results?") == ("evidence",)
+    assert question_topics("Is it true that it cuts attacks by 90 percent?") == ("efficacy", "evidence")
     assert question_topics("Can it cut knee pain by 60%?") == ("efficacy",)
     assert question_topics("Do I need a referral for ketamine treatment?") == ()
     assert question_topics("can i put the tape over a cut") == ()

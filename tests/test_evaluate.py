@@ -187,3 +187,21 @@ def test_the_gate_fails_a_stance_polarity_below_its_minimum(tmp_path):
     assert check(report, gates) == ["stance: doubts recall = 0.600 is below the minimum 0.7"]
     report["stance"]["doubts"]["recall"] = 0.75
     assert check(report, gates) == []
+
+
+def _within_question_auc(samples, scores) -> float:
+    """How often, within one question, an answering candidate is ranked above one that does not answer."""
+    aucs = []
+    for s, p in zip(samples, scores):
+        if s.y.any() and (~s.y).any():
+            aucs.append(float((p[s.y][:, None] > p[~s.y][None, :]).mean()))
+    return float(np.mean(aucs))
+
+
+def test_the_ranker_orders_each_questions_candidates_at_least_as_well_as_the_sentence_model(engine):
+    samples = collect(engine, load_gold(ROOT / "eval" / "gold.jsonl")[0])
+    scorer = fit_scorer(samples, ("ketamine",))
+    pairs = [scorer.sentence_probabilities(s.x) if len(s.x) else (np.zeros(0), np.zeros(0)) for s in samples]
+    ranked = _within_question_auc(samples, [r for _, r in pairs])
+    assert ranked > 0.8
+    assert ranked >= _within_question_auc(samples, [p for p, _ in pairs])

@@ -316,6 +316,9 @@ def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encode
     assert pointed_documents(index, "According to the optometrist, how much glare is blocked?")[0] == {"acme-column"}
     assert pointed_documents(index, "Should I ask an optometrist?")[0] == set()
     assert pointed_documents(index, "How much does the Glarestop kit cost?")[0] == {"glarestop-shop"}
+    # What a page is names it in a phrase "the" opens, not in passing.
+    assert pointed_documents(index, "What does the shop page promise?")[0] == {"glarestop-shop"}
+    assert pointed_documents(index, "Does it block glare or is that just shop talk?")[0] == set()
     # Only the column's text says "Quillford", but the review's front matter does too: no one page's name.
     assert index.named_documents(index.lexicon.terms("Quillford")) == set()
 

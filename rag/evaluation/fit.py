@@ -78,8 +78,7 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
     for k in np.unique(folds):
         model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES, QUESTION_SIGNS)
         held[folds == k] = model.probability(rows[folds == k])
-    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on,
-                  _sentence_model(samples, RANKING_FEATURES))
+    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on, _ranking_model(samples))
 
 
 def _sentence_model(samples: list[QuestionSample], features: tuple[str, ...]) -> Logistic:
@@ -91,3 +90,29 @@ def _sentence_model(samples: list[QuestionSample], features: tuple[str, ...]) ->
     return fit_logistic(np.vstack([s.x[:, :len(features)] for s in answered]), np.concatenate([s.y for s in answered]),
                         features, SENTENCE_SIGNS,
                         sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
+
+
+def _ranking_model(samples: list[QuestionSample]) -> Logistic:
+    """Which of a question's candidates to quote first, learnt from pairs within a question (an answering sentence
+    against one that does not answer), each question counting once: ordering is all the ranker does, and a model
+    fitted on every sentence at once spends its weights telling apart questions' candidate pools, not the
+    sentences within one. Its scores are then put on the scale of probabilities (one slope and one offset fitted on
+    the candidates themselves), which the answer's floors read."""
+    pairs, weights = [], []
+    for s in samples:
+        positive, negative = s.x[s.y], s.x[~s.y]
+        if len(positive) and len(negative):
+            diff = (positive[:, None, :] - negative[None, :, :]).reshape(-1, s.x.shape[1])
+            pairs.append(diff)
+            weights.append(np.full(len(diff), 1 / len(diff)))
+    diff, weight = np.vstack(pairs), np.concatenate(weights)
+    order = fit_logistic(np.vstack([diff, -diff]), np.r_[np.ones(len(diff), bool), np.zeros(len(diff), bool)],
+                         RANKING_FEATURES, SENTENCE_SIGNS, balanced=False, sample_weight=np.r_[weight, weight])
+    answered = [s for s in samples if s.y.any()]
+    x = np.vstack([s.x for s in answered])
+    score = (x / order.scale) @ order.coef
+    scale = fit_logistic(score[:, None], np.concatenate([s.y for s in answered]), ("score",), {"score": 1},
+                         sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
+    slope = float(scale.coef[0] / scale.scale[0])
+    return Logistic(RANKING_FEATURES, np.zeros(len(RANKING_FEATURES)), order.scale, slope * order.coef,
+                    scale.intercept - slope * scale.mean[0])
