@@ -198,7 +198,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     def holds_asked(c: Candidate) -> bool:
         return bool(asked & shapes_of(index.sentence_text(c.sentence)))
 
-    # A sentence that asks ("Will it make me groggy?", "Tired of cramps?") answers nothing, however close it echoes.
+    # A sentence that asks ("Will it make me groggy?", "Tired of the pain?") answers nothing, however close it echoes.
     candidates = [c for c in candidates if not asks(index.sentence_text(c.sentence))] or candidates
     if topics:  # on efficacy, safety or evidence, a weaker page's sales talk is no answer
         # ... but advice holding what is asked for ("we suggest a trial of four weeks") is no sales talk.

@@ -202,7 +202,7 @@ _QUESTION_TOPICS = {
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),
 }
-# The same asked in lay words: whether it works ("does it stop my cramps", "is it just hype", "cuts attacks by
+# The same asked in lay words: whether it works ("does it stop the pain", "is it just hype", "cuts attacks by
 # half", "less painful", "easier to move", "double your chance"; not "can I stop my tablets"), whether it harms ("does
 # it cause headaches", "can it burn the skin", "leave me groggy", "do people give up on it") and how far the findings
 # can be trusted ("could bias or funding explain the results", "does what is inside match what the label says").
