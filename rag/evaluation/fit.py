@@ -105,9 +105,13 @@ def _ranking_model(samples: list[QuestionSample]) -> Logistic:
             diff = (positive[:, None, :] - negative[None, :, :]).reshape(-1, s.x.shape[1])
             pairs.append(diff)
             weights.append(np.full(len(diff), 1 / len(diff)))
+    if not pairs:  # no question has both an answering candidate and another: nothing to order by
+        return _sentence_model(samples, RANKING_FEATURES)
     diff, weight = np.vstack(pairs), np.concatenate(weights)
     order = fit_logistic(np.vstack([diff, -diff]), np.r_[np.ones(len(diff), bool), np.zeros(len(diff), bool)],
                          RANKING_FEATURES, SENTENCE_SIGNS, balanced=False, sample_weight=np.r_[weight, weight])
+    # Each pair is there both ways round, so the differences centre on zero and the fitted offset on nothing: a
+    # score is the scaled features' weighted sum alone.
     answered = [s for s in samples if s.y.any()]
     x = np.vstack([s.x for s in answered])
     score = (x / order.scale) @ order.coef
