@@ -344,16 +344,21 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
 _FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b", re.I)
 
 
+def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:
+    """The terms of what `pattern`'s first group captures in the question, each once, in order."""
+    phrases = [m.group(1) for m in pattern.finditer(question)]
+    return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
+
+
 @lru_cache(maxsize=4_096)
 def framing_terms(question: str) -> frozenset[str]:
     """The terms of the words that frame the question ("kind" in "what kind of"), not part of what it asks about."""
-    return frozenset(t for terms in tokenize([m.group(1) for m in _FRAME.finditer(question)]) for t in terms)
+    return frozenset(_captured_terms(_FRAME, question))
 
 
 @lru_cache(maxsize=4_096)
 def qualifier_terms(question: str) -> tuple[str, ...]:
-    phrases = [m.group(1) for m in _QUALIFIER.finditer(question)]
-    return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
+    return _captured_terms(_QUALIFIER, question)
 
 
 def _mentioned(term: str, present: frozenset[str]) -> bool:

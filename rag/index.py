@@ -222,20 +222,18 @@ class Index:
         in more than `limit` passages is too common to single a source out, and checking it would cost a corpus
         scan. A `definite` word ("the urologist", "the sleep physician") points at its one holder whatever other
         pages say: a clinic's "physician-formulated" does not make the physician's column any less the one asked
-        about. Words are compared as written, lowercased: stemmed, the "urologist" would be a "urology" clinic."""
+        about. A word of a page's kind names it only where it stands in a phrase "the" or a possessive opens
+        (`determined`; every word when None): "the marketing page", not "is that just marketing hype?"; a publisher
+        or author needs no article. Words are compared as written, lowercased: stemmed, the "urologist" would be a
+        "urology" clinic."""
         found = set()
         for w in dict.fromkeys(words):
-            # What a page is points at it in a phrase the article opens ("the marketing page", "the physician
-            # column name"), not in passing ("is that just marketing hype?"); who published it needs no article.
             if w in definite:
                 holders = self._holders(self._described, w) or self._introduced(w)
-            else:
-                holders = self._holders(self._described if determined is None or w in determined
-                                        else self._publishers, w)
-            if len(holders) != 1:
+                found |= holders if len(holders) == 1 else set()
                 continue
-            if w in definite:
-                found |= holders
+            holders = self._holders(self._described if determined is None or w in determined else self._publishers, w)
+            if len(holders) != 1:
                 continue
             passages = self._passages_using(w)
             if len(passages) > limit:

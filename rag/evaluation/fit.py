@@ -89,7 +89,7 @@ def _sentence_model(samples: list[QuestionSample], features: tuple[str, ...]) ->
     answered = [s for s in samples if s.y.any()]
     return fit_logistic(np.vstack([s.x[:, :len(features)] for s in answered]), np.concatenate([s.y for s in answered]),
                         features, SENTENCE_SIGNS,
-                        sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
+                        sample_weight=_each_question_once(answered))
 
 
 def _ranking_model(samples: list[QuestionSample]) -> Logistic:
@@ -116,7 +116,12 @@ def _ranking_model(samples: list[QuestionSample]) -> Logistic:
     x = np.vstack([s.x for s in answered])
     score = (x / order.scale) @ order.coef
     scale = fit_logistic(score[:, None], np.concatenate([s.y for s in answered]), ("score",), {"score": 1},
-                         sample_weight=np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in answered]))
+                         sample_weight=_each_question_once(answered))
     slope = float(scale.coef[0] / scale.scale[0])
     return Logistic(RANKING_FEATURES, np.zeros(len(RANKING_FEATURES)), order.scale, slope * order.coef,
                     scale.intercept - slope * scale.mean[0])
+
+
+def _each_question_once(samples: list[QuestionSample]) -> np.ndarray:
+    """A weight per candidate row, so that each question weighs the same however many candidates it has."""
+    return np.concatenate([np.full(len(s.x), 1 / len(s.x)) for s in samples])
