@@ -35,6 +35,9 @@ MIXED_SHARE = 0.25
 # A question asking for a yes or a no ("does it make colours look odd?", "can I wear them driving?").
 _YES_NO = re.compile(r"\s*(?:do|does|did|can|could|will|would|is|are|was|were|should|may|might|has|have)\b", re.I)
 _FORECAST = re.compile(r"\bwill\b", re.I)
+# Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?"): its byline answers.
+_AUTHORSHIP = re.compile(r"\bwho (?:wrote|writes|authored)\b|\bwho (?:is|was|are|were) the (?:author|writer)s?\b|"
+                         r"\bwritten by (?:whom|who)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settin
     rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
     if question_topics(query.text):
         hits = with_strongest_neighbours(index, hits, rank)
+    hits = with_passages(hits, {index.sentences[b].chunk for b in pointed_bylines(index, query)})
     views, ids, chunks = candidate_views(index, query, hits, rank)
     if not views:
         return Evidence([], 0.0)
@@ -137,6 +141,23 @@ def with_strongest_neighbours(index: Index, hits: list[Hit], rank: Callable[[str
                 extra.append(replace(h, chunk=n))
                 held.add(n)
     return hits + extra
+
+
+def with_passages(hits: list[Hit], chunks: set[int]) -> list[Hit]:
+    """The hits plus `chunks` not among them, each scored as the best hit: passages the question is known to be
+    answered from, whatever their words."""
+    if not hits:
+        return hits
+    top = max(hits, key=lambda h: h.fused)
+    return hits + [replace(top, chunk=c) for c in sorted(chunks - {h.chunk for h in hits})]
+
+
+def pointed_bylines(index: Index, query: Query) -> set[int]:
+    """Asked who wrote the pages the question points at, their bylines: the question names the page, not what its
+    byline says, so retrieval alone seldom finds them."""
+    if not query.pointed or not _AUTHORSHIP.search(query.text):
+        return set()
+    return {b for d in query.pointed if (b := index.byline(d)) is not None}
 
 
 def question_terms(index: Index, query: Query) -> QuestionTerms:
@@ -209,6 +230,8 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
                       or index.sentences[c.sentence].doc_id in query.pointed
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     chosen = select_sentences(index, candidates, settings, query.pointed)
+    bylines = pointed_bylines(index, query)
+    chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
     finding = strongest_finding(index, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
@@ -241,7 +264,9 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
-    return order_for_reading(chosen, floor, leading | pointed, first, pointed), sides
+    ordered = order_for_reading(chosen, floor, leading | pointed, first, pointed)
+    # Who wrote it: the byline opens, whatever the tier of the other pages the question names.
+    return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the

@@ -39,13 +39,12 @@ def _names(question_term: str, describing: str) -> bool:
     return long.startswith(short) and long[len(short):] in _MAKER
 
 
-def _byline(document: Document, opening: str) -> str:
-    """The page's opening sentence, where it opens with the page's author ("By Dr Jo Acme, podiatrist at ...",
-    "Jo Acme is a consultant ..."): who wrote it, and as what. A first sentence that only mentions the author
-    ("At Acme Opticians, our lenses ...") says what the page sells, not who wrote it."""
+def _opens_with_author(document: Document, opening: str) -> bool:
+    """Whether a sentence opens with the page's author ("By Dr Jo Acme, podiatrist at ...", "Jo Acme is a
+    consultant ..."): a byline. One that only mentions the author ("At Acme Opticians, our lenses ...") says what
+    the page sells, not who wrote it."""
     author = (document.author or "").split(",")[0].strip()
-    opening = re.sub(r"^[\W_]*(?:by\s+)?", "", opening, flags=re.I)
-    return opening if author and opening.startswith(author) else ""
+    return bool(author) and re.sub(r"^[\W_]*(?:by\s+)?", "", opening, flags=re.I).startswith(author)
 
 
 @dataclass
@@ -271,14 +270,15 @@ class Index:
         by_id = self._holders(self._ids, word)
         return self._holders(self._bylines, word) | (by_id if by_id and self._distinguishing(word) else set())
 
-    def _opening(self, doc_id: str) -> str:
-        """A document's first sentence that is not a heading."""
-        first = next((i for i in range(*self._span_of(doc_id)) if self.sentences[i].kind != "heading"), None)
-        return self.sentence_text(first) if first is not None else ""
+    def byline(self, doc_id: str) -> int | None:
+        """A document's first sentence to open with its author ("By Dr Jo Acme, podiatrist at ...", "Jo Acme is a
+        consultant ..."), at its head or its foot: who wrote it, and as what."""
+        return next((i for i in range(*self._span_of(doc_id)) if self.sentences[i].kind != "heading"
+                     and _opens_with_author(self.documents[doc_id], self.sentence_text(i))), None)
 
     @cached_property
     def _bylines(self) -> dict[str, dict[str, set[str]]]:
-        return self._words_of(lambda d: (_byline(d, self._opening(d.id)),))
+        return self._words_of(lambda d: (self.sentence_text(b) if (b := self.byline(d.id)) is not None else "",))
 
     @cached_property
     def _ids(self) -> dict[str, dict[str, set[str]]]:

@@ -427,3 +427,34 @@ def test_the_words_framing_a_question_are_not_what_is_asked(engine):
     framed = question_terms(engine.index, engine.query("What kind of side effects does ketamine have?")).terms
     assert "kind" not in framed and {"side", "effect"} <= set(framed)
     assert "type" in question_terms(engine.index, engine.query("Does ketamine help type 2 diabetes pain?")).terms
+
+
+def test_who_wrote_a_page_is_answered_by_its_byline_first(built, encoder):
+    """The byline sits at the column's foot, in a passage retrieval did not bring; the review the question also
+    names is a stronger tier and echoes the question better, and still the byline opens the answer."""
+    from rag.answer import choose_and_order, weigh_evidence
+    from rag.build import build_index
+    from rag.engine import Engine
+    from rag.index import load_index
+    from rag.retrieve import search
+
+    def page(doc_id: str, kind: str, tier: str, author: str, body: str) -> None:
+        (built.corpus_dir / f"{doc_id}.md").write_text(
+            f"---\nid: {doc_id}\ntitle: {doc_id}\nsource_type: {kind}\nevidence_tier: {tier}\n"
+            f"author: {author}\npublisher: null\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
+
+    page("acme-column", "podiatry column", "expert-opinion", "Dr Jo Quill, podiatrist",
+         "The Quillford review was too quick to dismiss insoles.\n\n*Dr Jo Quill is a foot specialist at Wexbury.*")
+    page("quillford-review", "systematic review", "systematic-review", "null",
+         "This review of insoles was written up by the Quillford Collaboration. Insoles made little difference.")
+    build_index(built, encoder)
+    index = load_index(built)
+    byline = index.byline("acme-column")
+    assert byline is not None and index.sentence_text(byline) == "*Dr Jo Quill is a foot specialist at Wexbury.*"
+    assert index.byline("quillford-review") is None
+    engine = Engine(index, encoder, built)
+    query = engine.query("Who wrote the column responding to the Quillford review?")
+    hits = search(index, query, 3, built.retrieval, ["quillford-review"])
+    candidates = weigh_evidence(index, query, hits, built, engine.scorer).candidates
+    assert byline in {c.sentence for c in candidates}
+    assert choose_and_order(index, query, candidates, built)[0][0].sentence == byline
