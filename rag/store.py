@@ -19,7 +19,8 @@ from .errors import BuildBusyError, IndexDamagedError
 # 6: the exported query encoder also gives each question's token vectors.
 # 7: an abbreviation inside emphasis ("*Dr. Jo Acme") does not end a sentence.
 # 8: "ok" and "okay" are stop words.
-FORMAT = 8
+# 9: each row of a table is a sentence of its own, under its header row.
+FORMAT = 9
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

@@ -2,7 +2,8 @@ from hypothesis import given, strategies as st
 
 from rag.segment import split_sentences
 
-ALPHABET = st.sampled_from(list("abc XYZ.?!\n#-•(),1’”\t") + ["U.S.", "Dr. ", "## ", "- ", "(7,8) ", "\n\n"])
+ALPHABET = st.sampled_from(list("abc XYZ.?!\n#-•(),1’”\t|") + ["U.S.", "Dr. ", "## ", "- ", "(7,8) ", "\n\n",
+                                                                  "|---|", "\n--- | ---\n"])
 
 
 def texts(text):
@@ -32,6 +33,18 @@ def test_sentences_carry_their_section():
     text = "Intro line.\n\n## Safety\n\nIt can cause nausea."
     sections = [s.section for s in split_sentences(text)]
     assert sections == ["", "Safety", "Safety"]
+
+
+def test_each_table_row_is_a_sentence_under_its_header_row():
+    """A summary-of-findings table is quoted a row at a time, without its outer borders; the header row labels the
+    rows as a heading does, and the text after the table is under the page's heading again."""
+    text = ("## Results\n\nSee the table.\n| Outcome | Effect (95% CI) |\n|---|:---:|\n| Pain | MD -0.4 (-0.9 to 0.1) |\n"
+            "| Sleep | RR 1.1 |\n\nAfter it.\nDose | Use\n--- | ---\n5 mg | nightly\n")
+    assert texts(text) == [
+        ("heading", "Results"), ("text", "See the table."), ("heading", "Outcome | Effect (95% CI)"),
+        ("item", "Pain | MD -0.4 (-0.9 to 0.1)"), ("item", "Sleep | RR 1.1"), ("text", "After it."),
+        ("heading", "Dose | Use"), ("item", "5 mg | nightly")]
+    assert [s.section for s in split_sentences(text)][2:6] == ["Results: Outcome | Effect (95% CI)"] * 3 + ["Results"]
 
 
 @given(st.lists(ALPHABET, max_size=60).map("".join))
