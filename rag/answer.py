@@ -16,10 +16,11 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, framing_terms,
-                       introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
-                       sentence_features, shapes_of)
+from .features import (GENERIC_SHAPES, SPECIALIST_ZIPF, QuestionTerms, SentenceView, asked_shapes, asks,
+                       framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
+                       sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
+from .lexical import slip_of_common_word, zipf
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
@@ -175,7 +176,20 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
                          not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
-                         frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)))
+                         frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)),
+                         unknown_specialist(index, query.text))
+
+
+def unknown_specialist(index: Index, question: str) -> bool:
+    """Whether the question uses a word rare in English that the corpus holds in no form, not even in its pages'
+    names and bylines, and that is no slip of the keyboard ("warfarin", not "shoud" or "wierd")."""
+    for (start, end), terms in word_terms(question):
+        word = question[start:end].lower()
+        if (terms and zipf(word) < SPECIALIST_ZIPF
+                and not any(index.lexicon.resembles(t) or t in index.metadata_terms for t in terms)
+                and all(index.lexicon.mended(word, t) == t for t in terms) and not slip_of_common_word(word)):
+            return True
+    return False
 
 
 def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]

@@ -16,6 +16,9 @@ PREFIX = 5
 # A word at least this common in English (Zipf scale: about once in 3 million words) is a word, not a slip of the
 # keyboard: "sprain" or "tyre" missing from the corpus is a question about something else, "pian" is a typo.
 TYPO_ZIPF = 2.5
+# A word at least this common in English (about once in 100,000 words) is one a slip of the keyboard was likely
+# aiming at: "shoud" is "should" mistyped, not a word the corpus lacks.
+COMMON_ZIPF = 4.0
 # Shorter words are too close to too many others ("dog", "hip") for a one-letter change to be a typo.
 TYPO_MIN_LETTERS = 4
 # Contractions typed without their apostrophe. With it, "don't" splits into stop words; without it, "dont" or "im"
@@ -38,6 +41,31 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
+def zipf(word: str) -> float:
+    """How common a lower-case word is in English, on the Zipf scale (log10 of uses per billion words)."""
+    frequency = _english().get(word, 0.0)
+    return float(np.log10(frequency) + 9.0) if frequency > 0 else 0.0
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def slip_of_common_word(word: str) -> bool:
+    """Whether a lower-case word is one slip of the keyboard (a letter dropped, added, changed, or two swapped)
+    from a common English word: "shoud", "wierd", "wat"."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+             | {a + c + b[1:] for a, b in splits if b for c in _LETTERS} | {a + c + b for a, b in splits for c in _LETTERS})
+    return any(zipf(e) >= COMMON_ZIPF for e in edits - {word})
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -83,9 +111,8 @@ class Lexicon:
         corpus holds in no form and English rarely uses. Otherwise `term` as it is."""
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
-        from wordfreq import zipf_frequency
 
-        if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf_frequency(word, "en") >= TYPO_ZIPF:
+        if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf(word) >= TYPO_ZIPF:
             return term
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
                                 limit=None)

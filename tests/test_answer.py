@@ -458,3 +458,16 @@ def test_who_wrote_a_page_is_answered_by_its_byline_first(built, encoder):
     candidates = weigh_evidence(index, query, hits, built, engine.scorer).candidates
     assert byline in {c.sentence for c in candidates}
     assert choose_and_order(index, query, candidates, built)[0][0].sentence == byline
+
+
+@pytest.mark.parametrize("question, specialist", [
+    ("Is gabapentin better than ketamine for nerve pain?", True),  # another drug the corpus never names
+    ("Does ketamine interact with warfarin?", True),
+    ("shoud i take ketamine", False),  # a slip of the keyboard, not a subject
+    ("Can I get my money back?", False),  # everyday words a page may put otherwise
+    ("What does Lehfeldt say?", False),  # named only in a page's front matter, as its author
+])
+def test_a_specialist_word_the_corpus_never_uses_is_told_apart(engine, question, specialist):
+    from rag.answer import question_terms
+
+    assert question_terms(engine.index, engine.query(question)).unknown_specialist is specialist

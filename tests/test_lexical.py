@@ -73,3 +73,12 @@ def test_query_terms_mend_typos_only(engine, question, mended, kept):
     if kept:
         assert kept not in terms
     assert [t for t in terms if t not in lexicon.terms(question)] == ([mended] if mended else [])
+
+
+@pytest.mark.parametrize("word, slip", [("shoud", True), ("wierd", True), ("wat", True), ("warfarin", False),
+                                        ("gabapentin", False), ("rheumatoid", False)])
+def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
+    from rag.lexical import COMMON_ZIPF, slip_of_common_word, zipf
+
+    assert zipf(word) < COMMON_ZIPF <= zipf("should")
+    assert slip_of_common_word(word) is slip
