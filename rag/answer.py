@@ -182,7 +182,7 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
 
 def unknown_specialist(index: Index, question: str) -> bool:
     """Whether the question uses a word rare in English that the corpus holds in no form, not even in its pages'
-    names and bylines, and that is no slip of the keyboard ("warfarin", not "shoud" or "wierd")."""
+    names and bylines, and that is no slip of the keyboard ("acmeprofen", not "shoud" or "wierd")."""
     for (start, end), terms in word_terms(question):
         word = question[start:end].lower()
         if (terms and zipf(word) < SPECIALIST_ZIPF

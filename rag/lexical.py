@@ -63,9 +63,11 @@ def slip_of_common_word(word: str) -> bool:
     """Whether a lower-case word is one slip of the keyboard (a letter dropped, added, changed, or two swapped)
     from a common English word: "shoud", "wierd", "wat"."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    edits = ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-             | {a + c + b[1:] for a, b in splits if b for c in _LETTERS} | {a + c + b for a, b in splits for c in _LETTERS})
-    return any(zipf(e) >= COMMON_ZIPF for e in edits - {word})
+    dropped = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    added = {a + c + b for a, b in splits for c in _LETTERS}
+    return any(zipf(e) >= COMMON_ZIPF for e in (dropped | swapped | changed | added) - {word})
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
