@@ -16,11 +16,11 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, SPECIALIST_ZIPF, QuestionTerms, SentenceView, asked_shapes, asks,
+from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks,
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
                        sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
-from .lexical import slip_of_common_word, zipf
+from .lexical import specialist
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
@@ -181,13 +181,12 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
 
 
 def unknown_specialist(index: Index, question: str) -> bool:
-    """Whether the question uses a word rare in English that the corpus holds in no form, not even in its pages'
-    names and bylines, and that is no slip of the keyboard ("acmeprofen", not "shoud" or "wierd")."""
+    """Whether the question uses a specialist's word ("acmeprofen", not "shoud" or "disputing") that the corpus
+    holds in no form, not even in its pages' names and bylines, and that is no typo of a word it holds."""
     for (start, end), terms in word_terms(question):
         word = question[start:end].lower()
-        if (terms and zipf(word) < SPECIALIST_ZIPF
-                and not any(index.lexicon.resembles(t) or t in index.metadata_terms for t in terms)
-                and all(index.lexicon.mended(word, t) == t for t in terms) and not slip_of_common_word(word)):
+        if (terms and not any(index.lexicon.resembles(t) or t in index.metadata_terms for t in terms)
+                and specialist(word) and all(index.lexicon.mended(word, t) == t for t in terms)):
             return True
     return False
 

@@ -180,10 +180,6 @@ QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
                   "pointed_shape_unmet": -1, "pointed_best": 1, "narrowing": -1, "specialist_unknown": -1}
-# A word rarer than this in English (Zipf scale: about once in 3 million words) is a specialist's (a drug's name,
-# a condition's), not everyday wording a page may put otherwise ("glue", "money back"): when the corpus never uses
-# it, the question is most likely about something else. Fixed here: the scorer was fitted with it.
-SPECIALIST_ZIPF = 3.5
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 # A candidate likely enough for an answer to quote, which is where the answer looks for the kind of answer asked

@@ -16,6 +16,10 @@ PREFIX = 5
 # A word at least this common in English (Zipf scale: about once in 3 million words) is a word, not a slip of the
 # keyboard: "sprain" or "tyre" missing from the corpus is a question about something else, "pian" is a typo.
 TYPO_ZIPF = 2.5
+# A word rarer than this in English (about once in 3 million words) is a specialist's (a drug's name, a
+# condition's), not everyday wording a page may put otherwise ("glue", "money back"): when the corpus never uses it,
+# the question is most likely about something else. Fixed here, not a setting: the scorer was fitted with it.
+SPECIALIST_ZIPF = 3.5
 # A word at least this common in English (about once in 100,000 words) is one a slip of the keyboard was likely
 # aiming at: "shoud" is "should" mistyped, not a word the corpus lacks.
 COMMON_ZIPF = 4.0
@@ -57,6 +61,25 @@ def zipf(word: str) -> float:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Affixes that make a rare word of a common one: "disputing", "unanswered", "re-ran" are everyday English.
+_PREFIXES = ("un", "dis", "non", "in", "im", "re")
+_SUFFIXES = ("ing", "ed", "es", "s", "ly", "ity", "ness")
+
+
+def specialist(word: str) -> bool:
+    """Whether a lower-case word is a specialist's (a drug's name, a condition's): rare in English, no slip of the
+    keyboard for a common word, and no common word with an affix ("disputing", "unanswered"). A hyphenated word is
+    one when one of its parts is ("acmeprofen-induced", not "re-ran")."""
+    if "-" in word:
+        return any(specialist(part) for part in word.split("-") if part)
+    return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not any(
+        zipf(form) >= COMMON_ZIPF for form in _relatives(word))
+
+
+def _relatives(word: str) -> set[str]:
+    stems = {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p)}
+    return {form for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
+            for form in (stem[:-len(s)], stem[:-len(s)] + "e")} | (stems - {word})
 
 
 def slip_of_common_word(word: str) -> bool:
