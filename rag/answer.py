@@ -20,7 +20,7 @@ from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
                        sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
-from .lexical import specialist
+from .lexical import common_abbreviation, specialist
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
@@ -165,7 +165,9 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(dict.fromkeys(query.terms))
     framing = framing_terms(query.text)
     terms = tuple(t for t in terms if t not in framing) or terms
-    names = index.lexicon.terms(" ".join(names_in(query.text)))
+    # An abbreviation common in English ("IV", "NHS") names what everyone knows, not a product or a study the
+    # corpus would have to hold: pages write it out ("intravenous").
+    names = index.lexicon.terms(" ".join(n for n in names_in(query.text) if not common_abbreviation(n)))
     pointed = query.pointed
     if pointed:
         # The words that point at a source ("the Acme blog", "the leaflet") say where to look, not what is asked:

@@ -76,6 +76,12 @@ def specialist(word: str) -> bool:
         zipf(form) >= COMMON_ZIPF for form in _relatives(word))
 
 
+def common_abbreviation(word: str) -> bool:
+    """Whether a word is written in capitals and, in lower case, common in English: "IV", "NHS", not "CGRP"."""
+    letters = word.strip(".,;:!?\"'()")
+    return len(letters) > 1 and letters.isupper() and letters.isalpha() and zipf(letters.lower()) >= COMMON_ZIPF
+
+
 def _relatives(word: str) -> set[str]:
     stems = {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p)}
     return {form for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2

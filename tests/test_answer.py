@@ -471,3 +471,14 @@ def test_a_specialist_word_the_corpus_never_uses_is_told_apart(engine, question,
     from rag.answer import question_terms
 
     assert question_terms(engine.index, engine.query(question)).unknown_specialist is specialist
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("Does IV ketamine reduce pain?", False),  # a common abbreviation the pages write out ("intravenous")
+    ("Does ketamine work better than CGRP antibodies?", True),  # a rare one the corpus never uses
+    ("How much does the StrapRight infusion cost?", True),  # a product the corpus never names
+])
+def test_a_common_abbreviation_is_no_unknown_name(engine, question, unknown):
+    from rag.answer import question_terms
+
+    assert question_terms(engine.index, engine.query(question)).unknown_name is unknown
