@@ -16,8 +16,8 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks,
-                       framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
+from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, framing_terms,
+                       introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
                        sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
 from .lexical import common_abbreviation, specialist
