@@ -70,6 +70,7 @@ class Index:
         self._section_terms: dict[str, frozenset[str]] = {}
         self._nearby: dict[int, tuple[tuple[int, ...], frozenset[str]]] = {}
         self._heading: dict[int, int | None] = {}
+        self._byline: dict[str, int | None] = {}
         self._spans: dict[str, tuple[int, int]] | None = None
         self._page_means: dict[str, np.ndarray] = {}
         self.doc_of_chunk = self._doc_positions(self.chunks, position)
@@ -272,9 +273,12 @@ class Index:
 
     def byline(self, doc_id: str) -> int | None:
         """A document's first sentence to open with its author ("By Dr Jo Acme, podiatrist at ...", "Jo Acme is a
-        consultant ..."), at its head or its foot: who wrote it, and as what."""
-        return next((i for i in range(*self._span_of(doc_id)) if self.sentences[i].kind != "heading"
-                     and _opens_with_author(self.documents[doc_id], self.sentence_text(i))), None)
+        consultant ..."), at its head or its foot: who wrote it, and as what. Found once per document: a page
+        without one is read to its end."""
+        if doc_id not in self._byline:
+            self._byline[doc_id] = next((i for i in range(*self._span_of(doc_id)) if self.sentences[i].kind != "heading"
+                                         and _opens_with_author(self.documents[doc_id], self.sentence_text(i))), None)
+        return self._byline[doc_id]
 
     @cached_property
     def _bylines(self) -> dict[str, dict[str, set[str]]]:

@@ -16,11 +16,11 @@ Block = Literal["heading", "header", "row", "item", "text"]
 
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+(?=\S)")
-# A sentence ends at . ! or ? (plus closing quotes/brackets and a numeric reference such as "(7,8)"),
-# followed by whitespace and something that can start a sentence.
 # A table's rule under its header row ("|---|:---:|"), and a row: a line with a cell border in it.
 _TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?$")
 _ROW = re.compile(r"^[ \t]*\|?[ \t]*(.*?\S.*?)[ \t]*\|?[ \t]*$")
+# A sentence ends at . ! or ? (plus closing quotes/brackets and a numeric reference such as "(7,8)"),
+# followed by whitespace and something that can start a sentence.
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\(\d+(?:[,–-]\s?\d+)*\))?(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof st vs etc al fig no approx e.g i.e u.s u.k jr sr inc ltd co dept vol".split()
