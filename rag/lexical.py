@@ -62,6 +62,7 @@ def zipf(word: str) -> float:
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # Affixes that make a rare word of a common one: "disputing", "unanswered", "re-ran" are everyday English.
+_POSSESSIVE = re.compile(r"['’]s?$")
 _PREFIXES = ("un", "dis", "non", "in", "im", "re")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly", "ity", "ness")
 
@@ -69,7 +70,8 @@ _SUFFIXES = ("ing", "ed", "es", "s", "ly", "ity", "ness")
 def specialist(word: str) -> bool:
     """Whether a lower-case word is a specialist's (a drug's name, a condition's): rare in English, no slip of the
     keyboard for a common word, and no common word with an affix ("disputing", "unanswered"). A hyphenated word is
-    one when one of its parts is ("acmeprofen-induced", not "re-ran")."""
+    one when one of its parts is ("acmeprofen-induced", not "re-ran"); a possessive is its noun ("columnist's")."""
+    word = _POSSESSIVE.sub("", word)
     if "-" in word:
         return any(specialist(part) for part in word.split("-") if part)
     return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not any(
