@@ -103,22 +103,42 @@ def quoted_pieces(citations: list[Citation], disagreement: Disagreement | None) 
     return [f"{c.quote} [{c.n}]" for c in citations] + ([disagreement.note] if disagreement else [])
 
 
-def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
-    rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
+@dataclass(frozen=True)
+class Gathered:
+    """The sentences an answer weighs, with what the features need: the same for the service and for fitting."""
+    hits: list[Hit]
+    views: list[SentenceView]
+    ids: list[int]
+    chunks: list[int]
+    terms: QuestionTerms
+
+    def question_row(self, index: Index, query: Query, probabilities: np.ndarray) -> np.ndarray:
+        top = max(self.hits, key=lambda h: h.fused) if self.hits else None
+        return question_features(query.text, self.terms, self.views, probabilities,
+                                 index.chunk_terms(top.chunk) if top else frozenset(), top.fused if top else 0.0,
+                                 query.tokens)
+
+
+def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]) -> Gathered:
+    """The sentences of the retrieved passages, and of the passages known to answer whatever their words: beside
+    the strongest tier's hits on a contested question, and a pointed page's byline when asked who wrote it."""
     if question_topics(query.text):
         hits = with_strongest_neighbours(index, hits, rank)
     hits = with_passages(hits, {index.sentences[b].chunk for b in pointed_bylines(index, query)})
     views, ids, chunks = candidate_views(index, query, hits, rank)
-    if not views:
+    return Gathered(hits, views, ids, chunks, question_terms(index, query))
+
+
+def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
+    rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
+    found = gather(index, query, hits, rank)
+    if not found.views:
         return Evidence([], 0.0)
-    terms = question_terms(index, query)
-    probabilities, ranking = scorer.sentence_probabilities(sentence_features(query.text, terms, views))
-    top = max(hits, key=lambda h: h.fused)
-    row = question_features(query.text, terms, views, probabilities, index.chunk_terms(top.chunk), top.fused,
-                            query.tokens)
+    probabilities, ranking = scorer.sentence_probabilities(sentence_features(query.text, found.terms, found.views))
+    row = found.question_row(index, query, probabilities)
     confidence = float(scorer.question.probability(row[None, :])[0])
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))
-                  for s, c, p in zip(ids, chunks, ranking)]
+                  for s, c, p in zip(found.ids, found.chunks, ranking)]
     return Evidence(sorted(candidates, key=lambda c: -c.relevance), confidence)
 
 

@@ -205,3 +205,23 @@ def test_the_ranker_orders_each_questions_candidates_at_least_as_well_as_the_sen
     ranked = _within_question_auc(samples, [r for _, r in pairs])
     assert ranked > 0.8
     assert ranked >= _within_question_auc(samples, [p for p, _ in pairs])
+
+
+def test_the_question_model_learns_from_the_candidates_the_service_weighs(engine):
+    """On a contested question the service also weighs the passages beside the review's hits; the question model's
+    training rows must be the rows the service computes, or its probabilities mean something else when served."""
+    from rag.answer import weigh_evidence
+    from rag.retrieve import search_pointed
+
+    questions = [q for q in load_gold(ROOT / "eval" / "gold.jsonl")[0] if q.answerable][:20]
+    samples = collect(engine, questions)
+    widened = 0
+    for sample in samples:
+        query = engine.query(sample.gold.question)
+        hits = search_pointed(engine.index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
+        served = weigh_evidence(engine.index, query, hits, engine.settings, engine.scorer)
+        row = sample.question_row(engine.scorer.sentence)
+        assert engine.scorer.question.probability(row[None, :])[0] == pytest.approx(served.confidence)
+        assert len(sample.served) == len(served.candidates) >= len(sample.x)
+        widened += len(sample.served) > len(sample.x)
+    assert widened  # some question's candidates go beyond the retrieved passages

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..answer import candidate_views, question_terms
-from ..embed import Tokens
+from ..answer import Gathered, candidate_views, gather
 from ..engine import Engine
 from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS,
-                        QuestionTerms, SentenceView, question_features, sentence_features)
-from ..retrieve import search_pointed
+                        sentence_features)
+from ..index import Index
+from ..retrieve import Query, search_pointed
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
 from .gold import GoldQuestion, matches
 
@@ -23,34 +23,39 @@ from .gold import GoldQuestion, matches
 @dataclass(frozen=True)
 class QuestionSample:
     gold: GoldQuestion
-    x: np.ndarray  # sentence feature rows, in RANKING_FEATURES order
+    x: np.ndarray  # feature rows of the candidates from retrieved passages, in RANKING_FEATURES order
     y: np.ndarray  # does the sentence answer?
-    terms: QuestionTerms
-    views: list[SentenceView]
-    top_terms: frozenset[str]
-    top_passage: float
-    tokens: Tokens | None
+    served: np.ndarray  # feature rows of every candidate the service weighs, as `answer.gather` gathers them
+    found: Gathered
+    index: Index
+    query: Query
 
-    def question_row(self, probabilities: np.ndarray) -> np.ndarray:
-        return question_features(self.gold.question, self.terms, self.views, probabilities, self.top_terms,
-                                 self.top_passage, self.tokens)
+    def question_row(self, sentence: Logistic) -> np.ndarray:
+        """The question's row as the service computes it, from `sentence`'s probabilities."""
+        probabilities = sentence.probability(self.served[:, :len(SENTENCE_FEATURES)])
+        return self.found.question_row(self.index, self.query, probabilities)
 
 
 def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
-    """Features of every candidate sentence the `/ask` path would weigh, labelled from the gold set."""
+    """Features of every candidate sentence the `/ask` path weighs, labelled from the gold set.
+
+    The sentence models learn from the candidates of retrieved passages only: a passage added for what it is known
+    to answer (beside the strongest tier's hit, a byline) carries another passage's retrieval score, and learning
+    from borrowed scores blurs what a passage's score says. The question model learns from every candidate, as the
+    service weighs them."""
     samples = []
     index = engine.index
+    rank = engine.settings.retrieval.tier_rank
     for q in gold:
         query = engine.query(q.question)
         hits = search_pointed(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
-        views, ids, _ = candidate_views(index, query, hits, engine.settings.retrieval.tier_rank)
-        terms = question_terms(index, query)
-        x = sentence_features(q.question, terms, views)
-        y = np.array([q.answerable and index.sentences[s].doc_id in q.sources
-                      and any(matches(v.text, q.must_include)) for s, v in zip(ids, views)], dtype=bool)
-        top = max(hits, key=lambda h: h.fused) if hits else None
-        samples.append(QuestionSample(q, x, y, terms, views, index.chunk_terms(top.chunk) if top else frozenset(),
-                                      top.fused if top else 0.0, query.tokens))
+        found = gather(index, query, hits, rank)
+        served = sentence_features(q.question, found.terms, found.views)
+        retrieved = set(candidate_views(index, query, hits, rank)[1])
+        own = np.array([s in retrieved for s in found.ids], dtype=bool)
+        y = np.array([q.answerable and index.sentences[s].doc_id in q.sources and any(matches(v.text, q.must_include))
+                      for s, v in zip(found.ids, found.views)], dtype=bool)
+        samples.append(QuestionSample(q, served[own], y[own], served, found, index, query))
     return samples
 
 
@@ -71,7 +76,7 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
     for k in np.unique(folds):
         model = _sentence_model([s for s, f in zip(samples, folds) if f != k], SENTENCE_FEATURES)
         for i in np.flatnonzero(folds == k):
-            rows[i] = samples[i].question_row(model.probability(samples[i].x[:, :len(SENTENCE_FEATURES)]))
+            rows[i] = samples[i].question_row(model)
     answerable = np.array([s.gold.answerable for s in samples])
     question = fit_logistic(rows, answerable, QUESTION_FEATURES, QUESTION_SIGNS)
     held = np.zeros(len(samples))
