@@ -35,6 +35,15 @@ FINDING_SENTENCES = 2
 MIXED_SHARE = 0.25
 # A question asking for a yes or a no ("does it make colours look odd?", "can I wear them driving?").
 _YES_NO = re.compile(r"\s*(?:do|does|did|can|could|will|would|is|are|was|were|should|may|might|has|have)\b", re.I)
+# Asking what to do: "when should it be taken?", "should I keep going?", "how should the doses be spaced?".
+_ADVICE_ASKED = re.compile(r"\b(?:how|when|what|where) should\b|\bshould (?:i|we|you)\b|\bshould (?:[\w-]+ ){0,3}?be "
+                           r"(?:taken|used|continued|spaced|applied|worn|stopped|given)\b", re.I)
+# Telling the reader what to do: an instruction ("Take one dose at bedtime", "Antibiotics: take them 2 hours apart",
+# "Do not stop ...") or advice in so many words ("you should", "we recommend").
+_ADVISES = re.compile(r"^[\W_]*(?:[\w ,()-]{0,60}:\s*)?(?:take|use|apply|avoid|stop|keep|ask|see|talk|speak|check|"
+                      r"carry on|continue|wait|start|try|leave|contact|call|wear|drink|eat|do not|don't|never|"
+                      r"always|make sure|remember|space)\b|\byou (?:should|need to|must)\b"
+                      r"|\bwe (?:recommend|advise|suggest)\b", re.I)
 _FORECAST = re.compile(r"\bwill\b", re.I)
 # Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?"): its byline answers.
 _AUTHORSHIP = re.compile(r"\bwho (?:wrote|writes|authored)\b|\bwho (?:is|was|are|were) the (?:author|writer)s?\b|"
@@ -173,6 +182,14 @@ def with_passages(hits: list[Hit], chunks: set[int]) -> list[Hit]:
     return hits + [replace(top, chunk=c) for c in sorted(chunks - {h.chunk for h in hits})]
 
 
+def asks_advice(question: str) -> bool:
+    return _ADVICE_ASKED.search(question) is not None
+
+
+def advises(sentence: str) -> bool:
+    return _ADVISES.search(sentence) is not None
+
+
 def pointed_bylines(index: Index, query: Query) -> set[int]:
     """Asked who wrote the pages the question points at, their bylines: the question names the page, not what its
     byline says, so retrieval alone seldom finds them."""
@@ -299,7 +316,13 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
-    ordered = order_for_reading(chosen, floor, leading | pointed, first, pointed)
+    # Asked what to do ("when should it be taken?"), advice answers first: a page telling the reader what to do,
+    # not a review's account of what its trials did, when it answers about as well. Not on whether it works or is
+    # safe ("should I get them for eye strain?"), where the strongest evidence speaks first.
+    likeliest = max(c.relevance for c in chosen)
+    advice = {c.sentence for c in chosen if c.relevance >= settings.answer.lead_floor * likeliest
+              and advises(index.sentence_text(c.sentence))} if asks_advice(question) and not topics else set()
+    ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
     # Who wrote it: the byline opens, whatever the tier of the other pages the question names.
     return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
 

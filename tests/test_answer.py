@@ -482,3 +482,46 @@ def test_a_common_abbreviation_is_no_unknown_name(engine, question, unknown):
     from rag.answer import question_terms
 
     assert question_terms(engine.index, engine.query(question)).unknown_name is unknown
+
+
+@pytest.mark.parametrize("question, asks", [("For how many nights should acmeprofen be continued?", True),
+                                            ("when should i go to the doctor", True),
+                                            ("How should the doses be spaced?", True),
+                                            ("How many nights did the trials last?", False),
+                                            ("Who should not use it?", False)])
+def test_a_question_asking_what_to_do_is_told_apart(question, asks):
+    from rag.answer import asks_advice
+
+    assert asks_advice(question) is asks
+
+
+def test_asked_what_to_do_an_instruction_leads_a_reviews_account_of_its_trials(built, encoder):
+    """Both sentences answer "for how many nights?"; the review's is a little likelier and a stronger tier, but it
+    says what trials did, and the leaflet tells the reader what to do."""
+    from conftest import document
+
+    from rag.answer import Candidate, choose_and_order
+    from rag.build import build_index
+    from rag.engine import Engine
+    from rag.index import load_index
+
+    (built.corpus_dir / "acme-review.md").write_text(document(
+        "acme-review", "In most trials people took acmeprofen at bedtime and continued for two to five days.",
+        "systematic-review"), encoding="utf-8")
+    (built.corpus_dir / "acme-leaflet.md").write_text(document(
+        "acme-leaflet", "Carry on taking one acmeprofen dose at bedtime for 2 to 5 nights.", "expert-opinion"),
+        encoding="utf-8")
+    build_index(built, encoder)
+    index = load_index(built)
+    engine = Engine(index, encoder, built)
+    review, leaflet = (next(i for i in range(len(index.sentences)) if index.sentences[i].doc_id == d)
+                       for d in ("acme-review", "acme-leaflet"))
+
+    def first(question: str, leaflet_relevance: float) -> int:
+        candidates = [Candidate(review, index.sentences[review].chunk, 0.95, 0),
+                      Candidate(leaflet, index.sentences[leaflet].chunk, leaflet_relevance, 1)]
+        return choose_and_order(index, engine.query(question), candidates, built)[0][0].sentence
+
+    assert first("For how many nights should acmeprofen be continued?", 0.85) == leaflet
+    assert first("For how many nights did people take acmeprofen in the trials?", 0.85) == review
+    assert first("For how many nights should acmeprofen be continued?", 0.5) == review  # not about as well
