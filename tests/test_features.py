@@ -40,6 +40,11 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What happened to patients given high-dose treatment?", set()),
     ("Why might the blinding not have held?", set()),  # no warning asked for
     ("Did the result hold when weaker trials were left out?", set()),
+    ("what even is acmezine", {"definition"}),  # what a bare name is
+    ("What does RCT stand for?", {"definition"}),
+    ("What is acmezine used for?", set()),  # what it is for, not what it is
+    ("What is the price of the Acme pen?", {"money"}),  # a price asked for, not what a price is
+    ("What is the Acme clinic's cancellation policy?", set()),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
     assert asked_shapes(question) == asked
@@ -66,6 +71,12 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "person" not in shapes_of("Acme Tape is a cotton tape.")
     assert "person" in shapes_of("Treatment from our lead acupuncturist Jo Acme, who has 15 years of experience.")
     assert "email" not in shapes_of("Call us on 0161 496 0000.")
+    definition = asked_shapes("What is the Acme Reset Protocol?")
+    assert definition & shapes_of("Acmezine is a hormone that the brain releases at dusk.")
+    assert definition & shapes_of("Our exclusive Acme Reset Protocol: a 3-day cleanse.")
+    assert definition & shapes_of("Its derivatives, such as the nasal spray Acmexa, are safe in a clinic.")
+    assert not definition & shapes_of("Our programme combines melatonin, light timing and a consultation.")
+    assert not definition & shapes_of("There is a small risk of bruising.")
     certainty = asked_shapes("How good is the evidence that it helps?")
     assert certainty & shapes_of("Our confidence in these results is low.")
     assert certainty & shapes_of("We are moderately confident in the result for pain.")
