@@ -37,11 +37,14 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
     # What a thing is: "Melatonin is a hormone that ...", "CRPS, also known as ...", "Our Acme Protocol: a 3-day ...",
-    # or what kind of thing: "derivatives such as the nasal spray Acmexa", "a class of drugs".
+    # "This is called cold shock", "muscle soreness (DOMS)", or what kind of thing: "derivatives such as the nasal
+    # spray Acmexa" (not "effects such as cold shock", which only names it).
     "definition": re.compile(r"^\W*(?!(?:it|this|that|there|these|those|here|which|what|who|they|we|you)\b)"
                              r"(?:[\w’'()®™.,/-]+\s+){1,8}?(?:is|are)\s+(?:an?|the name|one of|our|your)\b|"
-                             r"^\W*(?:[\w’'()®™.,/-]+\s+){0,7}[\w’'()®™.,/-]+:\s+(?:an?|the)\s|\b(?:refers? to|stands for|is short for|(?:also )?(?:known|called) as|also called|such as|"
-                             r"e\.g\.|for example|(?:a|one) (?:type|kind|form|class|group) of)\b", re.I),
+                             r"^\W*(?:[\w’'()®™.,/-]+\s+){0,7}[\w’'()®™.,/-]+:\s+(?:an?|the)\s|"
+                             r"\b(?:refers? to|stands for|is short for|known as|(?:is|are|also) called|"
+                             r"such as (?:the|an?) [\w-]+|(?:a|one) (?:type|kind|form|class|group) of)\b|"
+                             r"(?-i:\b[a-z][\w-]+ \([A-Z]{2,}s?\))", re.I),
     # How old: "aged 18 and over", "ages 12 and up", "under 16", "a mean age of 62", "8-year-olds".
     "age": re.compile(r"\bage[sd]?\s+(?:of\s+)?(?:\d|between|from|over|under)|"
                       r"\b\d+\s*(?:years? old|-year-olds?|years of age)\b|"
@@ -149,13 +152,14 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\bwhose (?:review|column|article|blog|page|study|opinion|research)\b|\bwritten by\b", re.I),
     # What a thing is, asked of a bare name ("what even is melatonin?", "what does CRPS mean?"), not of what it
     # does, costs or is for ("what is it used for?", "what is the price of ...").
-    "definition": re.compile(r"^\W*(?:(?:so|and|but|ok|okay),?\s+)?what(?:\s+(?:even|exactly|actually))?(?:'s|’s|\s+is|\s+are)\s+"
-                             r"(?:(?:even|exactly|actually|really|basically)\s+)?(?:an?\s+|the\s+)?"
-                             r"(?!(?:it|this|that|they|these|those|there|you)\b)"
+    "definition": re.compile(r"^\W*(?:(?:so|and|but|ok|okay),?\s+)?what(?:\s+(?:even|exactly|actually))?"
+                             r"(?:'s|’s|\s+is|\s+are)\s+(?:(?:even|exactly|actually|really|basically)\s+)?"
+                             r"(?:an?\s+|the\s+)?(?!(?:it|this|that|they|these|those|there|you)\b)"
                              r"(?:(?!(?:of|for|to|with|in|on|at|about|from|by|like|after|before|during|used|made|"
-                             r"known|called|best|worst|difference|point|and|or|numbers?|names?|address|dates?|times?|e-?mail|phone|"
-                             r"website|size|weight|guarantee|warranty|policy|hours|price|cost|fees?|dose|dosage|rate)\b)(?![\w-]*['’]s\b)[\w’'.®™-]+\s*){1,5}"
-                             r"[?.!]*\s*$|\bwhat (?:does|do) [\w\s’'-]{1,40} (?:mean|stand for)\b|\bwhat is meant by\b|"
+                             r"known|called|best|worst|difference|point|and|or|numbers?|names?|address|dates?|"
+                             r"times?|e-?mail|phone|website|size|weight|guarantee|warranty|policy|hours|price|cost|"
+                             r"fees?|dose|dosage|rate)\b)(?![\w-]*['’]s\b)[\w’'.®™-]+\s*){1,5}[?.!]*\s*$|"
+                             r"\bwhat (?:does|do) [\w\s’'-]{1,40} (?:mean|stand for)\b|\bwhat is meant by\b|"
                              r"^\W*define\b|\bdefinition of\b", re.I),
     "list": re.compile(r"\bwhich\b|\bwhat (?:are|were)\b|\bwhat (?:kinds?|types?|sorts?|conditions|side effects|"
                        r"symptoms|risks|benefits|ingredients)\b|\blist\b|\bname (?:the|some)\b|\bexamples?\b", re.I),
