@@ -38,10 +38,17 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnot (?:had )?(?:a single|one) [\w-]+ since\b|\bhave(?:n't| not) had (?:a single|one|any)\b"
         r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b"
         r"|\beliminat\w+|\bbeat (?:\w+ ){0,2}(?:\w+)\b|\bknock\w* (?:\w+ ){0,3}out\b|\b(?:faster|quicker)\b"
-        r"|\blower(?:ed|s)? (?:[\w-]+ ){0,3}(?:scores?|levels?|rates?)\b|\brecommend (?:it )?to (?:a friend|others)\b",
+        r"|\blower(?:ed|s)? (?:[\w-]+ ){0,3}(?:scores?|levels?|rates?)\b|\brecommend (?:it )?to (?:a friend|others)\b"
+        # Over sooner, less of it, by a figure: "about one day shorter", "shorten colds", "less sore", "0.9 points
+        # lower", "recover sooner", "cut soreness by up to 40%", "fight off", "swear by it".
+        r"|\bshorter (?:in|with|by|than)\b|\bshorten\w*|\bless (?:sore|aching|tired)\b|\bpoints? lower\b"
+        r"|\b(?:better|recover\w*|back \w+) (?:\w+ ){0,3}sooner\b|\bcuts? (?:\w+ ){0,3}by (?:up to )?\d"
+        r"|\bfight(?:s|ing)? (?:it |them )?off\b|\bswear by\b|\btwice as (?:fast|quick\w*)\b"
+        r"|\bsooth\w*|\bgets? to work\b|\bstay \w+.free\b|\bflush\w* (?:\w+ ){0,4}out\b|\bfeel(?:ing)? fresher\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
-        rf"|\bdid(?: not|n't) (?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|change)"
+        rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|produce|"
+        rf"change|speed)"
         rf"|\b(?:no|not|little) (?:better|more effective) than\b|\bsimilar to (?:the |a )?{_CONTROL}"
         rf"|\blittle or no\b|\bnot (?:statistically )?significant|\bno statistically significant"
         rf"|\bfailed to\b|\bineffective\b|\bcast doubt\b|\bdoubts?\b|\bcomparable to (?:the |a )?{_CONTROL}"
@@ -64,9 +71,16 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bshr[au]nks?\b|\bleast important\b"
         # Under what matters to patients, or explained by the ritual: "below the minimal important difference",
         # "too small for most people to notice", "no longer clear", "much of the benefit comes from the experience".
-        rf"|\b(?:below|under|smaller than|falls? (?:below|short of))\b[^.;]{{0,30}}\b(?:minimal|smallest|threshold|line)\b"
+        rf"|\b(?:below|under|smaller than|falls? (?:below|short of))\b[^.;]{{0,30}}\b(?:minimal|smallest|threshold|line|"
+        rf"MI?CID|MID|notice)\b"
         rf"|\btoo small\b|\bno longer clear\b|\balmost the same\b|\b(?:is|was) placebo\b"
-        rf"|\bcomes? from the (?:experience|consultation|expectation|care)\b|\bexpectations? (?:may |might |could )?explain\b",
+        rf"|\bcomes? from the (?:experience|consultation|expectation|care|ritual|placebo)\b"
+        rf"|\bexpectations? (?:may |might |could )?explain\b"
+        # As often as without it, or no telling: "about as many colds as", "could have been zero", "we do not know
+        # whether", "no longer statistically significant", "stop the zinc working", "point the other way".
+        rf"|\babout as (?:many|much|often|likely)\b|\bcould have (?:been zero|happened by chance)\b"
+        rf"|\b(?:we )?do(?:es)? not know (?:whether|if)\b|\bno longer (?:statistically )?significant\b"
+        rf"|\bstops? (?:the |it |them )?(?:\w+ )?(?:from )?working\b|\bpoints? the other way\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -82,12 +96,18 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bconcerns?\b|\bworse(?:n|ning)?\b|\btake care\b"
         r"|\bnot enough safety\b|\bitch\w*|\brash(?:es)?\b|\bstomach upset\b|\bupset (?:your |the )?stomach\b"
         r"|\bdiarrh\w+|\b(?:stopped|withdrew|left)\b[\w\s]{0,30}\bbecause of\b|\bnot harmless\b|\bblister\w*"
-        r"|\bbuild up\b|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
+        r"|\bbuilds? up\b(?! (?:to|gradually|slowly|over))|\baccumulate\b|\btear the skin\b|\bpotential (?:long.term )?side effects\b"
         r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
         r"|\bdropped out\b|\bdrows\w+|\bseizures?\b|\bpoison\w*|\bnot recommended for\b"
         r"|\bshould not be (?:taken|used|given)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b"
         r"|\bbruis\w*|\bsoreness\b|\bfaint(?:ed|ing)?\b|\bhaematoma\b|\bhematoma\b|\bheadaches?\b[^.;]{0,40}\b(?:reported|described)\b"
-        r"|\b(?:described|reported) (?:\w+ ){0,2}headaches?\b",
+        r"|\b(?:described|reported) (?:\w+ ){0,2}headaches?\b"
+        # Harm: "an unpleasant taste", "feeling sick", "can trigger", "permanently lost", "stop some antibiotics from
+        # working properly". An instruction ("do not use it on broken skin", "ask your doctor first") is advice, not
+        # a finding about harm.
+        r"|\bunpleasant\b|\b(?:bad|metallic|bitter) taste\b|\bfeel(?:ing)? sick\b|\bcan (?:cause|lead to|trigger)\b"
+        r"|\bpermanent(?:ly)? (?:\w+ )?(?:loss|lost|damage\w*)\b|\bfrom working properly\b"
+        r"|\b(?:reported|had|caused) problems\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -98,13 +118,14 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
         r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
         r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b"
-        r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b",
+        r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b"
+        r"|\bdeclare[sd]? no (?:financial )?(?:links|ties|conflicts?)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
         r"|\bcall for\b|\bgap in\b|\black of (?:evidence|data|high.quality)\b|\bfew (?:trials|studies)\b"
         r"|\bheterogene\w*|\bunproven\b|\bnot (?:well )?(?:studied|established)\b|\banecdot\w*"
-        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for) by\b(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand)\w*)|\bpoorly (?:designed|conducted|reported)\b"
+        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for)(?: wholly| partly| in part| wholly or partly)? by\b(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand)\w*)|\bpoorly (?:designed|conducted|reported)\b"
         r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
         r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
         r"|\bunclear\b|\bselective reporting\b|\btoo (?:few|small)\b|\bweaker\b|\bmessier\b|\bcast doubt\b"
@@ -128,7 +149,19 @@ _CUES: dict[str, tuple[str, str]] = {
         # people for longer than", "an open question".
         r"|\b(?:were|was|are|is) (?:mostly |all |very )?small\b|\bopen.label\b|\bunblinded\b|\binflate\w*"
         r"|\bknew (?:which|whether|what)\b|\bno (?:trials?|study|studies) (?:in|looked|followed|measured)\b"
-        r"|\bopen question\b|\btoo generous\b|\bproblems with how\b",
+        r"|\bopen question\b|\btoo generous\b|\bproblems with how\b"
+        # Results that disagree, trials that could not be blinded, nothing known: "varied a lot", "could probably
+        # tell whether", "high risk of performance bias", "no evidence on children", "could not tell us about",
+        # "funnel plot was asymmetrical", "cannot draw firm conclusions", "overselling it".
+        r"|\b(?:results|findings|trials|studies|effects?) varied (?:a lot|widely|a great deal|considerably)\b"
+        r"|\bvery different results\b"
+        r"|\bcould (?:probably |easily )?tell (?:whether|which)\b|\b(?:could not|cannot|can't) be blinded\b"
+        r"|\bnot (?:adequately |properly )?matched\b|\bhigh risk of \w+ bias\b|\bself.reported\b"
+        r"|\bno (?:evidence|research|data) (?:on|in|for|about)\b|\bcould not tell (?:us|whether)\b"
+        r"|\bno (?:trials?|study|studies) (?:\w+ly )?(?:monitored|assessed|examined)\b"
+        r"|\basymmetr\w*|\bcannot be ruled out\b|\bpossible small.study\b|\bonly \d+ (?:trials|studies)\b"
+        r"|\b(?:cannot|can't) draw (?:firm |any )?conclusions?\b|\bno firm conclusions?\b|\boversell\w*"
+        r"|\b(?:evidence|data|research) (?:is|was|are|were) not (?:strong|good|convincing|robust)\b|\bare few\b",
     ),
 }
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
@@ -139,7 +172,9 @@ _REASSURANCE = re.compile(
     rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
     rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b"
-    rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b", re.I)
+    rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b"
+    rf"|\b(?:pass(?:es)?|fades?|goes away|wears? off) (?:quickly|soon)\b|\b(?:totally|completely|perfectly) normal\b",
+    re.I)
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm|\bunwanted effects?\b", re.I)
 _HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|reactions?)|unwanted effects?)\b", re.I)

@@ -347,6 +347,13 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Six trials had no registered protocol, a sign of selective reporting.", {("evidence", -1)}),  # no list
     ("Safety and Considerations", set()),
     ("Acme drops are not intended to diagnose, treat, cure or prevent any disease.", set()),
+    # As often as with the dummy, or no telling: a doubt; over sooner: a benefit; advice is no finding about harm.
+    ("People taking it caught about as many colds as people taking placebo.", {("efficacy", -1)}),
+    ("The results of the trials varied a lot.", {("evidence", -1)}),
+    ("In several trials people could probably tell whether they had been given the real tablet.", {("evidence", -1)}),
+    ("Colds were about one day shorter in people who took it than in people who took placebo.", {("efficacy", 1)}),
+    ("Some people notice a bad taste, but this fades quickly.", {("safety", 1)}),
+    ("Do not use on broken skin.", set()),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
