@@ -75,7 +75,7 @@ def specialist(word: str) -> bool:
     if "-" in word:
         return any(specialist(part) for part in word.split("-") if part)
     return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not any(
-        zipf(form) >= COMMON_ZIPF for form in _relatives(word))
+        zipf(form) >= SPECIALIST_ZIPF for form in _relatives(word))
 
 
 def common_abbreviation(word: str) -> bool:
@@ -85,9 +85,22 @@ def common_abbreviation(word: str) -> bool:
 
 
 def _relatives(word: str) -> set[str]:
+    """The word's other forms ("exaggerating": exaggerated; "unfavourable": favourable) and spellings
+    ("instalments": installments), any of which, being everyday, makes it everyday."""
     stems = {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p)}
-    return {form for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
-            for form in (stem[:-len(s)], stem[:-len(s)] + "e")} | (stems - {word})
+    bases = {base for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
+             for base in (stem[:-len(s)], stem[:-len(s)] + "e")}
+    forms = bases | {base + s for base in bases for s in ("ed", "s", "ing")} | (stems - {word})
+    return forms | {variant for form in forms | {word} for variant in _spellings(form)} - {word}
+
+
+# British and American spellings: the same everyday word, though wordfreq counts each apart.
+_SPELLINGS = ((re.compile(r"our(?=s?$|able|ite|ed|ing)"), "or"), (re.compile(r"is(?=e[sd]?$|ing$|ation)"), "iz"),
+              (re.compile(r"(?<=[aeiou])l(?=ment)"), "ll"), (re.compile(r"(?<=[aeiou])ll(?=ing$|ed$|er$)"), "l"))
+
+
+def _spellings(word: str) -> set[str]:
+    return {pattern.sub(other, word) for pattern, other in _SPELLINGS} - {word}
 
 
 def slip_of_common_word(word: str) -> bool:

@@ -87,7 +87,10 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
 @pytest.mark.parametrize("word, expected", [("warfarin", True), ("acmeprofen-induced", True), ("shoud", False),
                                             ("disputing", False), ("unanswered", False), ("re-ran", False),
                                             ("money", False), ("columnist's", False), ("columnist’s", False),
-                                            ("warfarin's", True)])
+                                            ("warfarin's", True),
+                                            # another form or spelling of an everyday word is everyday
+                                            ("instalments", False), ("exaggerating", False), ("unfavourable", False),
+                                            ("haemophilia", True)])
 def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, expected):
     from rag.lexical import specialist
 
