@@ -409,7 +409,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         float(ranked[0]), second, max((v.cos for v in views), default=0.0), top_passage, q.unseen,
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
-        float(bool(asked) and not any(asked & view_shapes(v) for v, p in zip(views, probabilities) if p >= QUOTABLE)),
+        _shape_unmet(question, q, asked, views, probabilities),
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
@@ -441,6 +441,27 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
     # best after against the best before.
     narrowed = np.vstack(vectors) @ tokens.pooled_without(spans)
     return max(0.0, float((narrowed - np.array([v.cos for v in top])).mean()))
+
+
+def _shape_unmet(question: str, q: QuestionTerms, asked: frozenset[str], views: list[SentenceView],
+                 probabilities: np.ndarray) -> float:
+    """No sentence likely enough to quote holds the kind of answer asked for. A year must sit beside what the
+    question asks the year of, one of its words that is no name: asked what year the Acme clinic opened,
+    "(2) Review, 2024" is a year but says nothing of opening. (A phone number or a price needs no such company:
+    "Call us on ..." answers "what is the clinic's phone number?".)"""
+    if not asked:
+        return 0.0
+    named = set(_name_terms(question))
+    event = [t for t in q.terms if t not in named] if asked == {"year"} else []
+    return float(not any(p >= QUOTABLE and asked & view_shapes(v)
+                         and (not event or any(t in v.nearby_terms for t in event))
+                         for v, p in zip(views, probabilities)))
+
+
+@lru_cache(maxsize=4_096)
+def _name_terms(question: str) -> tuple[str, ...]:
+    names = names_in(question)
+    return tuple(t for terms in tokenize(names) for t in terms) if names else ()
 
 
 def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:

@@ -128,6 +128,21 @@ def test_the_asked_kind_counts_as_met_when_any_quotable_sentence_holds_it():
     assert unmet(0.25) == 0.0 and unmet(0.1) == 1.0
 
 
+def test_a_year_asked_is_met_only_beside_what_it_is_the_year_of():
+    """Asked what year the Acme clinic opened, a reference's "2024" is a year but no answer; "opened in 2015" is."""
+    question = "What year did the Acme Clinic open?"
+    q = QuestionTerms(("year", "acm", "clinic", "open"), np.full(4, 2.0), np.ones(4, bool), np.ones(4, bool), 4.0,
+                      False)
+
+    def unmet(text: str, terms: frozenset[str]) -> float:
+        view = SentenceView(text, terms, terms, frozenset(), "sentence", 6, 0.5, 0.3, 0.5, 2)
+        row = question_features(question, q, [view], np.array([0.9]), frozenset(), 0.5)
+        return dict(zip(QUESTION_FEATURES, row))["shape_unmet"]
+
+    assert unmet("(2) Acme Evidence Review, 2024.", frozenset({"acm", "evid", "review"})) == 1.0
+    assert unmet("The Acme Clinic opened its doors in 2015.", frozenset({"acm", "clinic", "open", "door"})) == 0.0
+
+
 def test_the_words_pointing_at_a_source_are_no_missing_qualifier():
     """"Of the Acme clinic" says where to look; the pointing words are left out of the question's terms, and the
     evidence sentences need not repeat them."""
