@@ -451,17 +451,16 @@ def _shape_unmet(question: str, q: QuestionTerms, asked: frozenset[str], views: 
     "Call us on ..." answers "what is the clinic's phone number?".)"""
     if not asked:
         return 0.0
-    named = set(_name_terms(question))
-    event = [t for t in q.terms if t not in named] if asked == {"year"} else []
+    event = [t for t in q.terms if t not in _name_terms(question)] if asked == {"year"} else []
     return float(not any(p >= QUOTABLE and asked & view_shapes(v)
                          and (not event or any(t in v.nearby_terms for t in event))
                          for v, p in zip(views, probabilities)))
 
 
 @lru_cache(maxsize=4_096)
-def _name_terms(question: str) -> tuple[str, ...]:
+def _name_terms(question: str) -> frozenset[str]:
     names = names_in(question)
-    return tuple(t for terms in tokenize(names) for t in terms) if names else ()
+    return frozenset(t for terms in tokenize(names) for t in terms) if names else frozenset()
 
 
 def _pointed_best(q: QuestionTerms, views: list[SentenceView], probabilities: np.ndarray) -> float:

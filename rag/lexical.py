@@ -91,7 +91,7 @@ def _relatives(word: str) -> set[str]:
     bases = {base for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
              for base in (stem[:-len(s)], stem[:-len(s)] + "e")}
     forms = bases | {base + s for base in bases for s in ("ed", "s", "ing")} | (stems - {word})
-    return forms | {variant for form in forms | {word} for variant in _spellings(form)} - {word}
+    return (forms | {variant for form in forms | {word} for variant in _spellings(form)}) - {word}
 
 
 # British and American spellings: the same everyday word, though wordfreq counts each apart.
