@@ -44,6 +44,8 @@ _ADVISES = re.compile(r"^[\W_]*(?:[\w ,()-]{0,60}:\s*)?(?:take|use|apply|avoid|s
                       r"carry on|continue|wait|start|try|leave|contact|call|wear|drink|eat|do not|don't|never|"
                       r"always|make sure|remember|space)\b|\byou (?:should|need to|must)\b"
                       r"|\bwe (?:recommend|advise|suggest)\b", re.I)
+# A question's condition: "if it doesn't help", "unless I feel better".
+_CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
 # Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?"): its byline answers.
 _AUTHORSHIP = re.compile(r"\bwho (?:wrote|writes|authored)\b|\bwho (?:is|was|are|were) the (?:author|writer)s?\b|"
@@ -281,7 +283,8 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
         candidates = [c for c in candidates if c.tier_rank == top or holds_asked(c)
                       or index.sentences[c.sentence].doc_id in query.pointed
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
-    chosen = select_sentences(index, candidates, settings, query.pointed)
+    asked_about = query.pointed if not checks_claim(index, query, topics, candidates, settings) else frozenset()
+    chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
     finding = strongest_finding(index, topics, candidates, settings)
@@ -312,7 +315,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
     # question asking for a yes or a no, among the sentences that answer it about as well.
     floor = settings.answer.lead_floor if topics or _YES_NO.match(question) else 1.0
-    inside = [c for c in chosen if index.sentences[c.sentence].doc_id in query.pointed]
+    inside = [c for c in chosen if index.sentences[c.sentence].doc_id in asked_about]
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
@@ -325,6 +328,21 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
     # Who wrote it: the byline opens, whatever the tier of the other pages the question names.
     return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
+
+
+def checks_claim(index: Index, query: Query, topics: tuple[str, ...], candidates: list[Candidate],
+                 settings: Settings) -> bool:
+    """Whether the question asks if a weaker page's claim holds ("Does Acme Duo really cut it by 38%?", "Is it safe
+    for almost everyone, as the studio says?"): a yes or a no on efficacy, safety or evidence about a page that a
+    stronger tier among the plausible sentences can judge. That page is then what is checked, not who answers."""
+    if not (settings.retrieval.weighting and topics and query.pointed and _YES_NO.match(query.text)):
+        return False
+    # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
+    if not question_topics(_CONDITION.sub("", query.text)):
+        return False
+    plausible = [c.tier_rank for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    rank = settings.retrieval.tier_rank
+    return bool(plausible) and min(plausible) < min(rank(index.documents[d].evidence_tier) for d in query.pointed)
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the

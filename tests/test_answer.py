@@ -532,3 +532,18 @@ def test_asked_what_to_do_an_instruction_leads_a_reviews_account_of_its_trials(b
     assert first("For how many nights should acmeprofen be continued?", 0.85) == leaflet
     assert first("For how many nights did people take acmeprofen in the trials?", 0.85) == review
     assert first("For how many nights should acmeprofen be continued?", 0.5) == review  # not about as well
+
+
+@pytest.mark.parametrize("question, review_first", [
+    ("Does the Propel blog's ketamine really cut pain scores by 50%?", True),
+    ("What does the Propel blog say ketamine does to pain scores?", False),
+    ("Will the Propel blog refund me if ketamine does not help?", False)])
+def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(engine, question, review_first):
+    """A yes or a no on whether a named page's claim about efficacy holds puts the review first, the claim after;
+    asked what the page says, or about something only conditional on efficacy (a refund), the page answers first."""
+    claim = _sentence(engine.index, "propel-neuropathic", "by an average of 50%")
+    review = _sentence(engine.index, REVIEW, "no clear proof")
+    query = engine.query(question)
+    assert query.pointed == {"propel-neuropathic"}
+    chosen = _chosen(engine, query, [(claim, 0.95, 2), (review, 0.5, 0)])
+    assert chosen[0] == (review if review_first else claim)
