@@ -477,22 +477,45 @@ def order_for_reading(chosen: list[Candidate], lead_floor: float, leading: set[i
 
 def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[Candidate]:
     """A sentence that ends by introducing a list, or a caption line over one, brings the list's items (up to
-    `limit`) right after it."""
+    `limit`) right after it; an item quoted without them brings its list's introduction and the other items, in
+    the item's place: "Zinc acetate: MD -1.40 days" means little without "did not show convincing differences:"."""
     out: list[Candidate] = []
     quoted = {c.sentence for c in ordered}
+    placed: set[int] = set()
     for c in ordered:
+        if c.sentence in placed:
+            continue
+        intro = list_intro(index, c.sentence) if index.sentences[c.sentence].kind == "item" else None
+        if intro is not None and intro not in quoted:
+            c = Candidate(intro, index.sentences[intro].chunk, c.relevance, c.tier_rank)
         out.append(c)
+        placed.add(c.sentence)
         text = index.sentence_text(c.sentence)
         if not (introduces_list(text) or is_caption(text)):
             continue
         doc = index.sentences[c.sentence].doc_id
-        for s in range(c.sentence + 1, min(c.sentence + 1 + limit, len(index.sentences))):
+        for n, s in enumerate(range(c.sentence + 1, len(index.sentences))):
             if index.sentences[s].doc_id != doc or index.sentences[s].kind != "item":
                 break
-            if s not in quoted:
+            # Past the limit, only the items the answer chose on their own.
+            if s not in placed and (n < limit or s in quoted):
                 out.append(Candidate(s, index.sentences[s].chunk, c.relevance, c.tier_rank))
-                quoted.add(s)
+                placed.add(s)
     return out
+
+
+def list_intro(index: Index, item: int) -> int | None:
+    """The sentence introducing the list an item belongs to ("Do not take it with any of the following:"), if any."""
+    s = item
+    while s > 0 and index.sentences[s - 1].doc_id == index.sentences[item].doc_id \
+            and index.sentences[s - 1].kind == "item":
+        s -= 1
+    before = s - 1
+    if before < 0 or index.sentences[before].doc_id != index.sentences[item].doc_id:
+        return None
+    text = index.sentence_text(before)
+    return before if index.sentences[before].kind != "heading" and (introduces_list(text) or is_caption(text)) \
+        else None
 
 
 def _citation(index: Index, n: int, c: Candidate) -> Citation:

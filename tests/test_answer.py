@@ -92,6 +92,25 @@ def test_a_sentence_introducing_a_list_brings_its_items(engine):
     assert 1 <= len(out) - 1 <= 3 and all(index.sentences[c.sentence].kind == "item" for c in out[1:])
 
 
+def test_a_list_item_brings_its_introduction_and_the_other_items(engine):
+    """An item quoted alone ("nausea") is read with what introduces it ("Side effects can include:") and its
+    fellows, in the item's place; a chosen item past the limit still comes, in list order."""
+    index = engine.index
+    from rag.answer import Candidate, with_list_items
+    from rag.features import introduces_list
+
+    intro = next(i for i, s in enumerate(index.sentences) if introduces_list(index.sentence_text(i))
+                 and i + 2 < len(index.sentences) and index.sentences[i + 2].kind == "item")
+    other = next(i for i, s in enumerate(index.sentences)
+                 if s.kind == "text" and s.doc_id != index.sentences[intro].doc_id)
+
+    def candidate(s: int) -> Candidate:
+        return Candidate(s, index.sentences[s].chunk, 0.9, 0)
+
+    out = [c.sentence for c in with_list_items(index, [candidate(other), candidate(intro + 2)], limit=1)]
+    assert out == [other, intro, intro + 1, intro + 2]
+
+
 @pytest.mark.parametrize("line, caption", [("Propel Therapeutics", True), ("Contact details", True),
                                            ("Ketamine may be given by infusion.", False),
                                            ("Side effects of ketamine can include:", False),
