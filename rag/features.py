@@ -32,7 +32,8 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|cents|pence)\b|\bfree of charge\b", re.I),
     "quantity": re.compile(r"\b\d[\d,.]*\s*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
-                           r"microseconds?|units?|tablets?|capsules?|doses?)\b|\bper (?:session|day|dose|kg)\b", re.I),
+                           r"microseconds?|units?|tablets?|capsules?|doses?)\b|\bper (?:session|day|dose|kg)\b|"
+                           r"\d\s?°\s?[CF]\b|\b\d+ degrees\b", re.I),
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
@@ -119,7 +120,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                            r"frequencies|intensity|intensities|strengths?)\b|"
                            r"(?<!-)\bdoses? (?:of|did|does|do|was|were|is|are)\b|\bdosage\b|"
                            r"\bhow much\b.*\b(?:take|use|give)\b|\bmg\b|"
-                           r"\bhow many (?:tablets|capsules|pills|units)\b", re.I),
+                           r"\bhow many (?:tablets|capsules|pills|units)\b|"
+                           r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b", re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
@@ -138,7 +140,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     "place": re.compile(_question_word("where", "is|are|was|were|do|does|did|can|could|should|shall|will|would|"
                                                 "must|in|on|to|exactly") +
                         r"|(?<!mail )(?<!web )\baddress\b|\blocated\b|\blocation\b|"
-                        r"\bwhich (?:country|countries|city|cities)\b", re.I),
+                        r"\b(?:which|what) (?:country|countries|city|cities|regions?|continents?)\b|"
+                        r"\b(?:which|what) parts? of the (?:world|country)\b", re.I),
     "certainty": re.compile(r"\bhow (?:strong|good|reliable|certain|sure|solid|trustworthy)\b.{0,30}\b(?:evidence|research|"
                            r"studies|science|proof|findings?|results?)\b|\bcertainty\b|\b(?:quality|strength) of (?:the )?"
                            r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b", re.I),
