@@ -218,7 +218,7 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
                          not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)),
-                         unknown_specialist(index, query.text))
+                         unknown_specialist(index, query.text), bool(pointed_bylines(index, query)))
 
 
 def unknown_specialist(index: Index, question: str) -> bool:

@@ -193,7 +193,7 @@ RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
-                     "pointed_best", "narrowing", "specialist_unknown")
+                     "pointed_best", "narrowing", "specialist_unknown", "byline_asked")
 # The direction each feature can push the models, from what it means; the others (what a question asks for, a
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
@@ -202,7 +202,8 @@ SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "cover
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
-                  "pointed_shape_unmet": -1, "pointed_best": 1, "narrowing": -1, "specialist_unknown": -1}
+                  "pointed_shape_unmet": -1, "pointed_best": 1, "narrowing": -1, "specialist_unknown": -1,
+                  "byline_asked": 1}
 # The sentences the answer would draw on, for the question-level features.
 TOP_SENTENCES = 3
 # A candidate likely enough for an answer to quote, which is where the answer looks for the kind of answer asked
@@ -291,6 +292,9 @@ class QuestionTerms:
     pointed_shapes: frozenset[str] = frozenset()
     # The question uses a specialist's word the corpus never uses in any form: another drug, another condition.
     unknown_specialist: bool = False
+    # Asked who wrote a page the question points at, which names its author: its byline answers, though it shares
+    # no word with "the column arguing that ...".
+    byline_asked: bool = False
 
     def __post_init__(self) -> None:
         # Plain floats: weight() runs for every candidate sentence of every question.
@@ -417,7 +421,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
         _pointed_best(q, views, probabilities), narrowing(question, q, tokens, top, evidence_terms),
-        float(q.unknown_specialist),
+        float(q.unknown_specialist), float(q.byline_asked),
     ], dtype=np.float64)
 
 

@@ -484,6 +484,10 @@ def test_who_wrote_a_page_is_answered_by_its_byline_first(built, encoder):
     candidates = weigh_evidence(index, query, hits, built, engine.scorer).candidates
     assert byline in {c.sentence for c in candidates}
     assert choose_and_order(index, query, candidates, built)[0][0].sentence == byline
+    # The question model hears that a byline answers, though it shares no word with the question.
+    from rag.answer import question_terms
+    assert question_terms(index, query).byline_asked
+    assert not question_terms(index, engine.query("What did the column say about the Quillford review?")).byline_asked
 
 
 @pytest.mark.parametrize("question, specialist", [
