@@ -44,6 +44,9 @@ _ADVISES = re.compile(r"^[\W_]*(?:[\w ,()-]{0,60}:\s*)?(?:take|use|apply|avoid|s
                       r"carry on|continue|wait|start|try|leave|contact|call|wear|drink|eat|do not|don't|never|"
                       r"always|make sure|remember|space)\b|\byou (?:should|need to|must)\b"
                       r"|\bwe (?:recommend|advise|suggest)\b", re.I)
+# A sentence naming what the one before it described: "This is called cold shock.", "These are known as flares."
+_NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|condition|problem|response))? "
+                       r"(?:is|are) (?:often |sometimes |also )?(?:called|known as|referred to as|termed)\b", re.I)
 # A question's condition: "if it doesn't help", "unless I feel better".
 _CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
@@ -102,7 +105,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
     ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
-    ordered = with_list_items(index, ordered, settings.answer.max_list_items)
+    ordered = with_names(index, with_list_items(index, ordered, settings.answer.max_list_items))
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = disagreement_of(index, ordered, sides)
     return Answer(query.text, " ".join(quoted_pieces(citations, disagreement)), False, confidence, citations,
@@ -501,6 +504,21 @@ def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[
             if s not in placed and (n < limit or s in quoted):
                 out.append(Candidate(s, index.sentences[s].chunk, c.relevance, c.tier_rank))
                 placed.add(s)
+    return out
+
+
+def with_names(index: Index, ordered: list[Candidate]) -> list[Candidate]:
+    """A quoted sentence brings the next one when that one names what it described ("... a sudden gasp and fast
+    breathing. This is called cold shock."): the name is often what was asked, and it says nothing alone."""
+    quoted = {c.sentence for c in ordered}
+    out: list[Candidate] = []
+    for c in ordered:
+        out.append(c)
+        n = c.sentence + 1
+        if (n < len(index.sentences) and n not in quoted and _NAMES_IT.match(index.sentence_text(n))
+                and index.sentences[n].doc_id == index.sentences[c.sentence].doc_id):
+            out.append(Candidate(n, index.sentences[n].chunk, c.relevance, c.tier_rank))
+            quoted.add(n)
     return out
 
 

@@ -136,6 +136,23 @@ def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
+def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
+    from rag.answer import Candidate, with_names
+    from rag.build import build_index
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "naming-leaflet", "## Cold water\n\nYour body reacts with a sudden gasp and fast "
+                   "breathing. This is called cold shock. It passes within a minute.\n")
+    build_index(built, encoder)
+    index = load_index(built)
+    gasp = next(i for i in range(len(index.sentences)) if index.sentence_text(i).startswith("Your body reacts"))
+    out = with_names(index, [Candidate(gasp, index.sentences[gasp].chunk, 0.9, 0)])
+    assert [index.sentence_text(c.sentence) for c in out] == [
+        "Your body reacts with a sudden gasp and fast breathing.", "This is called cold shock."]
+    named = gasp + 1  # quoted on its own, the name brings nothing after it
+    assert [c.sentence for c in with_names(index, [Candidate(named, index.sentences[named].chunk, 0.9, 0)])] == [named]
+
+
 PITCH = "Our clinic provides a personal experience guided by ketamine trained professionals."
 
 
