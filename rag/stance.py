@@ -44,7 +44,14 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bshorter (?:in|with|by|than)\b|\bshorten\w*|\bless (?:sore|aching|tired)\b|\bpoints? lower\b"
         r"|\b(?:better|recover\w*|back \w+) (?:\w+ ){0,3}sooner\b|\bcuts? (?:\w+ ){0,3}by (?:up to )?\d"
         r"|\bfight(?:s|ing)? (?:it |them )?off\b|\bswear by\b|\btwice as (?:fast|quick\w*)\b"
-        r"|\bsooth\w*|\bgets? to work\b|\bstay \w+.free\b|\bflush\w* (?:\w+ ){0,4}out\b|\bfeel(?:ing)? fresher\b",
+        r"|\bsooth\w*|\bgets? to work\b|\bstay \w+.free\b|\bflush\w* (?:\w+ ){0,4}out\b|\bfeel(?:ing)? fresher\b"
+        # As good as an active treatment or better than a dummy one, proven, or worth treating: "worked about as well
+        # as standard medicines", "did better than", "actually worked", "does what it says", "slash the risk", "the
+        # number needed to treat was 6", "notice results".
+        r"|\b(?:work(?:s|ed|ing)?|did|does|do) (?:about |just |roughly |nearly )?as well as\b"
+        r"|\b(?:work(?:s|ed)?|did|does) better than\b|\bactually work(?:s|ed)?\b|\bdoes what it says\b"
+        r"|\b(?:clinically |scientifically )?proven\b|\bslash\w*|\bcuts? (?:your|the) (?:risk|chance)s?\b"
+        r"|\bnumber needed to treat\b|\bnotice (?:results|a change|an improvement)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -80,14 +87,17 @@ _CUES: dict[str, tuple[str, str]] = {
         # whether", "no longer statistically significant", "stop the zinc working", "point the other way".
         rf"|\babout as (?:many|much|often|likely)\b|\bcould have (?:been zero|happened by chance)\b"
         rf"|\b(?:we )?do(?:es)? not know (?:whether|if)\b|\bno longer (?:statistically )?significant\b"
-        rf"|\bstops? (?:the |it |them )?(?:\w+ )?(?:from )?working\b|\bpoints? the other way\b",
+        rf"|\bstops? (?:the |it |them )?(?:\w+ )?(?:from )?working\b|\bpoints? the other way\b"
+        # Unsure it works: "we are not sure whether they work", "far less sure it is true of".
+        rf"|\b(?:not|less) sure (?:whether|if|that|it)\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
         r"|\bnon.addictive\b|\bdrug.free\b|\bgentle\b|\bnot suppress\b|\bnot a narcotic\b|\bsuitable for\b"
         r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b"
         r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b"
-        r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b",
+        r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b"
+        r"|\bno (?:cases?|instances?|reports?) of\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -108,7 +118,14 @@ _CUES: dict[str, tuple[str, str]] = {
         # a finding about harm.
         r"|\bunpleasant\b|\b(?:bad|metallic|bitter) taste\b|\bfeel(?:ing)? sick\b|\bcan (?:cause|lead to|trigger)\b"
         r"|\bpermanent(?:ly)? (?:\w+ )?(?:loss|lost|damage\w*)\b|\bfrom working properly\b"
-        r"|\b(?:reported|had|caused) problems\b",
+        r"|\b(?:reported|had|caused) problems\b"
+        # Interactions and warnings: "can make them work less well", "can affect the way some medicines work",
+        # "more sensitive to sunlight", "may trigger", "can also cause problems", "these can be signs of", "infections
+        # caused by", "isn't for everyone".
+        r"|\bwork(?:s|ing)? less well\b|\b(?:can|may|could) (?:also )?(?:affect|interfere|change how)\b"
+        r"|\bmore sensitive to\b|\bsensitivity to\b|\b(?:may|could|might) (?:cause|lead to|trigger)\b"
+        r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
+        r"|\b(?:isn't|is not|not) for everyone\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -120,7 +137,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
         r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b"
         r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b"
-        r"|\bdeclare[sd]? no (?:financial )?(?:links|ties|conflicts?)\b",
+        r"|\bdeclare[sd]? no (?:financial )?(?:links|ties|conflicts?)\b"
+        r"|\b(?:reasonably |fairly |very )?consistent (?:evidence|results|findings)\b|\bevidence (?:was|is) strongest\b"
+        r"|\baccording to (?:lots of |a lot of |much |the latest )?(?:research|studies|science)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -164,9 +183,22 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bno (?:trials?|study|studies) (?:\w+ly )?(?:monitored|assessed|examined)\b"
         r"|\basymmetr\w*|\bcannot be ruled out\b|\bpossible small.study\b|\bonly \d+ (?:trials|studies)\b"
         r"|\b(?:cannot|can't) draw (?:firm |any )?conclusions?\b|\bno firm conclusions?\b|\boversell\w*"
-        r"|\b(?:evidence|data|research) (?:is|was|are|were) not (?:strong|good|convincing|robust)\b|\bare few\b",
+        r"|\b(?:evidence|data|research) (?:is|was|are|were) not (?:strong|good|convincing|robust)\b|\bare few\b"
+        # Unexplained, unknown, unreported or unrepresentative: "results differed a lot", "remains unexplained",
+        # "very little evidence about", "we do not know how", "tell us little about", "may not extend to", "does not
+        # allow conclusions", "did not report", "unpublished", "does not have to prove", "left out people who",
+        # "carefully selected", "our confidence would be higher if".
+        r"|\b(?:results|findings|trials|studies|effects?) differed (?:a lot|widely|markedly|considerably)\b"
+        r"|\bunexplained\b|\b(?:very )?little (?:evidence|data|research)\b|\bdo(?:es)? not know (?:whether|if|how)\b"
+        r"|\btells? us (?:very )?little\b|\bmay not (?:extend|generali[sz]e)\b"
+        r"|\b(?:does not|do not|doesn't) allow (?:any |firm )?conclusions\b|\bdid not report\b|\bunpublished\b"
+        r"|\b(?:does not|doesn't|do not) have to (?:prove|show)\b"
+        r"|\b(?:left out|exclud\w+) (?:exactly )?(?:the )?(?:people|patients|participants)\b|\bcarefully selected\b"
+        r"|\bconfidence would be higher\b",
     ),
 }
+# Fewer harms than with the comparison.
+_FEWER_HARMS = re.compile(r"\bfewer\b[^.;]{0,60}\b(?:side.effects?|adverse|dropouts)", re.I)
 # Reassurance settles safety whatever else the sentence names: side effects that are mild, temporary, or no more
 # frequent than with a dummy treatment.
 _REASSURANCE = re.compile(
@@ -176,7 +208,11 @@ _REASSURANCE = re.compile(
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
     rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b"
     rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b"
-    rf"|\b(?:pass(?:es)?|fades?|goes away|wears? off) (?:quickly|soon)\b|\b(?:totally|completely|perfectly) normal\b",
+    rf"|\b(?:pass(?:es)?|fades?|goes away|wears? off) (?:quickly|soon)\b|\b(?:totally|completely|perfectly) normal\b"
+    # Harms put down to something else, fewer than with the comparison, or few: "none was attributed to", "fewer
+    # dropouts due to side effects", "only about 3 in 100 stopped", "virtually no downsides".
+    rf"|\bnone (?:was|were) (?:attributed|linked|related|due) to\b|{_FEWER_HARMS.pattern}"
+    rf"|\bonly (?:about |around |roughly )?(?:\d+|one|two|three|four|five) (?:in|out of) \d+|\bno downsides?\b",
     re.I)
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm|\bunwanted effects?\b", re.I)

@@ -390,6 +390,13 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Colds were about one day shorter in people who took it than in people who took placebo.", {("efficacy", 1)}),
     ("Some people notice a bad taste, but this fades quickly.", {("safety", 1)}),
     ("Do not use on broken skin.", set()),
+    ("Extracts seemed to work about as well as standard medicines.", {("efficacy", 1)}),
+    ("We are not sure whether the mixtures work.", {("efficacy", -1)}),
+    ("It can interfere with the way some medicines are cleared from the body.", {("safety", -1)}),
+    ("Serious events were reported in ten trials, and none was attributed to the extract.", {("safety", 1)}),
+    ("Only about 3 in 100 people stopped taking it because of side effects.", {("safety", 1)}),
+    ("Results differed a lot between trials, and the difference remains unexplained.", {("evidence", -1)}),
+    ("The trials left out people who take other medicines, so they tell us little about them.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
