@@ -286,7 +286,10 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
         candidates = [c for c in candidates if c.tier_rank == top or holds_asked(c)
                       or index.sentences[c.sentence].doc_id in query.pointed
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
-    asked_about = query.pointed if not checks_claim(index, query, topics, candidates, settings) else frozenset()
+    # Asked whether a weaker page's claim holds, the strongest tier's pages are the ones asked: their sentences are
+    # measured against their own best, not against the claim that echoes the question, and speak first.
+    asked_about = judges(index, candidates, settings) if checks_claim(index, query, topics, candidates, settings) \
+        else query.pointed
     chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
@@ -346,6 +349,13 @@ def checks_claim(index: Index, query: Query, topics: tuple[str, ...], candidates
     plausible = [c.tier_rank for c in candidates if c.relevance >= settings.answer.sentence_floor]
     rank = settings.retrieval.tier_rank
     return bool(plausible) and min(plausible) < min(rank(index.documents[d].evidence_tier) for d in query.pointed)
+
+
+def judges(index: Index, candidates: list[Candidate], settings: Settings) -> frozenset[str]:
+    """The pages of the strongest tier among the plausible sentences."""
+    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    strongest = min(c.tier_rank for c in plausible)
+    return frozenset(index.sentences[c.sentence].doc_id for c in plausible if c.tier_rank == strongest)
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the

@@ -594,3 +594,8 @@ def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(en
     assert query.pointed == {"propel-neuropathic"}
     chosen = _chosen(engine, query, [(claim, 0.95, 2), (review, 0.5, 0)])
     assert chosen[0] == (review if review_first else claim)
+    # The review is measured against its own best, not against the claim that echoes the question: a plausible
+    # sentence of it taking no side is still quoted, and first.
+    plain = _sentence(engine.index, REVIEW, "Researchers sought to investigate")
+    chosen = _chosen(engine, query, [(claim, 0.95, 2), (plain, 0.3, 0)])
+    assert (chosen[0] == plain) if review_first else (plain not in chosen)
