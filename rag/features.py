@@ -37,6 +37,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
+    # Who paid: "funded by a charity", "paid for by", "funding came from", "no money came from".
+    "funder": re.compile(r"\b(?:funded|paid for|sponsored|financed|supported) (?:\w+ )?by\b|\bfunding (?:came )?from\b|"
+                         r"\bfunders?\b|\b(?:grant|money) (?:came )?from\b", re.I),
     # What a thing is: "Melatonin is a hormone that ...", "CRPS, also known as ...", "Our Acme Protocol: a 3-day ...",
     # "This is called cold shock", "muscle soreness (DOMS)", or what kind of thing: "derivatives such as the nasal
     # spray Acmexa" (not "effects such as cold shock", which only names it).
@@ -126,6 +129,9 @@ ASKS: dict[str, re.Pattern[str]] = {
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
                        r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b", re.I),
+    "funder": re.compile(r"\bwho (?:funded|funds|paid for|pays for|sponsored|financed|bankrolled)\b|"
+                         r"\b(?:funded|paid for|sponsored) by (?:whom|who)\b|\bwho (?:was|were|is|are) the funders?\b|"
+                         r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b", re.I),
     "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper|average|mean|median) age\b|"
                       r"\bage (?:limit|range|group)s?\b|"
                       r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),

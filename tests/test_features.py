@@ -47,6 +47,8 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("What is the Acme clinic's cancellation policy?", set()),
     ("In which parts of the world were the trials run?", {"place"}),
     ("How chilly was the water in the trials?", {"quantity"}),  # a temperature, in degrees
+    ("Who funded the Acme review?", {"funder"}),  # an organisation that paid, not a person's name
+    ("who paid for the study, was it the makers?", {"funder"}),
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
     assert asked_shapes(question) == asked
@@ -67,6 +69,8 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "age" in shapes_of("For adults aged 18 and over.") and "age" in shapes_of("Not for anyone under 16.")
     assert "place" in shapes_of("Put the pads either side of the spine.")
     assert "quantity" in shapes_of("Water at 5°C to 15°C.") and "quantity" not in shapes_of("Five of the 12 trials.")
+    assert "funder" in shapes_of("The review was funded by a charity.")
+    assert "funder" not in shapes_of("The Acme Group published its review in June.")
     assert "certainty" in shapes_of("There is no clear proof that it works.")
     assert "duration" in shapes_of("Relief usually comes within hours.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
