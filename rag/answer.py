@@ -33,8 +33,13 @@ FINDING_SENTENCES = 2
 # at least this share of those for it (by probability): one hopeful closing line does not make a sceptical review
 # mixed, a safety summary that reassures and counts skin reactions is.
 MIXED_SHARE = 0.25
-# A question asking for a yes or a no ("does it make colours look odd?", "can I wear them driving?").
-_YES_NO = re.compile(r"\s*(?:do|does|did|can|could|will|would|is|are|was|were|should|may|might|has|have)\b", re.I)
+# A question asking for a yes or a no ("does it make colours look odd?", "can I wear them driving?"), also after
+# what the asker tells first ("im pregnant, can i take them?", "my mum is on warfarin can she take it"); not a
+# question asking what, when or how ("what should I do?").
+_AUXILIARY = r"(?:do|does|did|can|could|will|would|is|are|was|were|should|may|might|has|have)"
+_YES_NO = re.compile(rf"(?:^|[,.;:!?])\s*{_AUXILIARY}\b|\b{_AUXILIARY}\s+(?:i|you|she|he|we|they|it|my|your|her|his|"
+                     r"our|their|this|these|those|that)\b", re.I)
+_WH = re.compile(r"^\W*(?:what|when|where|which|who|whom|whose|why|how)\b", re.I)
 # Asking what to do: "when should it be taken?", "should I keep going?", "how should the doses be spaced?".
 _ADVICE_ASKED = re.compile(r"\b(?:how|when|what|where) should\b|\bshould (?:i|we|you)\b|\bshould (?:[\w-]+ ){0,3}?be "
                            r"(?:taken|used|continued|spaced|applied|worn|stopped|given)\b", re.I)
@@ -187,6 +192,10 @@ def with_passages(hits: list[Hit], chunks: set[int]) -> list[Hit]:
     return hits + [replace(top, chunk=c) for c in sorted(chunks - {h.chunk for h in hits})]
 
 
+def asks_yes_no(question: str) -> bool:
+    return not _WH.match(question) and _YES_NO.search(question) is not None
+
+
 def asks_advice(question: str) -> bool:
     return _ADVICE_ASKED.search(question) is not None
 
@@ -320,7 +329,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
     # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
     # question asking for a yes or a no, among the sentences that answer it about as well.
-    floor = settings.answer.lead_floor if topics or _YES_NO.match(question) else 1.0
+    floor = settings.answer.lead_floor if topics or asks_yes_no(question) else 1.0
     inside = [c for c in chosen if index.sentences[c.sentence].doc_id in asked_about]
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
@@ -341,7 +350,7 @@ def checks_claim(index: Index, query: Query, topics: tuple[str, ...], candidates
     """Whether the question asks if a weaker page's claim holds ("Does Acme Duo really cut it by 38%?", "Is it safe
     for almost everyone, as the studio says?"): a yes or a no on efficacy, safety or evidence about a page that a
     stronger tier among the plausible sentences can judge. That page is then what is checked, not who answers."""
-    if not (settings.retrieval.weighting and topics and query.pointed and _YES_NO.match(query.text)):
+    if not (settings.retrieval.weighting and topics and query.pointed and asks_yes_no(query.text)):
         return False
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
     if not question_topics(_CONDITION.sub("", query.text)):

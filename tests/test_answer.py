@@ -599,3 +599,14 @@ def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(en
     plain = _sentence(engine.index, REVIEW, "Researchers sought to investigate")
     chosen = _chosen(engine, query, [(claim, 0.95, 2), (plain, 0.3, 0)])
     assert (chosen[0] == plain) if review_first else (plain not in chosen)
+
+
+@pytest.mark.parametrize("question, yes_no", [
+    ("Does it help?", True), ("im pregnant, can i take them for my cold??", True),
+    ("my mum is on warfarin can she take it", True), ("I take warfarin. Can I use it when I travel?", True),
+    ("What should I do?", False), ("how long till it kicks in", False),
+    ("What is the price, and is it worth it?", False)])
+def test_a_question_asking_for_a_yes_or_a_no_is_told_apart_after_what_the_asker_tells(question, yes_no):
+    from rag.answer import asks_yes_no
+
+    assert asks_yes_no(question) is yes_no
