@@ -297,8 +297,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     # Asked whether a weaker page's claim holds, the strongest tier's pages are the ones asked: their sentences are
     # measured against their own best, not against the claim that echoes the question, and speak first.
-    asked_about = judges(index, candidates, settings) if checks_claim(index, query, topics, candidates, settings) \
-        else query.pointed
+    asked_about = claim_judges(index, query, topics, candidates, settings) or query.pointed
     chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
@@ -345,25 +344,21 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
 
 
-def checks_claim(index: Index, query: Query, topics: tuple[str, ...], candidates: list[Candidate],
-                 settings: Settings) -> bool:
-    """Whether the question asks if a weaker page's claim holds ("Does Acme Duo really cut it by 38%?", "Is it safe
-    for almost everyone, as the studio says?"): a yes or a no on efficacy, safety or evidence about a page that a
-    stronger tier among the plausible sentences can judge. That page is then what is checked, not who answers."""
+def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates: list[Candidate],
+                 settings: Settings) -> frozenset[str]:
+    """When the question asks whether a weaker page's claim holds ("Does Acme Duo really cut it by 38%?", "Is it
+    safe for almost everyone, as the studio says?"), the pages that judge it: those of the strongest tier among the
+    plausible sentences, if stronger than the page asked about. Otherwise none: the page asked about answers."""
     if not (settings.retrieval.weighting and topics and query.pointed and asks_yes_no(query.text)):
-        return False
+        return frozenset()
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
     if not question_topics(_CONDITION.sub("", query.text)):
-        return False
-    plausible = [c.tier_rank for c in candidates if c.relevance >= settings.answer.sentence_floor]
-    rank = settings.retrieval.tier_rank
-    return bool(plausible) and min(plausible) < min(rank(index.documents[d].evidence_tier) for d in query.pointed)
-
-
-def judges(index: Index, candidates: list[Candidate], settings: Settings) -> frozenset[str]:
-    """The pages of the strongest tier among the plausible sentences."""
+        return frozenset()
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
-    strongest = min(c.tier_rank for c in plausible)
+    rank = settings.retrieval.tier_rank
+    strongest = min((c.tier_rank for c in plausible), default=None)
+    if strongest is None or strongest >= min(rank(index.documents[d].evidence_tier) for d in query.pointed):
+        return frozenset()
     return frozenset(index.sentences[c.sentence].doc_id for c in plausible if c.tier_rank == strongest)
 
 
