@@ -110,7 +110,8 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
     ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
-    ordered = with_names(index, with_list_items(index, ordered, settings.answer.max_list_items))
+    ordered = with_names(index, with_list_items(index, ordered, settings.answer.max_list_items),
+                         asks_advice(query.text))
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = disagreement_of(index, ordered, sides)
     return Answer(query.text, " ".join(quoted_pieces(citations, disagreement)), False, confidence, citations,
@@ -521,15 +522,20 @@ def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[
     return out
 
 
-def with_names(index: Index, ordered: list[Candidate]) -> list[Candidate]:
+def with_names(index: Index, ordered: list[Candidate], advice: bool = False) -> list[Candidate]:
     """A quoted sentence brings the next one when that one names what it described ("... a sudden gasp and fast
-    breathing. This is called cold shock."): the name is often what was asked, and it says nothing alone."""
+    breathing. This is called cold shock."): the name is often what was asked, and it says nothing alone. Asked what
+    to do (`advice`), it brings the instruction that follows it as well ("... this could be an allergic reaction.
+    Call 999 straight away.")."""
     quoted = {c.sentence for c in ordered}
     out: list[Candidate] = []
     for c in ordered:
         out.append(c)
         n = c.sentence + 1
-        if (n < len(index.sentences) and n not in quoted and _NAMES_IT.match(index.sentence_text(n))
+        if n >= len(index.sentences) or n in quoted:
+            continue
+        text = index.sentence_text(n)
+        if ((_NAMES_IT.match(text) or advice and advises(text) and index.sentences[n].kind == "text")
                 and index.sentences[n].doc_id == index.sentences[c.sentence].doc_id):
             out.append(Candidate(n, index.sentences[n].chunk, c.relevance, c.tier_rank))
             quoted.add(n)

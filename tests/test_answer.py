@@ -153,6 +153,22 @@ def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, e
     assert [c.sentence for c in with_names(index, [Candidate(named, index.sentences[named].chunk, 0.9, 0)])] == [named]
 
 
+def test_asked_what_to_do_a_quoted_sentence_brings_the_instruction_after_it(built, encoder, write_document):
+    from rag.answer import Candidate, with_names
+    from rag.build import build_index
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "advice-leaflet", "## Allergy\n\nIf the lips swell after a dose, this could be "
+                   "an allergic reaction. Call 999 straight away. Allergies are rare.\n")
+    build_index(built, encoder)
+    index = load_index(built)
+    swell = next(i for i in range(len(index.sentences)) if index.sentence_text(i).startswith("If the lips swell"))
+    quoted = [Candidate(swell, index.sentences[swell].chunk, 0.9, 0)]
+    assert [index.sentence_text(c.sentence) for c in with_names(index, quoted, advice=True)][1:] == [
+        "Call 999 straight away."]
+    assert [c.sentence for c in with_names(index, quoted)] == [swell]  # not asked what to do
+
+
 PITCH = "Our clinic provides a personal experience guided by ketamine trained professionals."
 
 
