@@ -37,6 +37,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
+    # What buyers make of it: "4.7 out of 5", "★★★★★", "4.5/5", "rated 4 stars".
+    "rating": re.compile(r"\b\d(?:\.\d)? out of (?:5|five|10|ten)\b|★|\b\d(?:\.\d)?\s?/\s?(?:5|10)\b|"
+                         r"\b\d(?:\.\d)? stars?\b", re.I),
     # Who paid: "funded by a charity", "paid for by", "funding came from", "no money came from".
     "funder": re.compile(r"\b(?:funded|paid for|sponsored|financed|supported) (?:\w+ )?by\b|\bfunding (?:came )?from\b|"
                          r"\bfunders?\b|\b(?:grant|money) (?:came )?from\b", re.I),
@@ -129,6 +132,10 @@ ASKS: dict[str, re.Pattern[str]] = {
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
                        r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b", re.I),
+    "rating": re.compile(r"\b(?:customer|average|overall|star|user|shopper|buyer) (?:rating|score)s?\b|"
+                         r"\bhow many stars\b|\bhow (?:well|highly|badly) do (?:[\w-]+ ){0,3}rate\b|"
+                         r"\bwhat (?:do|did) (?:the )?(?:customers|buyers|shoppers|users|reviewers) (?:rate|give)\b",
+                         re.I),
     "funder": re.compile(r"\bwho (?:funded|funds|paid for|pays for|sponsored|financed|bankrolled)\b|"
                          r"\b(?:funded|paid for|sponsored) by (?:whom|who)\b|\bwho (?:was|were|is|are) the funders?\b|"
                          r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b", re.I),

@@ -49,6 +49,7 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("How chilly was the water in the trials?", {"quantity"}),  # a temperature, in degrees
     ("Who funded the Acme review?", {"funder"}),  # an organisation that paid, not a person's name
     ("who paid for the study, was it the makers?", {"funder"}),
+    ("What is the average customer rating of the Acme syrup?", {"rating"}),  # stars, not any number
 ])
 def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, asked):
     assert asked_shapes(question) == asked
@@ -70,6 +71,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("Put the pads either side of the spine.")
     assert "quantity" in shapes_of("Water at 5°C to 15°C.") and "quantity" not in shapes_of("Five of the 12 trials.")
     assert "funder" in shapes_of("The review was funded by a charity.")
+    assert "rating" in shapes_of("★★★★★ 4.7 out of 5 (1,284 reviews)") and "rating" not in shapes_of("5 of 12 trials.")
     assert "funder" not in shapes_of("The Acme Group published its review in June.")
     assert "certainty" in shapes_of("There is no clear proof that it works.")
     assert "duration" in shapes_of("Relief usually comes within hours.")
