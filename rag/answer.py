@@ -110,7 +110,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
     ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
-    ordered = with_names(index, with_list_items(index, ordered, settings.answer.max_list_items),
+    ordered = with_following(index, with_list_items(index, ordered, settings.answer.max_list_items),
                          asks_advice(query.text))
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = disagreement_of(index, ordered, sides)
@@ -522,7 +522,7 @@ def with_list_items(index: Index, ordered: list[Candidate], limit: int) -> list[
     return out
 
 
-def with_names(index: Index, ordered: list[Candidate], advice: bool = False) -> list[Candidate]:
+def with_following(index: Index, ordered: list[Candidate], advice: bool = False) -> list[Candidate]:
     """A quoted sentence brings the next one when that one names what it described ("... a sudden gasp and fast
     breathing. This is called cold shock."): the name is often what was asked, and it says nothing alone. Asked what
     to do (`advice`), it brings the instruction that follows it as well ("... this could be an allergic reaction.

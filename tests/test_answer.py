@@ -79,15 +79,32 @@ def test_paraphrased_questions_are_answered_with_the_sentence_that_answers(engin
     assert_verbatim(engine, a)
 
 
+def _quoted(index, s: int):
+    """Sentence `s` as a chosen candidate, likely and of the strongest tier: what the answer-shaping steps take in."""
+    from rag.answer import Candidate
+
+    return Candidate(s, index.sentences[s].chunk, 0.9, 0)
+
+
+def _index_with_page(settings, encoder, write_document, doc_id: str, body: str):
+    """The index of the corpus at `settings` rebuilt with one more page."""
+    from rag.build import build_index
+    from rag.index import load_index
+
+    write_document(settings.corpus_dir, doc_id, body)
+    build_index(settings, encoder)
+    return load_index(settings)
+
+
 def test_a_sentence_introducing_a_list_brings_its_items(engine):
     index = engine.index
-    from rag.answer import Candidate, with_list_items
+    from rag.answer import with_list_items
     from rag.features import introduces_list
 
     intro = next(i for i, s in enumerate(index.sentences) if introduces_list(index.sentence_text(i))
                  and i + 1 < len(index.sentences) and index.sentences[i + 1].kind == "item")
 
-    out = with_list_items(index, [Candidate(intro, index.sentences[intro].chunk, 0.9, 0)], limit=3)
+    out = with_list_items(index, [_quoted(index, intro)], limit=3)
     assert out[0].sentence == intro and [c.sentence for c in out[1:]] == list(range(intro + 1, intro + 1 + len(out) - 1))
     assert 1 <= len(out) - 1 <= 3 and all(index.sentences[c.sentence].kind == "item" for c in out[1:])
 
@@ -96,7 +113,7 @@ def test_a_list_item_brings_its_introduction_and_the_other_items(engine):
     """An item quoted alone ("nausea") is read with what introduces it ("Side effects can include:") and its
     fellows, in the item's place; a chosen item past the limit still comes, in list order."""
     index = engine.index
-    from rag.answer import Candidate, with_list_items
+    from rag.answer import with_list_items
     from rag.features import introduces_list
 
     intro = next(i for i, s in enumerate(index.sentences) if introduces_list(index.sentence_text(i))
@@ -104,10 +121,7 @@ def test_a_list_item_brings_its_introduction_and_the_other_items(engine):
     other = next(i for i, s in enumerate(index.sentences)
                  if s.kind == "text" and s.doc_id != index.sentences[intro].doc_id)
 
-    def candidate(s: int) -> Candidate:
-        return Candidate(s, index.sentences[s].chunk, 0.9, 0)
-
-    out = [c.sentence for c in with_list_items(index, [candidate(other), candidate(intro + 2)], limit=1)]
+    out = [c.sentence for c in with_list_items(index, [_quoted(index, other), _quoted(index, intro + 2)], limit=1)]
     assert out == [other, intro, intro + 1, intro + 2]
 
 
@@ -122,51 +136,41 @@ def test_a_short_unpunctuated_line_is_a_caption(line, caption):
 
 
 def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
-    from rag.answer import Candidate, with_list_items
-    from rag.build import build_index
-    from rag.index import load_index
+    from rag.answer import with_list_items
 
-    write_document(built.corpus_dir, "caption-clinic", "## Visit\n\nNorthwind Pain Clinic\n\n"
-                   "- Address: 12 Harbour Road, Port Ellis\n- Phone: 555 0199\n\nWe look forward to seeing you.\n")
-    build_index(built, encoder)
-    index = load_index(built)
-    caption = next(i for i in range(len(index.sentences)) if index.sentence_text(i) == "Northwind Pain Clinic")
-    out = with_list_items(index, [Candidate(caption, index.sentences[caption].chunk, 0.9, 0)], limit=8)
+    index = _index_with_page(built, encoder, write_document, "caption-clinic",
+                             "## Visit\n\nNorthwind Pain Clinic\n\n- Address: 12 Harbour Road, Port Ellis\n"
+                             "- Phone: 555 0199\n\nWe look forward to seeing you.\n")
+    caption = _sentence(index, "caption-clinic", "Northwind Pain Clinic")
+    out = with_list_items(index, [_quoted(index, caption)], limit=8)
     assert [index.sentence_text(c.sentence) for c in out] == [
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
 def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
-    from rag.answer import Candidate, with_names
-    from rag.build import build_index
-    from rag.index import load_index
+    from rag.answer import with_following
 
-    write_document(built.corpus_dir, "naming-leaflet", "## Cold water\n\nYour body reacts with a sudden gasp and fast "
-                   "breathing. This is called cold shock. It passes within a minute.\n")
-    build_index(built, encoder)
-    index = load_index(built)
-    gasp = next(i for i in range(len(index.sentences)) if index.sentence_text(i).startswith("Your body reacts"))
-    out = with_names(index, [Candidate(gasp, index.sentences[gasp].chunk, 0.9, 0)])
+    index = _index_with_page(built, encoder, write_document, "naming-leaflet",
+                             "## Cold water\n\nYour body reacts with a sudden gasp and fast breathing. "
+                             "This is called cold shock. It passes within a minute.\n")
+    gasp = _sentence(index, "naming-leaflet", "Your body reacts")
+    out = with_following(index, [_quoted(index, gasp)])
     assert [index.sentence_text(c.sentence) for c in out] == [
         "Your body reacts with a sudden gasp and fast breathing.", "This is called cold shock."]
     named = gasp + 1  # quoted on its own, the name brings nothing after it
-    assert [c.sentence for c in with_names(index, [Candidate(named, index.sentences[named].chunk, 0.9, 0)])] == [named]
+    assert [c.sentence for c in with_following(index, [_quoted(index, named)])] == [named]
 
 
 def test_asked_what_to_do_a_quoted_sentence_brings_the_instruction_after_it(built, encoder, write_document):
-    from rag.answer import Candidate, with_names
-    from rag.build import build_index
-    from rag.index import load_index
+    from rag.answer import with_following
 
-    write_document(built.corpus_dir, "advice-leaflet", "## Allergy\n\nIf the lips swell after a dose, this could be "
-                   "an allergic reaction. Call 999 straight away. Allergies are rare.\n")
-    build_index(built, encoder)
-    index = load_index(built)
-    swell = next(i for i in range(len(index.sentences)) if index.sentence_text(i).startswith("If the lips swell"))
-    quoted = [Candidate(swell, index.sentences[swell].chunk, 0.9, 0)]
-    assert [index.sentence_text(c.sentence) for c in with_names(index, quoted, advice=True)][1:] == [
+    index = _index_with_page(built, encoder, write_document, "advice-leaflet",
+                             "## Allergy\n\nIf the lips swell after a dose, this could be an allergic reaction. "
+                             "Call 999 straight away. Allergies are rare.\n")
+    quoted = [_quoted(index, _sentence(index, "advice-leaflet", "If the lips swell"))]
+    assert [index.sentence_text(c.sentence) for c in with_following(index, quoted, advice=True)][1:] == [
         "Call 999 straight away."]
-    assert [c.sentence for c in with_names(index, quoted)] == [swell]  # not asked what to do
+    assert [c.sentence for c in with_following(index, quoted)] == [quoted[0].sentence]  # not asked what to do
 
 
 PITCH = "Our clinic provides a personal experience guided by ketamine trained professionals."
