@@ -15,6 +15,7 @@ import numpy as np
 
 from .embed import Tokens
 from .lexical import PREFIX, tokenize
+from .numbers import NUMBER_WORDS
 from .stance import question_topics, stances
 
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
@@ -198,11 +199,13 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
                      "shape_match", "shape_missing", "reader", "short", "log_words", "introduces_list", "item",
                      "neighbour_cos", "strongest_tier", "takes_side", "doubts", "strongest_takes_side",
                      "strongest_doubts", "section_coverage", "heading_cos")
-# The ranker, which orders a question's candidates for quoting, sees one feature more: how close a sentence is to
-# what its whole page says. Among the candidates the answer is usually the particular sentence, not the page's gist;
-# but how particular a sentence is says nothing about whether the question is answered at all (a broad question's
-# answer is the gist), so the answering probabilities the question model reads come from the model without it.
-RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality")
+# The ranker, which orders a question's candidates for quoting, sees two features more. One is how close a sentence
+# is to what its whole page says. Among the candidates the answer is usually the particular sentence, not the page's
+# gist; but how particular a sentence is says nothing about whether the question is answered at all (a broad
+# question's answer is the gist), so the answering probabilities the question model reads come from the model
+# without it. So too whether a number counts what "how many" asks: it tells two numbers apart, not whether the
+# pages count the thing at all.
+RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality", "counts_asked")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
@@ -211,7 +214,7 @@ QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passag
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
                   "rare_term": 1, "shape_match": 1, "shape_missing": -1, "section_coverage": 1,
-                  "heading_cos": 1}
+                  "heading_cos": 1, "counts_asked": 1}
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
@@ -366,6 +369,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     best_passage = max(v.passage for v in views)
     strongest = min(v.tier_rank for v in views)
     topics = question_topics(question)
+    counted = counted_pattern(question) if asked == {"number"} else None
     rows = []
     for v in views:
         shapes = shapes_of(v.text)
@@ -380,8 +384,27 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             float(v.tier_rank == strongest), float(bool(sides)), float(-1 in sides),
             float(v.tier_rank == strongest and bool(sides)), float(v.tier_rank == strongest and -1 in sides),
             q.weight(v.section_terms), v.heading_cos, v.centrality,
+            # Asked how many trials were included, "38 trials" holds the answer and "September 2024" only a
+            # number. Only the ranker hears it, and only for the better: the pages may count "RCTs" or "women".
+            float(counted is not None and counted.search(v.text) is not None),
         ))
     return np.asarray(rows, dtype=np.float64)
+
+
+# What "how many" asks the number of: "how many trials and participants", "how many of the studies".
+_COUNTED = re.compile(r"\bhow many\s+(?:of\s+(?:the|these|those|its|their|your)\s+)?"
+                      r"([\w-]+\s+(?:and|or)\s+[\w-]+|(?:[\w-]+\s+)?[\w-]+)", re.I)
+_CARDINAL = rf"\d[\d,.]*|(?:{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})(?:-[a-z]+)?"
+
+
+@lru_cache(maxsize=4_096)
+def counted_pattern(question: str) -> re.Pattern[str] | None:
+    """A number followed, within a few words, by what the question counts ("38 trials", "Eighteen randomised
+    controlled trials"), matched by the words' first letters so that "trial" meets "trials"."""
+    stems = sorted({t[:PREFIX] for t in _captured_terms(_COUNTED, question)})
+    if not stems:
+        return None
+    return re.compile(rf"\b(?:{_CARDINAL})\s+(?:[\w(),-]+\s+){{0,3}}?(?:{'|'.join(map(re.escape, stems))})", re.I)
 
 
 # "What kind of glue", "which type of tape": the frame says a kind is asked for; the glue is what is asked about.

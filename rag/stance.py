@@ -272,7 +272,7 @@ _QUESTION_TOPICS = {
                            r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow|\bprotect|\breplace (?:my|your|other|the need)\b", re.I),
-    "safety": re.compile(r"\bsafe|\bside.?effect|\brisk|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
+    "safety": re.compile(r"\bsafe|\bside.?effect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),
 }
@@ -419,6 +419,10 @@ def stances(sentence: str) -> tuple[Stance, ...]:
 
 # "How does it work?" asks for a mechanism, not whether it works ("how well does it work?" does).
 _MECHANISM = re.compile(r"\bhow\b(?! well)(?! much)(?! effective).*\bworks?\b", re.I)
+# "How many trials were included?", "how long did the studies last?": the trials are what is counted or measured,
+# not evidence whose strength is asked about ("how much evidence is there?", "how certain is it?" still are).
+_COUNTED_OR_TIMED = re.compile(r"\bhow (?:many|much|long|often|old)\b", re.I)
+_STRENGTH = re.compile(r"\bevidence|\bproof|\bprove|\bcertain|\bscien", re.I)
 
 
 @lru_cache(maxsize=4_096)  # asked by retrieval, the features and the ordering of one answer alike
@@ -429,4 +433,6 @@ def question_topics(question: str) -> tuple[str, ...]:
              if pattern.search(question) or _LAY_TOPICS[t].search(question)]
     if _MECHANISM.search(question) and "efficacy" in named:
         named.remove("efficacy")
+    if "evidence" in named and _COUNTED_OR_TIMED.search(question) and not _STRENGTH.search(question):
+        named.remove("evidence")
     return tuple(named)

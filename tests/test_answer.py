@@ -443,6 +443,11 @@ def test_question_topics():
     assert question_topics("Is it true that it cuts attacks by 90 percent?") == ("efficacy", "evidence")
     assert question_topics("Can it cut knee pain by 60%?") == ("efficacy",)
     assert question_topics("Do I need a referral for ketamine treatment?") == ()
+    # Trials counted or measured are not evidence weighed; "risk of bias" is no harm.
+    assert question_topics("How many trials and participants were included?") == ()
+    assert question_topics("How many of the trials were at high risk of bias?") == ()
+    assert question_topics("How much evidence is there from trials?") == ("evidence",)
+    assert question_topics("Is there a risk of bleeding?") == ("safety",)
     assert question_topics("can i put the tape over a cut") == ()
     # Whether it protects, or can stand in for another treatment, is whether it works; changing the pads is not.
     assert question_topics("Do the lenses protect the retina?") == ("efficacy",)

@@ -7,7 +7,7 @@ from rag.evaluation.fit import collect, fit_scorer
 from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
 from rag.evaluation.harness import Outcome, run_questions, score
 from rag.evaluation.stance import stance_scores
-from rag.features import QUESTION_FEATURES, QUESTION_SIGNS, SENTENCE_FEATURES, SENTENCE_SIGNS
+from rag.features import QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_SIGNS
 from rag.scorer import fit_logistic, fit_threshold, load_scorer, save_scorer
 
 from conftest import ROOT
@@ -103,7 +103,7 @@ def test_a_feature_held_to_a_sign_never_pushes_the_other_way():
 
 
 def test_every_signed_feature_is_one_the_models_compute():
-    assert set(SENTENCE_SIGNS) <= set(SENTENCE_FEATURES) and set(QUESTION_SIGNS) <= set(QUESTION_FEATURES)
+    assert set(SENTENCE_SIGNS) <= set(RANKING_FEATURES) and set(QUESTION_SIGNS) <= set(QUESTION_FEATURES)
     assert set(SENTENCE_SIGNS.values()) | set(QUESTION_SIGNS.values()) <= {-1, 1}
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_shapes,
-                          qualifier_terms, question_features, sentence_features, shapes_of)
+                          counted_pattern, qualifier_terms, question_features, sentence_features, shapes_of)
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -94,6 +94,16 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert certainty & shapes_of("Our confidence in these results is low.")
     assert certainty & shapes_of("We are moderately confident in the result for pain.")
     assert not certainty & shapes_of("Pain scores fell by 2 points on a 10-point scale.")
+
+
+def test_a_count_asked_is_met_by_a_number_of_what_is_counted():
+    both = counted_pattern("How many trials and participants were included in the review?")
+    assert both.search("We found 38 trials with 51,240 people.")
+    assert both.search("Eighteen randomised controlled trials with 1,214 participants met the criteria.")
+    assert not both.search("To be included, a trial had to compare one of the following:")
+    assert not both.search("The review was published in September 2024.")
+    assert counted_pattern("How many of the studies were blinded?").search("Only 4 of the 12 studies were blinded.")
+    assert counted_pattern("How long does it last?") is None
 
 
 def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
