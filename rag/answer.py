@@ -16,9 +16,9 @@ import numpy as np
 
 from .chunk import sentence_tokens
 from .disagree import Disagreement, add_disagreement, disagreement_of
-from .features import (GENERIC_SHAPES, QuestionTerms, SentenceView, asked_shapes, asks, framing_terms,
-                       introduces_list, is_caption, name_phrases, names_in, pitches, question_features,
-                       sentence_features, shapes_of, word_terms)
+from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, asked_shapes, asks,
+                       framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
+                       question_features, sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
 from .lexical import common_abbreviation, specialist
 from .retrieve import Hit, Query
@@ -55,9 +55,10 @@ _NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|co
 # A question's condition: "if it doesn't help", "unless I feel better".
 _CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
-# Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?"): its byline answers.
+# Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?") or what its author does
+# ("what is Jo Acme's job?"): its byline answers.
 _AUTHORSHIP = re.compile(r"\bwho (?:wrote|writes|authored)\b|\bwho (?:is|was|are|were) the (?:author|writer)s?\b|"
-                         r"\bwritten by (?:whom|who)\b", re.I)
+                         rf"\bwritten by (?:whom|who)\b|{ROLE_ASKED}", re.I)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,9 @@ def _question_word(word: str, followers: str) -> str:
 _WHEN = _question_word("when", "should|shall|does|do|did|is|are|can|could|will|would|might|must")
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
 # several or none (yes/no questions).
+# What someone named does: "what is Jo Acme's job?", "what does Dr Acme do for a living?".
+ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profession|occupation|position|job title|specialty)\b|"
+         r"\bwhat does [\w\s.'’-]{1,40}? do (?:for a living|for work)\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow (?:often|frequently)\b|"
                            r"\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
@@ -120,7 +123,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
                          re.I),
     "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
-                        r"\bpay (?:for)?\b|\bexpensive\b|\bafford", re.I),
+                        r"\bpay\b(?!(?: for)? (?:the |this |these |its )?(?:review|stud|trials?\b|research))|"
+                        r"\bexpensive\b|\bafford", re.I),
     # A dose or a setting asked for ("what nightly dose", "which device settings"), not named ("low-dose treatment",
     # "the pain-frequency analysis", "how frequently").
     "quantity": re.compile(r"\b(?:what|which|how many)\b(?:\s+[\w-]+){0,3}?\s+(?:doses?|dosage|settings?|frequency|"
@@ -139,14 +143,22 @@ ASKS: dict[str, re.Pattern[str]] = {
                          re.I),
     "funder": re.compile(r"\bwho (?:funded|funds|paid for|pays for|sponsored|financed|bankrolled)\b|"
                          r"\b(?:funded|paid for|sponsored) by (?:whom|who)\b|\bwho (?:was|were|is|are) the funders?\b|"
-                         r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b", re.I),
+                         r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b|"
+                         # ... and whether someone did: "did companies pay for the review?", "was the study funded?"
+                         r"\b(?:pay|paid|fund|funded|sponsor|sponsored|finance|financed)(?: for)? "
+                         r"(?:the |this |these |its )?(?:review|stud(?:y|ies)|trials?|research)\b|"
+                         r"\b(?:review|stud(?:y|ies)|trials?|research) (?:was|were) (?:funded|paid for|sponsored)\b|"
+                         r"\b(?:was|were) (?:the |this |these |its )?(?:review|stud(?:y|ies)|trials?|research) "
+                         r"(?:funded|paid for|sponsored)\b",
+                         re.I),
     "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper|average|mean|median) age\b|"
                       r"\bage (?:limit|range|group)s?\b|"
                       r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),
     # Calling someone, not what the authors "call for"; contacting someone, not "contact lenses".
     "contact": re.compile(r"\b(?:tele)?phone (?:number|line|them|us|the)\b|\bby (?:tele)?phone\b|\btelephone\b|"
                           r"\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
-                          r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b",
+                          r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b|"
+                          r"\bnumber (?:to|i can|i should) (?:ring|call|phone)\b|\bring (?:them|the|us)\b",
                           re.I),
     # An email address, or a fax number, is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),
@@ -166,7 +178,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     # stopped"): only "who wrote", "who is the ...", "whose column" are.
     "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|ran|founded|leads|led|owns|said)\b|"
                          r"\bwho (?:is|was) (?:the|its|their)\b|\bwho (?:are|were) the (?:authors|writers|reviewers)\b|"
-                         r"\bwhose (?:review|column|article|blog|page|study|opinion|research)\b|\bwritten by\b", re.I),
+                         r"\bwhose (?:review|column|article|blog|page|study|opinion|research)\b|\bwritten by\b|"
+                         rf"{ROLE_ASKED}", re.I),
     # What a thing is, asked of a bare name ("what even is melatonin?", "what does CRPS mean?"), not of what it
     # does, costs or is for ("what is it used for?", "what is the price of ...").
     "definition": re.compile(r"^\W*(?:(?:so|and|but|ok|okay),?\s+)?what(?:\s+(?:even|exactly|actually))?"
@@ -192,6 +205,9 @@ _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
 _NARROWING = r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs"
 _QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|is|are|does|do|can|will)\b)"
                         r"[\w'’-]+\s*){1,4})", re.I)
+# Whom it is for narrows it too: "give it to my dog", "give my cat some", "on my dog's back".
+_RECIPIENT = re.compile(r"\b(?:to|give|giving)\s+(?:my|your|our|his|her|their)\s+([\w-]+)|"
+                        r"\b(?:my|your|our|his|her|their)\s+([\w-]+)['’]s\b", re.I)
 _WORD_SPAN = re.compile(r"[\w'’-]+")
 _ADDRESSES_READER = re.compile(r"\b(you|your|yours|our|we|us)\b", re.I)
 
@@ -413,7 +429,7 @@ _FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b", re.I)
 
 def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:
     """The terms of what `pattern`'s first group captures in the question, each once, in order."""
-    phrases = [m.group(1) for m in pattern.finditer(question)]
+    phrases = [next(g for g in m.groups() if g) for m in pattern.finditer(question)]
     return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
 
 
@@ -425,7 +441,7 @@ def framing_terms(question: str) -> frozenset[str]:
 
 @lru_cache(maxsize=4_096)
 def qualifier_terms(question: str) -> tuple[str, ...]:
-    return _captured_terms(_QUALIFIER, question)
+    return tuple(dict.fromkeys(_captured_terms(_QUALIFIER, question) + _captured_terms(_RECIPIENT, question)))
 
 
 def _mentioned(term: str, present: frozenset[str]) -> bool:

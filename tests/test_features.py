@@ -22,6 +22,10 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("How strong is the evidence that it works?", {"certainty"}),  # how sure the evidence is, not a number
     ("Is there solid research behind it?", {"certainty"}),
     ("Does it work?", set()),
+    ("Did companies selling it pay for the review?", {"funder"}),  # whether someone paid, not a price
+    ("Do I have to pay for delivery?", {"money"}),
+    ("What is Jo Acme's job?", {"person"}),
+    ("whats the number to ring at the clinic at night", {"contact"}),
     ("What are the clinic's opening hours?", {"time"}),
     ("When should I take it?", {"time", "duration"}),  # before bed, or for six weeks
     ("Can I take it when I travel?", set()),  # "when" joining two clauses asks for no time
@@ -125,6 +129,8 @@ def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage()
     ("Does it interact with alcohol?", ("alcohol",)),
     ("Is it better than acupuncture for fibromyalgia?", ("acupunctur", "fibromyalgia")),
     ("Does it work?", ()),
+    ("Can I give it to my dog?", ("dog",)),  # whom it is for
+    ("Can I give my cat some?", ("cat",)),
 ])
 def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
     assert qualifier_terms(question) == qualifiers
