@@ -27,8 +27,9 @@ from .settings import Settings
 from .stance import question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
-# The strongest tier's finding on a contested question: its framing and its result, at most.
-FINDING_SENTENCES = 2
+# The strongest tier's finding on a contested question: its framing and its result, and the figure or caveat
+# beside them (a third sentence quoted the review's own finding on three more contested questions, held out).
+FINDING_SENTENCES = 3
 # The strongest tier is mixed, and its other side is quoted too, when the sentences against the way it leans weigh
 # at least this share of those for it (by probability): one hopeful closing line does not make a sceptical review
 # mixed, a safety summary that reassures and counts skin reactions is.

@@ -43,7 +43,18 @@ SHAPES: dict[str, re.Pattern[str]] = {
                          r"\b\d(?:\.\d)? stars?\b", re.I),
     # Who paid: "funded by a charity", "paid for by", "funding came from", "no money came from".
     "funder": re.compile(r"\b(?:funded|paid for|sponsored|financed|supported) (?:\w+ )?by\b|\bfunding (?:came )?from\b|"
-                         r"\bfunders?\b|\b(?:grant|money) (?:came )?from\b", re.I),
+                         r"\bfunders?\b|\b(?:grant|money) (?:came )?from\b|"
+                         # ... or in kind, or in one word: "products free of charge from a manufacturer",
+                         # "none was industry-funded", "tablets donated by".
+                         r"\b(?:industry|manufacturer|company|publicly|independently)[ -]funded\b|"
+                         r"\bfree of charge from\b|\b(?:donated|supplied) by\b", re.I),
+    # What ties an author has: "has received speaker fees from", "the authors declare no links", "we may earn a
+    # commission", "Declarations of interest".
+    "interests": re.compile(r"\bdeclar(?:e|es|ed|ations?)\b|\bconflicts? of interest\b|\bcompeting interests?\b|"
+                            r"\b(?:speaker|consulting|consultancy|advisory)(?: board)? (?:fees|payments?)\b|"
+                            r"\breceived (?:[\w-]+ ){0,2}(?:fees|payments?|grants?|funding|honoraria) from\b|"
+                            r"\baffiliate links?\b|\bearns? (?:a )?(?:small )?commission\b|"
+                            r"\bno (?:financial |commercial )?(?:links?|ties|interests?) (?:with|to)\b", re.I),
     # What a thing is: "Melatonin is a hormone that ...", "CRPS, also known as ...", "Our Acme Protocol: a 3-day ...",
     # "This is called cold shock", "muscle soreness (DOMS)", or what kind of thing: "derivatives such as the nasal
     # spray Acmexa" (not "effects such as cold shock", which only names it).
@@ -113,6 +124,8 @@ _WHEN = _question_word("when", "should|shall|does|do|did|is|are|can|could|will|w
 # What someone named does: "what is Jo Acme's job?", "what does Dr Acme do for a living?".
 ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profession|occupation|position|job title|specialty)\b|"
          r"\bwhat does [\w\s.'’-]{1,40}? do (?:for a living|for work)\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
+# Research named as what was paid for: "the review", "the Acme review", "these studies".
+_RESEARCH = r"(?:the |this |these |its )?(?:[\w'’-]+ ){0,2}?(?:review|stud(?:y|ies)|trials?|research)\b"
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow (?:often|frequently)\b|"
                            r"\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
@@ -123,7 +136,7 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
                          re.I),
     "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
-                        r"\bpay\b(?!(?: for)? (?:the |this |these |its )?(?:review|stud|trials?\b|research))|"
+                        rf"\bpay\b(?!(?: for)? {_RESEARCH})|"
                         r"\bexpensive\b|\bafford", re.I),
     # A dose or a setting asked for ("what nightly dose", "which device settings"), not named ("low-dose treatment",
     # "the pain-frequency analysis", "how frequently").
@@ -145,12 +158,12 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\b(?:funded|paid for|sponsored) by (?:whom|who)\b|\bwho (?:was|were|is|are) the funders?\b|"
                          r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b|"
                          # ... and whether someone did: "did companies pay for the review?", "was the study funded?"
-                         r"\b(?:pay|paid|fund|funded|sponsor|sponsored|finance|financed)(?: for)? "
-                         r"(?:the |this |these |its )?(?:review|stud(?:y|ies)|trials?|research)\b|"
-                         r"\b(?:review|stud(?:y|ies)|trials?|research) (?:was|were) (?:funded|paid for|sponsored)\b|"
-                         r"\b(?:was|were) (?:the |this |these |its )?(?:review|stud(?:y|ies)|trials?|research) "
-                         r"(?:funded|paid for|sponsored)\b",
-                         re.I),
+                         rf"\b(?:pay|paid|fund|funded|sponsor|sponsored|finance|financed)(?: for)? {_RESEARCH}|"
+                         r"\b(?:funded|paid for|sponsored|financed|bankrolled) by\b", re.I),
+    "interests": re.compile(r"\bconflicts? of interest\b|\bcompeting interests?\b|\bdeclare|"
+                            r"\b(?:financial|personal|commercial) (?:ties|links?|interests?|relationships?)\b|"
+                            r"\b(?:ties|links?) (?:to|with) (?:the )?(?:industry|companies|manufacturers|makers)\b|"
+                            r"\bearn (?:money|a commission|commission)\b|\baffiliate\b", re.I),
     "age": re.compile(r"\bhow old\b|\bwhat ages?\b|\b(?:minimum|maximum|lower|upper|average|mean|median) age\b|"
                       r"\bage (?:limit|range|group)s?\b|"
                       r"\bhow young\b|\b\d+[ -]years?[ -]old\b", re.I),

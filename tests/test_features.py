@@ -23,6 +23,10 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("Is there solid research behind it?", {"certainty"}),
     ("Does it work?", set()),
     ("Did companies selling it pay for the review?", {"funder"}),  # whether someone paid, not a price
+    ("Did supplement makers pay for the Acme review?", {"funder"}),
+    ("Was the review itself paid for by industry?", {"funder"}),
+    ("Does the columnist have financial ties to drug companies?", {"interests"}),
+    ("What conflict of interest does Dr Acme declare?", {"interests"}),
     ("Do I have to pay for delivery?", {"money"}),
     ("What is Jo Acme's job?", {"person"}),
     ("whats the number to ring at the clinic at night", {"contact"}),
@@ -77,6 +81,10 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "funder" in shapes_of("The review was funded by a charity.")
     assert "rating" in shapes_of("★★★★★ 4.7 out of 5 (1,284 reviews)") and "rating" not in shapes_of("5 of 12 trials.")
     assert "funder" not in shapes_of("The Acme Group published its review in June.")
+    assert "funder" in shapes_of("Two trials received tablets free of charge from a maker; none was industry-funded.")
+    assert "interests" in shapes_of("*Dr Acme has received speaker fees from two drug makers.*")
+    assert "interests" in shapes_of("This post contains affiliate links.")
+    assert "interests" not in shapes_of("The trials were small and short.")
     assert "certainty" in shapes_of("There is no clear proof that it works.")
     assert "duration" in shapes_of("Relief usually comes within hours.")
     assert "person" in shapes_of("The service is led by a senior physiotherapist, Ann Lee.")
