@@ -52,9 +52,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
     # commission", "Declarations of interest".
     "interests": re.compile(r"\bdeclar(?:e|es|ed|ations?)\b|\bconflicts? of interest\b|\bcompeting interests?\b|"
                             r"\b(?:speaker|consulting|consultancy|advisory)(?: board)? (?:fees|payments?)\b|"
-                            r"\breceived (?:[\w-]+ ){0,2}(?:fees|payments?|grants?|funding|honoraria) from\b|"
+                            r"\breceived (?:[\w-]+ ){0,2}(?:fees|payments?|grants?|funding|honoraria|expenses|support) from\b|"
                             r"\baffiliate links?\b|\bearns? (?:a )?(?:small )?commission\b|"
-                            r"\bno (?:financial |commercial )?(?:links?|ties|interests?) (?:with|to)\b", re.I),
+                            r"\bno (?:financial |commercial )?(?:links?|ties|interests?) (?:with|to)\b|"
+                            r"\b(?:financial|commercial) (?:links?|ties|interests?) (?:with|to|in)\b", re.I),
     # What a thing is: "Melatonin is a hormone that ...", "CRPS, also known as ...", "Our Acme Protocol: a 3-day ...",
     # "This is called cold shock", "muscle soreness (DOMS)", or what kind of thing: "derivatives such as the nasal
     # spray Acmexa" (not "effects such as cold shock", which only names it).
@@ -81,6 +82,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"\b(?:Level|Floor) \d+\b|\b(?:ground|first|second|third|top) floor\b|"
                         r"\b[A-Z][a-z]+ (?:Wing|Building|Block|Unit)\b|\b(?:Building|Block|Unit) [A-Z0-9]\b|"
                         r"\breception\b|"
+                        # A workplace: "senior lecturer at Wrenfield University School of Medicine".
+                        r"\bat (?:the )?(?:[A-Z][\w'’-]+ ){1,4}(?:Hospital|University|Clinic|Centre|Center|Institute|"
+                        r"College|School|Trust|Practice|Pharmacy|Surgery)\b|"
                         r"\b(?:in|across|from) (?:[A-Z][a-z]+,? (?:and )?)*[A-Z][a-z]+\b(?! [A-Z])|"
                         # Where on the body: "over the painful area", "either side of the spine", "on your lower back".
                         r"\b(?:on|over|around|above|below|across|between|under|beside|either side of) (?:the|your|each|"
@@ -122,8 +126,9 @@ _WHEN = _question_word("when", "should|shall|does|do|did|is|are|can|could|will|w
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
 # several or none (yes/no questions).
 # What someone named does: "what is Jo Acme's job?", "what does Dr Acme do for a living?".
-ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profession|occupation|position|job title|specialty)\b|"
-         r"\bwhat does [\w\s.'’-]{1,40}? do (?:for a living|for work)\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
+ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profession|occupation|position|job title|"
+              r"specialty)\b|\bwhat does [\w\s.'’-]{1,40}? do (?:for a living|for work)\b|"
+              r"\bwhere does (?:dr|prof|professor) \w+ work\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
 # Research named as what was paid for: "the review", "the Acme review", "these studies".
 _RESEARCH = r"(?:the |this |these |its )?(?:[\w'’-]+ ){0,2}?(?:review|stud(?:y|ies)|trials?|research)\b"
 ASKS: dict[str, re.Pattern[str]] = {

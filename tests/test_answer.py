@@ -539,6 +539,7 @@ def test_who_wrote_a_page_is_answered_by_its_byline_first(built, encoder):
     assert not question_terms(index, engine.query("What did the column say about the Quillford review?")).byline_asked
     # Asked what its author does, the byline answers too.
     assert question_terms(index, engine.query("What is Jo Quill's job?")).byline_asked
+    assert question_terms(index, engine.query("Where does Dr Quill work?")).byline_asked
 
 
 @pytest.mark.parametrize("question, specialist", [
