@@ -89,7 +89,11 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:we )?do(?:es)? not know (?:whether|if)\b|\bno longer (?:statistically )?significant\b"
         rf"|\bstops? (?:the |it |them )?(?:\w+ )?(?:from )?working\b|\bpoints? the other way\b"
         # Unsure it works: "we are not sure whether they work", "far less sure it is true of".
-        rf"|\b(?:not|less) sure (?:whether|if|that|it)\b",
+        rf"|\b(?:not|less) sure (?:whether|if|that|it)\b"
+        # Not the first thing to try, does little, no telling it from nothing: "not a first-line treatment", "probably
+        # does little for", "can't tell any difference".
+        rf"|\bnot (?:a )?first.line\b|\bdoes little\b|\bdo little\b"
+        rf"|\bcan(?:'t|not) (?:\w+ ){{0,2}}tell (?:any|a|the) difference\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -125,7 +129,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bwork(?:s|ing)? less well\b|\b(?:can|may|could) (?:also )?(?:affect|interfere|change how)\b"
         r"|\bmore sensitive to\b|\bsensitivity to\b|\b(?:may|could|might) (?:cause|lead to|trigger)\b"
         r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
-        r"|\b(?:isn't|is not|not) for everyone\b",
+        r"|\b(?:isn't|is not|not) for everyone\b"
+        # Harms counted: "the most common side effect", "other reported side effects included".
+        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)|\bside effects? (?:included|were)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -194,7 +200,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:does not|do not|doesn't) allow (?:any |firm )?conclusions\b|\bdid not report\b|\bunpublished\b"
         r"|\b(?:does not|doesn't|do not) have to (?:prove|show)\b"
         r"|\b(?:left out|exclud\w+) (?:exactly )?(?:the )?(?:people|patients|participants)\b|\bcarefully selected\b"
-        r"|\bconfidence would be higher\b",
+        r"|\bconfidence would be higher\b"
+        # Disappointing, less reliable, blinding that fails, the smallest trials finding the most, nothing tested:
+        # "the evidence is disappointing", "not truly blinded", "weakens blinding", "the smallest trials reported the
+        # largest benefits", "no trial tested teas", "only three trials followed".
+        r"|\bdisappointing\b|\bless reliable\b|\bnot (?:truly |properly |fully )?blinded\b"
+        r"|\bweakens? (?:the )?blinding\b"
+        r"|\bsmallest (?:trials|studies) (?:reported|showed|found|had) the (?:largest|biggest|most)\b"
+        r"|\bno (?:trials?|study|studies) (?:tested|gave|used|included)\b"
+        r"|\bonly (?:two|three|four|five|six) (?:small )?(?:trials|studies)\b|\bnot supported by\b",
     ),
 }
 # Fewer harms than with the comparison.

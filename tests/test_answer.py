@@ -417,6 +417,12 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Only about 3 in 100 people stopped taking it because of side effects.", {("safety", 1)}),
     ("Results differed a lot between trials, and the difference remains unexplained.", {("evidence", -1)}),
     ("The trials left out people who take other medicines, so they tell us little about them.", {("evidence", -1)}),
+    ("The supplement is not a first-line treatment.", {("efficacy", -1)}),
+    ("Two months on and I can't tell any difference.", {("efficacy", -1)}),
+    ("Tiredness was the most common side effect.", {("safety", -1)}),
+    ("The evidence for it is disappointing.", {("evidence", -1)}),
+    ("No trial tested the gummies or the tea.", {("evidence", -1)}),
+    ("People who can taste the capsule are not truly blinded.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
