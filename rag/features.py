@@ -52,7 +52,8 @@ SHAPES: dict[str, re.Pattern[str]] = {
     # commission", "Declarations of interest".
     "interests": re.compile(r"\bdeclar(?:e|es|ed|ations?)\b|\bconflicts? of interest\b|\bcompeting interests?\b|"
                             r"\b(?:speaker|consulting|consultancy|advisory)(?: board)? (?:fees|payments?)\b|"
-                            r"\breceived (?:[\w-]+ ){0,2}(?:fees|payments?|grants?|funding|honoraria|expenses|support) from\b|"
+                            r"\breceived (?:[\w-]+ ){0,2}(?:fees|payments?|grants?|funding|honoraria|expenses|support)"
+                            r" from\b|"
                             r"\baffiliate links?\b|\bearns? (?:a )?(?:small )?commission\b|"
                             r"\bno (?:financial |commercial )?(?:links?|ties|interests?) (?:with|to)\b|"
                             r"\b(?:financial|commercial) (?:links?|ties|interests?) (?:with|to|in)\b", re.I),
@@ -123,14 +124,14 @@ def _question_word(word: str, followers: str) -> str:
 
 
 _WHEN = _question_word("when", "should|shall|does|do|did|is|are|can|could|will|would|might|must")
-# What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
-# several or none (yes/no questions).
 # What someone named does: "what is Jo Acme's job?", "what does Dr Acme do for a living?".
 ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profession|occupation|position|job title|"
               r"specialty)\b|\bwhat does [\w\s.'’-]{1,40}? do (?:for a living|for work)\b|"
               r"\bwhere does (?:dr|prof|professor) \w+ work\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
 # Research named as what was paid for: "the review", "the Acme review", "these studies".
 _RESEARCH = r"(?:the |this |these |its )?(?:[\w'’-]+ ){0,2}?(?:review|stud(?:y|ies)|trials?|research)\b"
+# What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
+# several or none (yes/no questions).
 ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\bhow long\b|\bhow (?:often|frequently)\b|"
                            r"\bhow many (?:days|weeks|months|years|hours|minutes|sessions)"
@@ -446,7 +447,8 @@ _FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b", re.I)
 
 
 def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:
-    """The terms of what `pattern`'s first group captures in the question, each once, in order."""
+    """The terms of what `pattern`'s groups capture in the question (the one that took part in each match), each
+    once, in order."""
     phrases = [next(g for g in m.groups() if g) for m in pattern.finditer(question)]
     return tuple(dict.fromkeys(t for terms in tokenize(phrases) for t in terms)) if phrases else ()
 

@@ -131,7 +131,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
         r"|\b(?:isn't|is not|not) for everyone\b"
         # Harms counted: "the most common side effect", "other reported side effects included".
-        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)|\bside effects? (?:included|were)\b",
+        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)"
+        r"|\bside effects? (?:included|were)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -286,7 +287,8 @@ _QUESTION_TOPICS = {
                            r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow|\bprotect|\breplace (?:my|your|other|the need)\b", re.I),
-    "safety": re.compile(r"\bsafe|\bside.?effect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict", re.I),
+    "safety": re.compile(r"\bsafe|\bside.?effect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict",
+                         re.I),
     "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
                            re.I),
 }
