@@ -394,11 +394,19 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
                  for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
     if not pointers:  # no single word names a source: a name in full may ("the Journal of Acme Research study")
-        pointers = [(t, docs) for phrase in name_phrases(question) if len(docs := index.phrase_documents(phrase)) == 1
+        pointers = [(t, docs) for phrase in name_phrases(question) if len(docs := _titled(index, phrase)) == 1
                     for t in index.lexicon.terms(phrase)]
     if not pointers:  # nothing more specific: "the review" points at every page that says it is one
         pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
+
+
+def _titled(index: Index, phrase: str) -> set[str]:
+    """The documents holding a name in full; where several do, the one whose title it is: the shop's own page for
+    "the MamaZing Ginger Comfort Lozenge", though a guide recommends it by name."""
+    docs = index.phrase_documents(phrase)
+    titled = {d for d in docs if phrase.lower() in index.documents[d].title.lower()}
+    return titled if len(docs) > 1 and len(titled) == 1 else docs
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

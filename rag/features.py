@@ -149,7 +149,7 @@ ASKS: dict[str, re.Pattern[str]] = {
     "quantity": re.compile(r"\b(?:what|which|how many)\b(?:\s+[\w-]+){0,3}?\s+(?:doses?|dosage|settings?|frequency|"
                            r"frequencies|intensity|intensities|strengths?)\b|"
                            r"(?<!-)\bdoses? (?:of|did|does|do|was|were|is|are)\b|\bdosage\b|"
-                           r"\bhow much\b.*\b(?:take|use|give)\b|\bmg\b|"
+                           r"\bhow much\b.*\b(?:take|use|give|contains?|in each|in one|per)\b|\bmg\b|"
                            r"\bhow many (?:tablets|capsules|pills|units)\b|"
                            r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b", re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"

@@ -147,6 +147,17 @@ def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
+def test_a_name_several_pages_hold_points_at_the_page_it_titles(built, encoder, write_document):
+    """A guide recommends the drops by name; asked about them, the shop whose page they title is the one asked."""
+    from rag.answer import pointed_documents
+
+    write_document(built.corpus_dir, "drops-guide", "## Tips\n\nMany readers swear by Quillby Comfort Drops.\n")
+    write_document(built.corpus_dir, "drops-shop", "## Buy\n\nEach bottle of Quillby Comfort Drops holds 30 ml.\n",
+                   title="Quillby Comfort Drops | Acme Shop")
+    index = _index_with_page(built, encoder, write_document, "drops-leaflet", "## Feet\n\nKeep feet dry.\n")
+    assert pointed_documents(index, "How much does one Quillby Comfort Drops bottle hold?")[0] == {"drops-shop"}
+
+
 def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
     from rag.answer import with_following
 

@@ -28,6 +28,7 @@ from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, S
     ("Does the columnist have financial ties to drug companies?", {"interests"}),
     ("What conflict of interest does Dr Acme declare?", {"interests"}),
     ("Do I have to pay for delivery?", {"money"}),
+    ("How much ginger does each lozenge contain?", {"quantity"}),
     ("What is Jo Acme's job?", {"person"}),
     ("whats the number to ring at the clinic at night", {"contact"}),
     ("What are the clinic's opening hours?", {"time"}),
