@@ -113,7 +113,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
     ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
     ordered = with_following(index, with_list_items(index, ordered, settings.answer.max_list_items),
-                         asks_advice(query.text))
+                             asks_advice(query.text))
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
     disagreement = disagreement_of(index, ordered, sides)
     return Answer(query.text, " ".join(quoted_pieces(citations, disagreement)), False, confidence, citations,
@@ -405,8 +405,10 @@ def _titled(index: Index, phrase: str) -> set[str]:
     """The documents holding a name in full; where several do, the one whose title it is: the shop's own page for
     "the MamaZing Ginger Comfort Lozenge", though a guide recommends it by name."""
     docs = index.phrase_documents(phrase)
+    if len(docs) < 2:
+        return docs
     titled = {d for d in docs if phrase.lower() in index.documents[d].title.lower()}
-    return titled if len(docs) > 1 and len(titled) == 1 else docs
+    return titled if len(titled) == 1 else docs
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

@@ -102,7 +102,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b"
         r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b"
         r"|\bno (?:cases?|instances?|reports?) of\b",
-        r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|can|may|such)\b"
+        r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
         r"|\bcontraindicat\w*|\bshould(?: not|n't) (?:use|take|be used)"
@@ -130,9 +130,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bmore sensitive to\b|\bsensitivity to\b|\b(?:may|could|might) (?:cause|lead to|trigger)\b"
         r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
         r"|\b(?:isn't|is not|not) for everyone\b"
-        # Harms counted: "the most common side effect", "other reported side effects included".
-        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)"
-        r"|\bside effects? (?:included|were)\b",
+        # Harms counted: "the most common side effect" (and "side effects included", with the listing cues above).
+        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -177,7 +176,8 @@ _CUES: dict[str, tuple[str, str]] = {
         # Trials too small or open to judge by: "were small", "open-label", "knew which treatment", "no trial followed
         # people for longer than", "an open question".
         r"|\b(?:were|was|are|is) (?:mostly |all |very )?small\b|\bopen.label\b|\bunblinded\b|\binflate\w*"
-        r"|\bknew (?:which|whether|what)\b|\bno (?:trials?|study|studies) (?:in|looked|followed|measured)\b"
+        r"|\bknew (?:which|whether|what)\b"
+        r"|\bno (?:trials?|study|studies) (?:in|looked|followed|measured|tested|gave|used|included)\b"
         r"|\bopen question\b|\btoo generous\b|\bproblems with how\b"
         # Results that disagree, trials that could not be blinded, nothing known: "varied a lot", "could probably
         # tell whether", "high risk of performance bias", "no evidence on children", "could not tell us about",
@@ -188,7 +188,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnot (?:adequately |properly )?matched\b|\bhigh risk of \w+ bias\b|\bself.reported\b"
         r"|\bno (?:evidence|research|data) (?:on|in|for|about)\b|\bcould not tell (?:us|whether)\b"
         r"|\bno (?:trials?|study|studies) (?:\w+ly )?(?:monitored|assessed|examined)\b"
-        r"|\basymmetr\w*|\bcannot be ruled out\b|\bpossible small.study\b|\bonly \d+ (?:trials|studies)\b"
+        r"|\basymmetr\w*|\bcannot be ruled out\b|\bpossible small.study\b"
+        r"|\bonly (?:\d+|(?:two|three|four|five|six)(?: small)?) (?:trials|studies)\b"
         r"|\b(?:cannot|can't) draw (?:firm |any )?conclusions?\b|\bno firm conclusions?\b|\boversell\w*"
         r"|\b(?:evidence|data|research) (?:is|was|are|were) not (?:strong|good|convincing|robust)\b|\bare few\b"
         # Unexplained, unknown, unreported or unrepresentative: "results differed a lot", "remains unexplained",
@@ -204,12 +205,11 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bconfidence would be higher\b"
         # Disappointing, less reliable, blinding that fails, the smallest trials finding the most, nothing tested:
         # "the evidence is disappointing", "not truly blinded", "weakens blinding", "the smallest trials reported the
-        # largest benefits", "no trial tested teas", "only three trials followed".
+        # largest benefits" (and "no trial tested teas", "only three trials followed", with the cues above).
         r"|\bdisappointing\b|\bless reliable\b|\bnot (?:truly |properly |fully )?blinded\b"
         r"|\bweakens? (?:the )?blinding\b"
         r"|\bsmallest (?:trials|studies) (?:reported|showed|found|had) the (?:largest|biggest|most)\b"
-        r"|\bno (?:trials?|study|studies) (?:tested|gave|used|included)\b"
-        r"|\bonly (?:two|three|four|five|six) (?:small )?(?:trials|studies)\b|\bnot supported by\b",
+        r"|\bnot supported by\b",
     ),
 }
 # Fewer harms than with the comparison.
@@ -278,6 +278,8 @@ _SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|
                             r"|(?:was|were) not (?:statistically )?significant)", re.I)
 
 
+# Words that ask how strong the evidence is, not only name the trials it comes from.
+_STRENGTH_WORDS = r"\bevidence|\bproof|\bprove|\bcertain|\bscien"
 _QUESTION_TOPICS = {
     # "treat" and "cut" as verbs ("does it treat", "cut pain by half"), not the nouns ("a referral for the treatment",
     # "over a cut"), which name a thing without asking whether it works.
@@ -289,8 +291,7 @@ _QUESTION_TOPICS = {
                            r"|\bprevent|\brebuild|\brepair|\bregrow|\bprotect|\breplace (?:my|your|other|the need)\b", re.I),
     "safety": re.compile(r"\bsafe|\bside.?effect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict",
                          re.I),
-    "evidence": re.compile(r"\bevidence|\bproof|\bprove|\bstud(y|ies)|\bresearch|\btrials?\b|\bscien|\bcertain",
-                           re.I),
+    "evidence": re.compile(rf"{_STRENGTH_WORDS}|\bstud(y|ies)|\bresearch|\btrials?\b", re.I),
 }
 # The same asked in lay words: whether it works ("does it stop the pain", "is it just hype", "cuts attacks by
 # half", "less painful", "easier to move", "double your chance"; not "can I stop my tablets"), whether it harms ("does
@@ -438,7 +439,7 @@ _MECHANISM = re.compile(r"\bhow\b(?! well)(?! much)(?! effective).*\bworks?\b", 
 # "How many trials were included?", "how long did the studies last?": the trials are what is counted or measured,
 # not evidence whose strength is asked about ("how much evidence is there?", "how certain is it?" still are).
 _COUNTED_OR_TIMED = re.compile(r"\bhow (?:many|much|long|often|old)\b", re.I)
-_STRENGTH = re.compile(r"\bevidence|\bproof|\bprove|\bcertain|\bscien", re.I)
+_STRENGTH = re.compile(_STRENGTH_WORDS, re.I)
 
 
 @lru_cache(maxsize=4_096)  # asked by retrieval, the features and the ordering of one answer alike
