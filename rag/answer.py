@@ -56,6 +56,11 @@ _NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|co
 # A question's condition: "if it doesn't help", "unless I feel better".
 _CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
+# A question that first reports a page's claim, then asks in a sentence of its own ("Acme says it cures IBS. Is there
+# evidence that it does?", "The listicle says it is very safe. How certain is the evidence?"): the claim's page is
+# judged, as when asked "does it, as Acme says?".
+_REPORTED_CLAIM = re.compile(r"^[^?]*?\b(?:says?|said|claims?|claimed|states?|promises?|insists?|advertises?)\b[^?]*?"
+                             r"(?:[.]\s+(?=[A-Z])|;\s*)(.+)$", re.S)
 # Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?") or what its author does
 # ("what is Jo Acme's job?"): its byline answers.
 _AUTHORSHIP = re.compile(r"\bwho (?:wrote|writes|authored)\b|\bwho (?:is|was|are|were) the (?:author|writer)s?\b|"
@@ -350,9 +355,11 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
 def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates: list[Candidate],
                  settings: Settings) -> frozenset[str]:
     """When the question asks whether a weaker page's claim holds ("Does Acme Duo really cut it by 38%?", "Is it
-    safe for almost everyone, as the studio says?"), the pages that judge it: those of the strongest tier among the
-    plausible sentences, if stronger than the page asked about. Otherwise none: the page asked about answers."""
-    if not (settings.retrieval.weighting and topics and query.pointed and asks_yes_no(query.text)):
+    safe for almost everyone, as the studio says?", "Acme says it works in minutes. What did the trials find?"), the
+    pages that judge it: those of the strongest tier among the plausible sentences, if stronger than the page asked
+    about. Otherwise none: the page asked about answers."""
+    if not (settings.retrieval.weighting and topics and query.pointed
+            and (asks_yes_no(query.text) or _REPORTED_CLAIM.match(query.text))):
         return frozenset()
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
     if not question_topics(_CONDITION.sub("", query.text)):
