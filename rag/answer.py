@@ -409,13 +409,13 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
 
 
 def _titled(index: Index, phrase: str) -> set[str]:
-    """The documents holding a name in full; where several do, the one whose title it is: the shop's own page for
-    "the MamaZing Ginger Comfort Lozenge", though a guide recommends it by name."""
-    docs = index.phrase_documents(phrase)
-    if len(docs) < 2:
-        return docs
-    titled = {d for d in docs if phrase.lower() in index.documents[d].title.lower()}
-    return titled if len(titled) == 1 else docs
+    """The page whose title holds a name's terms, or else the pages holding the name in full: the shop's own page
+    for "the MamaZing Ginger Comfort Lozenge", though a guide recommends it by name; the clinic's page titled "The
+    Flow Restore Programme | Vireo Clinic" for "the Vireo Flow Restore programme", though only a guide's link
+    spells it so."""
+    terms = set(index.lexicon.terms(phrase))
+    titled = {d for d, doc in index.documents.items() if terms <= set(index.lexicon.terms(doc.title))}
+    return titled if len(titled) == 1 else index.phrase_documents(phrase)
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

@@ -158,6 +158,17 @@ def test_a_name_several_pages_hold_points_at_the_page_it_titles(built, encoder, 
     assert pointed_documents(index, "How much does one Quillby Comfort Drops bottle hold?")[0] == {"drops-shop"}
 
 
+def test_a_name_only_a_guide_spells_in_full_points_at_the_page_its_terms_title(built, encoder, write_document):
+    """Only a guide's link spells "Pellow Reset Programme" so; the clinic's page is titled by its terms."""
+    from rag.answer import pointed_documents
+
+    write_document(built.corpus_dir, "reset-guide", "## Links\n\nTry the Pellow Reset Programme today.\n")
+    write_document(built.corpus_dir, "reset-clinic", "## Prices\n\nOur Reset programme costs £90.\n",
+                   title="The Reset Programme | Pellow Clinic")
+    index = _index_with_page(built, encoder, write_document, "reset-leaflet", "## Feet\n\nKeep feet dry.\n")
+    assert pointed_documents(index, "What does the Pellow Reset Programme cost?")[0] == {"reset-clinic"}
+
+
 def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
     from rag.answer import with_following
 
