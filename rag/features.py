@@ -15,7 +15,7 @@ import numpy as np
 
 from .embed import Tokens
 from .lexical import PREFIX, tokenize
-from .numbers import NUMBER_WORDS
+from .numbers import NUMBER_WORDS, quantities
 from .stance import question_topics, stances
 
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
@@ -240,7 +240,7 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
 # question's answer is the gist), so the answering probabilities the question model reads come from the model
 # without it. So too whether a number counts what "how many" asks: it tells two numbers apart, not whether the
 # pages count the thing at all.
-RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality", "counts_asked")
+RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality", "counts_asked", "counts_most")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
@@ -249,7 +249,7 @@ QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passag
 # sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`.
 SENTENCE_SIGNS = {"cos": 1, "cos_gap": 1, "passage": 1, "passage_gap": 1, "coverage": 1, "coverage_nearby": 1,
                   "rare_term": 1, "shape_match": 1, "shape_missing": -1, "section_coverage": 1,
-                  "heading_cos": 1, "counts_asked": 1}
+                  "heading_cos": 1, "counts_asked": 1, "counts_most": 1}
 QUESTION_SIGNS = {"best_sentence": 1, "second_sentence": 1, "best_cos": 1, "top_passage": 1, "unseen": -1,
                   "uncovered": -1, "best_coverage": 1, "specific_missing": -1, "evidence_missing": -1,
                   "shape_unmet": -1, "qualifier_missing": -1, "name_unknown": -1, "pointed_uncovered": -1,
@@ -405,8 +405,13 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     strongest = min(v.tier_rank for v in views)
     topics = question_topics(question)
     counted = counted_pattern(question) if asked == {"number"} else None
+    counts = [_largest_count(counted, v.text) for v in views]
+    # Asked how many trials a review included, its total is its largest count of them: "We included 19 RCTs
+    # (3,870 participants)", not "olive oil (7 trials, 1,530 participants)". Not when a part is asked ("how many
+    # of the trials were at high risk of bias?").
+    most = max(counts) if counts and not _SUBSET.search(question) else None
     rows = []
-    for v in views:
+    for v, count in zip(views, counts):
         shapes = shapes_of(v.text)
         sides = [s.polarity for s in stances(v.text) if s.topic in topics]
         rows.append((
@@ -422,6 +427,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             # Asked how many trials were included, "38 trials" holds the answer and "September 2024" only a
             # number. Only the ranker hears it, and only for the better: the pages may count "RCTs" or "women".
             float(counted is not None and counted.search(v.text) is not None),
+            float(most is not None and most > 0 and count == most),
         ))
     return np.asarray(rows, dtype=np.float64)
 
@@ -440,6 +446,16 @@ def counted_pattern(question: str) -> re.Pattern[str] | None:
     if not stems:
         return None
     return re.compile(rf"\b(?:{_CARDINAL})\s+(?:[\w(),-]+\s+){{0,3}}?(?:{'|'.join(map(re.escape, stems))})", re.I)
+
+
+_SUBSET = re.compile(r"\bhow many of\b", re.I)
+
+
+def _largest_count(counted: re.Pattern[str] | None, text: str) -> float:
+    """The largest number in `text` that counts what the question counts; 0 when none does."""
+    if counted is None:
+        return 0.0
+    return max((q.value for m in counted.finditer(text) for q in quantities(m.group())), default=0.0)
 
 
 # "What kind of glue", "which type of tape": the frame says a kind is asked for; the glue is what is asked about.

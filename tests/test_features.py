@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from rag.features import (QUESTION_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView, asked_shapes,
-                          counted_pattern, qualifier_terms, question_features, sentence_features, shapes_of)
+from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView,
+                          asked_shapes, counted_pattern, qualifier_terms, question_features, sentence_features,
+                          shapes_of)
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -120,6 +121,20 @@ def test_a_count_asked_is_met_by_a_number_of_what_is_counted():
     assert not both.search("The review was published in September 2024.")
     assert counted_pattern("How many of the studies were blinded?").search("Only 4 of the 12 studies were blinded.")
     assert counted_pattern("How long does it last?") is None
+
+
+@pytest.mark.parametrize("question, total_first", [
+    ("How many trials and participants were included in the review?", True),
+    ("How many of the trials and participants compared it with olive oil?", False)])
+def test_asked_how_many_a_review_included_its_largest_count_is_the_total(question, total_first):
+    texts = ["Olive oil (7 trials, 1,530 participants) made no difference.",
+             "We included 19 RCTs (3,870 participants; largest trial 535).", "The review was published in 2024."]
+    views = [SentenceView(t, frozenset({"trial"}), frozenset(), frozenset(), "sentence", 9, 0.5, 0.3, 0.5, 0)
+             for t in texts]
+    q = QuestionTerms(("trial", "particip"), np.array([2.0, 2.0]), np.array([True, True]), np.array([True, True]),
+                      4.0, False)
+    most = sentence_features(question, q, views)[:, RANKING_FEATURES.index("counts_most")]
+    assert most.tolist() == ([0.0, 1.0, 0.0] if total_first else [0.0, 0.0, 0.0])
 
 
 def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage():
