@@ -219,10 +219,12 @@ _ASKS = re.compile(r"\?[\W_]*$")
 _CLOSED = re.compile(r"[.!?:;…\"”’)\]]\s*$")
 _CAPTION_WORDS = 12
 _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
-# A qualifier narrows what is asked: the words after "for", "in", "with", "than"... ("for a child", "in animals",
-# "with another drug"). A near miss is the right topic with a qualifier the evidence never mentions.
-_NARROWING = r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs"
-_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|is|are|does|do|can|will)\b)"
+# A qualifier narrows what is asked: the words after "for", "in", "with", "than", "caused by"... ("for a child",
+# "in animals", "with another drug", "nausea caused by chemotherapy"). A near miss is the right topic with a
+# qualifier the evidence never mentions.
+_NARROWING = (r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs|caused by|due to|"
+              r"brought on by|triggered by|linked to|related to")
+_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|be|is|are|does|do|can|will)\b)"
                         r"[\w'’-]+\s*){1,4})", re.I)
 # Whom it is for narrows it too: "give it to my dog", "give my cat some", "on my dog's back".
 _RECIPIENT = re.compile(r"\b(?:to|give|giving)\s+(?:my|your|our|his|her|their)\s+([\w-]+)|"

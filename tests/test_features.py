@@ -158,6 +158,8 @@ def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage()
     ("Does it work?", ()),
     ("Can I give it to my dog?", ("dog",)),  # whom it is for
     ("Can I give my cat some?", ("cat",)),
+    ("Does it ease nausea caused by chemotherapy?", ("chemotherapi",)),  # what it comes from
+    ("When is the leaflet due to be reviewed?", ()),
 ])
 def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
     assert qualifier_terms(question) == qualifiers
