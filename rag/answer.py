@@ -24,7 +24,7 @@ from .lexical import common_abbreviation, specialist
 from .retrieve import Hit, Query
 from .scorer import Scorer
 from .settings import Settings
-from .stance import question_topics, stances
+from .stance import answer_topics, question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # The strongest tier's finding on a contested question: its framing and its result, and the figure or caveat
@@ -287,7 +287,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
                      ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """The sentences to quote, in reading order, and the disagreement sides among them."""
     question = query.text
-    topics = question_topics(question)
+    topics = answer_topics(question)
     asked = asked_shapes(question) - GENERIC_SHAPES
 
     def holds_asked(c: Candidate) -> bool:
@@ -362,7 +362,7 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
             and (asks_yes_no(query.text) or _REPORTED_CLAIM.match(query.text))):
         return frozenset()
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
-    if not question_topics(_CONDITION.sub("", query.text)):
+    if not answer_topics(_CONDITION.sub("", query.text)):
         return frozenset()
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     rank = settings.retrieval.tier_rank

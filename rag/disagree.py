@@ -10,7 +10,7 @@ import numpy as np
 
 from .index import Index
 from .settings import Settings
-from .stance import question_topics, stances
+from .stance import answer_topics, stances
 
 if TYPE_CHECKING:
     from .answer import Candidate
@@ -40,7 +40,7 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
     claims = {c.sentence: stances(index.sentence_text(c.sentence)) for c in relevant}
     sides: dict[str, tuple[list[int], list[int]]] = {}
-    for topic in question_topics(question):
+    for topic in answer_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}
         strong = [c for c in relevant if c.tier_rank == strongest and c.sentence in lean]
         # The strongest tier's side is what its likelier sentences say.

@@ -439,6 +439,9 @@ _MECHANISM = re.compile(r"\bhow\b(?! well)(?! much)(?! effective).*\bworks?\b", 
 # "How many trials were included?", "how long did the studies last?": the trials are what is counted or measured,
 # not evidence whose strength is asked about ("how much evidence is there?", "how certain is it?" still are).
 _COUNTED_OR_TIMED = re.compile(r"\bhow (?:many|much|long|often|old)\b", re.I)
+# Asked whether a page's claim holds ("does it restore a strong stream, as the shop claims?"): whatever the claimed
+# effect is called, the question is whether the treatment does it.
+_CLAIM_CHECKED = re.compile(r"\bas (?:[\w'&-]+ ){1,5}?(?:claims?|says?|promises?|advertises?|suggests?)\b", re.I)
 _STRENGTH = re.compile(_STRENGTH_WORDS, re.I)
 
 
@@ -453,3 +456,10 @@ def question_topics(question: str) -> tuple[str, ...]:
     if "evidence" in named and _COUNTED_OR_TIMED.search(question) and not _STRENGTH.search(question):
         named.remove("evidence")
     return tuple(named)
+
+
+def answer_topics(question: str) -> tuple[str, ...]:
+    """The topics an answer weighs the evidence on: the question's, or whether it works when the question asks
+    whether a page's claim holds without naming a topic. Only the answer's choice and order of quotes hears the
+    claim; the features keep to the topics the question names, as they were fitted."""
+    return question_topics(question) or (("efficacy",) if _CLAIM_CHECKED.search(question) else ())

@@ -3,7 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.errors import QueryError
-from rag.stance import question_topics, stances
+from rag.stance import answer_topics, question_topics, stances
 
 REVIEW = "nmda-review-2025"
 
@@ -450,6 +450,13 @@ def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
 
 
+def test_asked_whether_a_page_s_claim_holds_the_answer_weighs_whether_it_works():
+    question = "Does it restore a strong stream, as the promotional pages claim?"
+    assert question_topics(question) == () and answer_topics(question) == ("efficacy",)
+    assert answer_topics("Is it safe for everyone, as the shop says?") == ("safety",)
+    assert answer_topics("What does the shop say about delivery?") == ()
+
+
 def test_question_topics():
     assert question_topics("Is ketamine safe?") == ("safety",)
     assert question_topics("Does ketamine work for back pain?") == ("efficacy",)
@@ -640,6 +647,7 @@ def test_asked_what_to_do_an_instruction_leads_a_reviews_account_of_its_trials(b
 @pytest.mark.parametrize("question, review_first", [
     ("Does the Propel blog's ketamine really cut pain scores by 50%?", True),
     ("The Propel blog says ketamine cuts pain scores by 50%. What did the trials find?", True),
+    ("Does ketamine lower pain scores by 50%, as the Propel blog claims?", True),  # names no topic
     ("The Propel blog says ketamine cuts pain scores by 50%; how large was the effect in trials?", True),
     ("What does the Propel blog say ketamine does to pain scores?", False),
     ("Will the Propel blog refund me if ketamine does not help?", False)])
