@@ -49,11 +49,15 @@ _CUES: dict[str, tuple[str, str]] = {
         # as standard medicines", "did better than", "actually worked", "does what it says", "slash the risk", "the
         # number needed to treat was 6", "notice results".
         r"|\b(?:work(?:s|ed|ing)?|did|does|do) (?:about |just |roughly |nearly )?as well as\b"
-        r"|\b(?:work(?:s|ed)?|did|does) better than\b|\bactually work(?:s|ed)?\b|\bdoes what it says\b"
+        r"|\b(?:work(?:s|ed)?|did|does|do) better than\b|\bactually work(?:s|ed)?\b|\bdoes what it says\b"
         r"|\b(?:clinically |scientifically )?proven\b|\bslash\w*|\bcuts? (?:your|the) (?:risk|chance)s?\b"
-        r"|\bnumber needed to treat\b|\bnotice (?:results|a change|an improvement)\b",
+        r"|\bnumber needed to treat\b|\bnotice (?:results|a change|an improvement)\b"
+        # Shrinking what is wrong, doing better than average, strong results: "shrinks an enlarged gland", "do better
+        # than the average suggests", "impressive figures", "for maximum results", "a meaningful fall in pain".
+        r"|\bshr(?:ink|inks|inking|unk)\b|\bimpressive\b|\b(?:maximum|stronger) (?:[\w-]+ )?(?:results|effects?)\b"
+        r"|\bmeaningful (?:fall|drop)\b|\bfeel(?:s)? (?:noticeably|much|clearly|a lot) better\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
-        rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage)\b"
+        rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
         rf"produce|change|speed)"
         rf"|\b(?:no|not|little) (?:better|more effective) than\b|\bsimilar to (?:the |a )?{_CONTROL}"
@@ -72,10 +76,11 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:advises?|recommends?) against\b"
         rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
         rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
-        rf"|\bnot (?:as good as|much use)\b|\bmore modest than\b"
+        rf"|\bnot (?:as good as|much use)\b"
         # Weaker, wrong-way or worse: "did nothing", "worked less well", "in the wrong direction", "make it worse".
         rf"|\bdid nothing\b|\bless (?:well|certain|likely to)\b|\bmay be small\b|\bwrong (?:direction|time|way)\b"
-        rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bshr[au]nks?\b|\bleast important\b"
+        rf"|\bmakes? (?:\w+ ){{0,3}}worse\b|\bleast important\b"
+        rf"|\b(?:benefit|effect|difference|advantage|improvement)s? (?:\w+ ){{0,3}}shr(?:ank|unk|inks)\b"
         # Under what matters to patients, or explained by the ritual: "below the minimal important difference",
         # "too small for most people to notice", "no longer clear", "much of the benefit comes from the experience".
         rf"|\b(?:below|under|smaller than|falls? (?:below|short of))\b[^.;]{{0,30}}"
@@ -93,7 +98,15 @@ _CUES: dict[str, tuple[str, str]] = {
         # Not the first thing to try, does little, no telling it from nothing: "not a first-line treatment", "probably
         # does little for", "can't tell any difference".
         rf"|\bnot (?:a )?first.line\b|\bdoes little\b|\bdo little\b"
-        rf"|\bcan(?:'t|not) (?:\w+ ){{0,2}}tell (?:any|a|the) difference\b",
+        rf"|\bcan(?:'t|not) (?:\w+ ){{0,2}}tell (?:any|a|the) difference\b"
+        # Under a point, nothing found, no more with more, the dummy group better too, an interval inside what
+        # matters: "less than one point", "found nothing either", "no dose-response relationship", "did not do
+        # meaningfully better", "a more modest story", "men in the placebo groups also improved", "lies well inside the
+        # MCID".
+        rf"|\bless than (?:one|a|1|half a) point\b|\bfound nothing\b|\bno dose.response\b"
+        rf"|\bdid(?: not|n't) do (?:\w+ly )?better\b|\bmore modest\b"
+        rf"|\b{_CONTROL}\b(?: \w+){{0,6}} (?:also improved|(?:often |also )?(?:felt|got) better too)\b"
+        rf"|\b(?:inside|within) the (?:[\w-]+ ){{0,3}}(?:MCID|MID|minimal (?:clinically )?important difference)\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -101,7 +114,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnothing to worry about\b|\bno problems\b|\bcannot overdose\b|\banyone can use\b"
         r"|\b(?:usually|often) settles?\b|\bsettles? by itself\b|\bcan be (?:taken|used) (?:alongside|safely)\b"
         r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b"
-        r"|\bno (?:cases?|instances?|reports?) of\b",
+        r"|\bno (?:cases?|instances?|reports?) of\b"
+        # "side-effect free", "the gentlest", "an excellent safety record", "no deaths were attributed to it".
+        r"|\bside.effect.free\b|\bgentlest\b|\b(?:excellent|good|proven|strong|impressive) safety record\b|\bno deaths\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -131,7 +146,11 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
         r"|\b(?:isn't|is not|not) for everyone\b"
         # Harms counted: "the most common side effect" (and "side effects included", with the listing cues above).
-        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)",
+        r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)"
+        # More harm than with the comparison, a reason to avoid it, a burning feeling, adding to another medicine:
+        # "slightly more people had a side effect", "I avoid it in patients who", "add to the effects of".
+        r"|\bmore (?:people|patients|participants|men|women|children)\b[^.;]{0,30}\b(?:side.effects?|adverse)\b"
+        r"|\bavoid (?:it|them|this|these) in\b|\bburning\b|\badd to the effects? of\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -145,7 +164,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b"
         r"|\bdeclare[sd]? no (?:financial )?(?:links|ties|conflicts?)\b"
         r"|\b(?:reasonably |fairly |very )?consistent (?:evidence|results|findings)\b|\bevidence (?:was|is) strongest\b"
-        r"|\baccording to (?:lots of |a lot of |much |the latest )?(?:research|studies|science)\b",
+        r"|\baccording to (?:lots of |a lot of |much |the latest )?(?:research|studies|science)\b"
+        # Independent of the makers: "the funder had no say in", "none of the review authors has received money".
+        r"|\b(?:funders?|sponsors?) had no (?:say|role|part|influence|involvement)\b"
+        r"|\bnone of the (?:review )?authors (?:has|have) (?:received|taken|accepted)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -209,7 +231,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bdisappointing\b|\bless reliable\b|\bnot (?:truly |properly |fully )?blinded\b"
         r"|\bweakens? (?:the )?blinding\b"
         r"|\bsmallest (?:trials|studies) (?:reported|showed|found|had) the (?:largest|biggest|most)\b"
-        r"|\bnot supported by\b",
+        r"|\bnot supported by\b"
+        # Weak, overstated or unanswered: "serious weaknesses", "overstates the case", "not proof that", "nobody has
+        # properly answered", "what we really need is a large trial", "the bigger the trial, the smaller the effect",
+        # "trials were tiny", "rated the certainty as low", "must have known which", "imperfect blinding", "dropped
+        # out", "received funding from manufacturers".
+        r"|\bweakness(?:es)?\b|\boverstat\w*|\bnot proof\b|\bnobody has (?:\w+ly )?(?:answered|tested|shown)\b"
+        r"|\bwhat we (?:really )?need is\b|\bthe (?:bigger|larger)\b[^.;]{0,40}\bthe smaller\b|\btiny\b"
+        r"|\bcertainty (?:of [\w\s]+ )?as low\b|\bmust have known\b|\bimperfect\b"
+        r"|\b(?:received|got|had) funding from (?:the )?(?:manufacturer|compan|industry|maker)\w*",
     ),
 }
 # Fewer harms than with the comparison.

@@ -445,6 +445,13 @@ def test_bad_questions_are_refused(engine, question, words):
     ("The evidence for it is disappointing.", {("evidence", -1)}),
     ("No trial tested the gummies or the tea.", {("evidence", -1)}),
     ("People who can taste the capsule are not truly blinded.", {("evidence", -1)}),
+    ("Studies show that the gel can actually shrink a swollen joint.", {("efficacy", 1), ("evidence", 1)}),
+    ("Here the difference shrinks to about half a day.", {("efficacy", -1)}),
+    ("Men in the placebo groups also improved by about two points.", {("efficacy", -1)}),
+    ("The funder had no say in how the review was done.", {("evidence", 1)}),
+    ("I think the review, careful as it is, overstates the case.", {("evidence", -1)}),
+    ("Slightly more people had a side effect with the oil than with placebo.", {("safety", -1)}),
+    ("It is basically side-effect free.", {("safety", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
