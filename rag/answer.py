@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
+from .corpus import Document
 from .disagree import Disagreement, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, asked_shapes, asks,
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
@@ -409,13 +410,20 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
 
 
 def _titled(index: Index, phrase: str) -> set[str]:
-    """The page whose title holds a name's terms, or else the pages holding the name in full: the shop's own page
-    for "the MamaZing Ginger Comfort Lozenge", though a guide recommends it by name; the clinic's page titled "The
-    Flow Restore Programme | Vireo Clinic" for "the Vireo Flow Restore programme", though only a guide's link
-    spells it so."""
+    """The page whose title holds a name's terms, or else the pages its publisher is named by, or else the pages
+    holding the name in full: the shop's own page for "the MamaZing Ginger Comfort Lozenge", though a guide
+    recommends it by name; the clinic's page titled "The Flow Restore Programme | Vireo Clinic" for "the Vireo Flow
+    Restore programme", though only a guide's link spells it so; the review group's own pages for "the Harwick
+    Evidence Group review", though only a column names the group in its text."""
     terms = set(index.lexicon.terms(phrase))
-    titled = {d for d, doc in index.documents.items() if terms <= set(index.lexicon.terms(doc.title))}
-    return titled if len(titled) == 1 else index.phrase_documents(phrase)
+
+    def holding(field: Callable[[Document], str | None]) -> set[str]:
+        return {d for d, doc in index.documents.items() if terms <= set(index.lexicon.terms(field(doc) or ""))}
+
+    titled = holding(lambda doc: doc.title)
+    if len(titled) == 1:
+        return titled
+    return holding(lambda doc: doc.publisher) or index.phrase_documents(phrase)
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

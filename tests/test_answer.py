@@ -169,6 +169,21 @@ def test_a_name_only_a_guide_spells_in_full_points_at_the_page_its_terms_title(b
     assert pointed_documents(index, "What does the Pellow Reset Programme cost?")[0] == {"reset-clinic"}
 
 
+def test_a_name_only_a_column_spells_points_at_the_page_it_publishes(built, encoder, write_document):
+    """Only a column names "the Quarle Evidence Unit" in its text; the unit publishes the review."""
+    from conftest import document
+
+    from rag.answer import pointed_documents
+
+    write_document(built.corpus_dir, "unit-column", "## View\n\nThe Quarle Evidence Unit was too strict.\n")
+    review = document("unit-review", "## Findings\n\nWe included 9 trials.\n", "systematic-review")
+    (built.corpus_dir / "unit-review.md").write_text(
+        review.replace("publisher: null", 'publisher: "Quarle Evidence Unit"'), encoding="utf-8")
+    index = _index_with_page(built, encoder, write_document, "unit-leaflet", "## Feet\n\nKeep feet dry.\n")
+    assert pointed_documents(index, "How many trials did the Quarle Evidence Unit review include?")[0] == {
+        "unit-review"}
+
+
 def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
     from rag.answer import with_following
 
