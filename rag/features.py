@@ -177,7 +177,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     "contact": re.compile(r"\b(?:tele)?phone (?:number|line|them|us|the)\b|\bby (?:tele)?phone\b|\btelephone\b|"
                           r"\bcontact (?:details|number|them|the|us|him|her)\b|\bwebsite\b|"
                           r"\bcall (?:them|the|us|him|her|to|on)\b|\b(?:do|should|can) i call\b|\breach (?:them|the)\b|"
-                          r"\bnumber (?:to|i can|i should) (?:ring|call|phone)\b|\bring (?:them|the|us)\b",
+                          r"\bnumber (?:to|i can|i should) (?:ring|call|phone)\b|\bring (?:them|the|us)\b|"
+                          r"\bwho (?:do|does|should|can) (?:i|we|he|she|they|you) (?:ring|call|phone|contact)\b",
                           re.I),
     # An email address, or a fax number, is a kind of contact no phone number answers.
     "email": re.compile(r"\be-?mail\b", re.I),

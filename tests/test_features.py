@@ -32,6 +32,7 @@ from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
     ("How much ginger does each lozenge contain?", {"quantity"}),
     ("What is Jo Acme's job?", {"person"}),
     ("whats the number to ring at the clinic at night", {"contact"}),
+    ("who do i ring at the hospital about my symptoms", {"contact"}),
     ("What are the clinic's opening hours?", {"time"}),
     ("When should I take it?", {"time", "duration"}),  # before bed, or for six weeks
     ("Can I take it when I travel?", set()),  # "when" joining two clauses asks for no time
