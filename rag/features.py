@@ -112,6 +112,12 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
                           r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
                           r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
+    # Where to turn for medical care: "see your GP if", "call 999", "seek urgent medical help", "go to A&E".
+    "care": re.compile(r"\b(?:see|contact|call|ring|phone|tell|speak to|talk to) (?:your |a |the |their )?"
+                       r"(?:gp|doctor|pharmacist|nurse|midwife|999|111|112|911|ambulance|emergency services)\b|"
+                       r"\b(?:seek|get) (?:urgent |immediate |prompt )?(?:medical )?(?:help|advice|attention|care)\b|"
+                       r"\bemergency department\b|\b(?:go|get) (?:straight )?to (?:a&e|hospital|an emergency)\b|"
+                       r"\bA&E\b|\burgent(?:ly)? (?:care|medical)\b|\bmedical (?:help|advice|attention)\b", re.I),
 }
 GENERIC_SHAPES = frozenset({"number", "list"})
 
@@ -194,6 +200,14 @@ ASKS: dict[str, re.Pattern[str]] = {
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|"
                           r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),
+    # Whether to seek care, as people ask it: "should i see someone??", "when should i go to the gp", "is that
+    # serious", "which warning signs mean I should get medical help" ("is that normal?" asks whether a side effect
+    # is known, not where to turn).
+    "care": re.compile(r"\b(?:should|do|must) (?:i|we|he|she|they) (?:\w+ )?(?:see|go to|call|ring) (?:someone|a doctor|"
+                       r"(?:my|the|a|your|her|his) (?:gp|doctor)|hospital|the hospital|a&e)\b|"
+                       r"\bwhen should (?:i|we|you) (?:actually )?(?:worry|go to|see|take)\b|"
+                       r"\b(?:get|seek) (?:medical |urgent )?help\b|\bneed to see someone\b|\bto the doctor\b|"
+                       r"\bwarning signs?\b|\bis (?:that|this|it) (?:bad|serious)\b|\bget checked\b", re.I),
     # Naming the authors is not asking for them ("what do the review authors call for?", "women whose periods have
     # stopped"): only "who wrote", "who is the ...", "whose column" are.
     "person": re.compile(r"\bwho (?:wrote|writes|authored|runs|ran|founded|leads|led|owns|said)\b|"

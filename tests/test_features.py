@@ -33,6 +33,8 @@ from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
     ("What is Jo Acme's job?", {"person"}),
     ("whats the number to ring at the clinic at night", {"contact"}),
     ("who do i ring at the hospital about my symptoms", {"contact"}),
+    ("legs still aching 8 days later, should i see someone??", {"care"}),
+    ("got a rash from the cream, is that serious", {"care"}),
     ("What are the clinic's opening hours?", {"time"}),
     ("When should I take it?", {"time", "duration"}),  # before bed, or for six weeks
     ("Can I take it when I travel?", set()),  # "when" joining two clauses asks for no time
@@ -71,6 +73,8 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert not asked & shapes_of("The Pro 2 is a clinically proven unit.")
     assert asked & shapes_of("Now $79.99 (save 33%).")
     assert "contact" in shapes_of("Call us on 0161 496 0000.") and "year" in shapes_of("Founded in 2015.")
+    assert "care" in shapes_of("See your GP if the cough lasts more than three weeks.")
+    assert "care" in shapes_of("If they collapse, call 999.") and "care" not in shapes_of("Take it with food.")
     assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
     assert "place" in shapes_of("You will find us at Suite 3, 27 Acme Row, Westbury.")
