@@ -205,7 +205,7 @@ ASKS: dict[str, re.Pattern[str]] = {
     # is known, not where to turn).
     "care": re.compile(r"\b(?:should|do|must) (?:i|we|he|she|they) (?:\w+ )?(?:see|go to|call|ring) (?:someone|a doctor|"
                        r"(?:my|the|a|your|her|his) (?:gp|doctor)|hospital|the hospital|a&e)\b|"
-                       r"\bwhen should (?:i|we|you) (?:actually )?(?:worry|go to|see|take)\b|"
+                       r"\bwhen should (?:i|we|you) (?:actually )?(?:worry|go to|see)\b|"
                        r"\b(?:get|seek) (?:medical |urgent )?help\b|\bneed to see someone\b|\bto the doctor\b|"
                        r"\bwarning signs?\b|\bis (?:that|this|it) (?:bad|serious)\b|\bget checked\b", re.I),
     # Naming the authors is not asking for them ("what do the review authors call for?", "women whose periods have
