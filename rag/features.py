@@ -203,8 +203,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     # Whether to seek care, as people ask it: "should i see someone??", "when should i go to the gp", "is that
     # serious", "which warning signs mean I should get medical help" ("is that normal?" asks whether a side effect
     # is known, not where to turn).
-    "care": re.compile(r"\b(?:should|do|must) (?:i|we|he|she|they) (?:\w+ )?(?:see|go to|call|ring) (?:someone|a doctor|"
-                       r"(?:my|the|a|your|her|his) (?:gp|doctor)|hospital|the hospital|a&e)\b|"
+    "care": re.compile(r"\b(?:should|do|must) (?:i|we|he|she|they) (?:\w+ )?(?:see|go to|call|ring) "
+                       r"(?:someone|a doctor|(?:my|the|a|your|her|his) (?:gp|doctor)|hospital|the hospital|a&e)\b|"
                        r"\bwhen should (?:i|we|you) (?:actually )?(?:worry|go to|see)\b|"
                        r"\b(?:get|seek) (?:medical |urgent )?help\b|\bneed to see someone\b|\bto the doctor\b|"
                        r"\bwarning signs?\b|\bis (?:that|this|it) (?:bad|serious)\b|\bget checked\b", re.I),

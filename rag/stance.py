@@ -116,7 +116,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnon.habit.forming\b|\b(?:isn't|is not|not) habit.forming\b|\bno worries\b|\b(?:100% |all.)natural\b"
         r"|\bno (?:cases?|instances?|reports?) of\b"
         # "side-effect free", "the gentlest", "an excellent safety record", "no deaths were attributed to it".
-        r"|\bside.effect.free\b|\bgentlest\b|\b(?:excellent|good|proven|strong|impressive) safety record\b|\bno deaths\b",
+        r"|\bside.effect.free\b|\bgentlest\b|\b(?:excellent|good|proven|strong|impressive) safety record\b"
+        r"|\bno deaths\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"

@@ -675,7 +675,8 @@ def test_asked_what_to_do_an_instruction_leads_a_reviews_account_of_its_trials(b
     ("Will the Propel blog refund me if ketamine does not help?", False)])
 def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(engine, question, review_first):
     """A yes or a no on whether a named page's claim about efficacy holds, or a question after the claim is reported,
-    puts the review first, the claim after; asked what the page says, or about something only conditional on efficacy (a refund), the page answers first."""
+    puts the review first, the claim after; asked what the page says, or about something only conditional on
+    efficacy (a refund), the page answers first."""
     claim = _sentence(engine.index, "propel-neuropathic", "by an average of 50%")
     review = _sentence(engine.index, REVIEW, "no clear proof")
     query = engine.query(question)
