@@ -150,7 +150,7 @@ class Service:
         log.info("reindex: building from %s/", self.settings.corpus_dir)
         try:
             _, fresh = self._rebuild()
-            self.reindex = ReindexStatus("succeeded", started, _now())
+            status = ReindexStatus("succeeded", started, _now())
             log.info("reindex succeeded in %.1f s: %s", time.perf_counter() - began, _counts(fresh.index))
         except Exception as err:  # the old engine keeps serving; the failure is reported, not raised
             if self._stopping.is_set():
@@ -158,10 +158,13 @@ class Service:
                 return
             metrics_registry()["reindex_failures"].inc()
             reason = str(err) if isinstance(err, BuildError) else f"{err.__class__.__name__}: {err}"
-            self.reindex = ReindexStatus("failed", started, _now(), reason)
+            status = ReindexStatus("failed", started, _now(), reason)
             log.error("reindex failed, the previous index keeps serving: %s", reason)
         finally:
             lock.release()
+        # Told only once the build lock is let go: a caller who sees the reindex finished may start the next one at
+        # once, and must not be refused as if it were still running.
+        self.reindex = status
 
     def _warm(self, index: Index) -> Engine:
         engine = Engine.over(index, self.settings).batched()
