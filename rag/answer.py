@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
-from .corpus import Document
 from .disagree import Disagreement, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, asked_shapes, asks,
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
@@ -415,15 +414,11 @@ def _titled(index: Index, phrase: str) -> set[str]:
     recommends it by name; the clinic's page titled "The Flow Restore Programme | Vireo Clinic" for "the Vireo Flow
     Restore programme", though only a guide's link spells it so; the review group's own pages for "the Harwick
     Evidence Group review", though only a column names the group in its text."""
-    terms = set(index.lexicon.terms(phrase))
-
-    def holding(field: Callable[[Document], str | None]) -> set[str]:
-        return {d for d, doc in index.documents.items() if terms <= set(index.lexicon.terms(field(doc) or ""))}
-
-    titled = holding(lambda doc: doc.title)
+    terms = index.lexicon.terms(phrase)
+    titled = index.titled_documents(terms)
     if len(titled) == 1:
         return titled
-    return holding(lambda doc: doc.publisher) or index.phrase_documents(phrase)
+    return index.published_documents(terms) or index.phrase_documents(phrase)
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings

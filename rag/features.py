@@ -426,7 +426,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     # Asked how many trials a review included, its total is its largest count of them: "We included 19 RCTs
     # (3,870 participants)", not "olive oil (7 trials, 1,530 participants)". Not when a part is asked ("how many
     # of the trials were at high risk of bias?").
-    most = max(counts) if counts and not _SUBSET.search(question) else None
+    most = max((c or 0.0 for c in counts), default=0.0) if not _SUBSET.search(question) else None
     rows = []
     for v, count in zip(views, counts):
         shapes = shapes_of(v.text)
@@ -443,7 +443,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             q.weight(v.section_terms), v.heading_cos, v.centrality,
             # Asked how many trials were included, "38 trials" holds the answer and "September 2024" only a
             # number. Only the ranker hears it, and only for the better: the pages may count "RCTs" or "women".
-            float(counted is not None and counted.search(v.text) is not None),
+            float(count is not None),
             float(most is not None and most > 0 and count == most),
         ))
     return np.asarray(rows, dtype=np.float64)
@@ -468,11 +468,10 @@ def counted_pattern(question: str) -> re.Pattern[str] | None:
 _SUBSET = re.compile(r"\bhow many of\b", re.I)
 
 
-def _largest_count(counted: re.Pattern[str] | None, text: str) -> float:
-    """The largest number in `text` that counts what the question counts; 0 when none does."""
-    if counted is None:
-        return 0.0
-    return max((q.value for m in counted.finditer(text) for q in quantities(m.group())), default=0.0)
+def _largest_count(counted: re.Pattern[str] | None, text: str) -> float | None:
+    """The largest number in `text` that counts what the question counts; None when nothing in it does."""
+    found = list(counted.finditer(text)) if counted is not None else []
+    return max((q.value for m in found for q in quantities(m.group())), default=0.0) if found else None
 
 
 # "What kind of glue", "which type of tape": the frame says a kind is asked for; the glue is what is asked about.

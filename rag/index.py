@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -182,11 +182,38 @@ class Index:
     @cached_property
     def _metadata_holders(self) -> dict[str, set[str]]:
         """Each term of the documents' titles, kinds, publishers and authors, with the documents it describes."""
+        return self._terms_of(lambda d: (d.title, d.source_type, d.publisher, d.author))
+
+    @cached_property
+    def _title_holders(self) -> dict[str, set[str]]:
+        return self._terms_of(lambda d: (d.title,))
+
+    @cached_property
+    def _publisher_holders(self) -> dict[str, set[str]]:
+        return self._terms_of(lambda d: (d.publisher,))
+
+    def _terms_of(self, fields: Callable[[Document], tuple[str | None, ...]]) -> dict[str, set[str]]:
+        """Each term of the documents' `fields`, with the documents holding it (as `_words_of`, by term)."""
         holders: dict[str, set[str]] = {}
         for d in self.documents.values():
-            for t in self.lexicon.terms(" ".join(filter(None, (d.title, d.source_type, d.publisher, d.author)))):
+            for t in self.lexicon.terms(" ".join(filter(None, fields(d)))):
                 holders.setdefault(t, set()).add(d.id)
         return holders
+
+    def titled_documents(self, terms: Iterable[str]) -> set[str]:
+        """Documents whose title holds every one of `terms` ("The Flow Restore Programme | Vireo Clinic" for the
+        terms of "Vireo Flow Restore")."""
+        return self._holding_all(self._title_holders, terms)
+
+    def published_documents(self, terms: Iterable[str]) -> set[str]:
+        """Documents whose publisher's name holds every one of `terms`."""
+        return self._holding_all(self._publisher_holders, terms)
+
+    def _holding_all(self, holders: dict[str, set[str]], terms: Iterable[str]) -> set[str]:
+        found: set[str] = set(self.documents)
+        for t in terms:
+            found &= holders.get(t, set())
+        return found
 
     def named_documents(self, terms: list[str], limit: int = 64) -> set[str]:
         """Documents a question points at by name: those holding one of its terms that no other document holds

@@ -147,41 +147,29 @@ def test_a_caption_over_a_list_brings_its_items(built, encoder, write_document):
         "Northwind Pain Clinic", "Address: 12 Harbour Road, Port Ellis", "Phone: 555 0199"]
 
 
-def test_a_name_several_pages_hold_points_at_the_page_it_titles(built, encoder, write_document):
-    """A guide recommends the drops by name; asked about them, the shop whose page they title is the one asked."""
-    from rag.answer import pointed_documents
-
-    write_document(built.corpus_dir, "drops-guide", "## Tips\n\nMany readers swear by Quillby Comfort Drops.\n")
-    write_document(built.corpus_dir, "drops-shop", "## Buy\n\nEach bottle of Quillby Comfort Drops holds 30 ml.\n",
-                   title="Quillby Comfort Drops | Acme Shop")
-    index = _index_with_page(built, encoder, write_document, "drops-leaflet", "## Feet\n\nKeep feet dry.\n")
-    assert pointed_documents(index, "How much does one Quillby Comfort Drops bottle hold?")[0] == {"drops-shop"}
-
-
-def test_a_name_only_a_guide_spells_in_full_points_at_the_page_its_terms_title(built, encoder, write_document):
-    """Only a guide's link spells "Pellow Reset Programme" so; the clinic's page is titled by its terms."""
-    from rag.answer import pointed_documents
-
-    write_document(built.corpus_dir, "reset-guide", "## Links\n\nTry the Pellow Reset Programme today.\n")
-    write_document(built.corpus_dir, "reset-clinic", "## Prices\n\nOur Reset programme costs £90.\n",
-                   title="The Reset Programme | Pellow Clinic")
-    index = _index_with_page(built, encoder, write_document, "reset-leaflet", "## Feet\n\nKeep feet dry.\n")
-    assert pointed_documents(index, "What does the Pellow Reset Programme cost?")[0] == {"reset-clinic"}
-
-
-def test_a_name_only_a_column_spells_points_at_the_page_it_publishes(built, encoder, write_document):
-    """Only a column names "the Quarle Evidence Unit" in its text; the unit publishes the review."""
+@pytest.mark.parametrize("mention, page, body, tier, title, publisher, question", [
+    # A guide recommends the drops by name; asked about them, the shop whose page they title is the one asked.
+    ("Many readers swear by Quillby Comfort Drops.", "drops-shop", "Each bottle of Quillby Comfort Drops holds 30 ml.",
+     "unsourced", "Quillby Comfort Drops | Acme Shop", None, "How much does one Quillby Comfort Drops bottle hold?"),
+    # Only a guide's link spells "Pellow Reset Programme" so; the clinic's page is titled by its terms.
+    ("Try the Pellow Reset Programme today.", "reset-clinic", "Our Reset programme costs £90.", "unsourced",
+     "The Reset Programme | Pellow Clinic", None, "What does the Pellow Reset Programme cost?"),
+    # Only a column names "the Quarle Evidence Unit" in its text; the unit publishes the review.
+    ("The Quarle Evidence Unit was too strict.", "unit-review", "We included 9 trials.", "systematic-review", None,
+     "Quarle Evidence Unit", "How many trials did the Quarle Evidence Unit review include?")])
+def test_a_name_in_full_points_at_the_page_it_titles_or_publishes(built, encoder, write_document, mention, page, body,
+                                                                 tier, title, publisher, question):
     from conftest import document
 
     from rag.answer import pointed_documents
 
-    write_document(built.corpus_dir, "unit-column", "## View\n\nThe Quarle Evidence Unit was too strict.\n")
-    review = document("unit-review", "## Findings\n\nWe included 9 trials.\n", "systematic-review")
-    (built.corpus_dir / "unit-review.md").write_text(
-        review.replace("publisher: null", 'publisher: "Quarle Evidence Unit"'), encoding="utf-8")
-    index = _index_with_page(built, encoder, write_document, "unit-leaflet", "## Feet\n\nKeep feet dry.\n")
-    assert pointed_documents(index, "How many trials did the Quarle Evidence Unit review include?")[0] == {
-        "unit-review"}
+    write_document(built.corpus_dir, "name-guide", f"## Tips\n\n{mention}\n")
+    text = document(page, f"## About\n\n{body}\n", tier, title)
+    if publisher:
+        text = text.replace("publisher: null", f'publisher: "{publisher}"')
+    (built.corpus_dir / f"{page}.md").write_text(text, encoding="utf-8")
+    index = _index_with_page(built, encoder, write_document, "feet-leaflet", "## Feet\n\nKeep feet dry.\n")
+    assert pointed_documents(index, question)[0] == {page}
 
 
 def test_a_quoted_sentence_brings_the_next_that_names_what_it_described(built, encoder, write_document):
