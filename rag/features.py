@@ -166,12 +166,12 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\bhow many stars\b|\bhow (?:well|highly|badly) do (?:[\w-]+ ){0,3}rate\b|"
                          r"\bwhat (?:do|did) (?:the )?(?:customers|buyers|shoppers|users|reviewers) (?:rate|give)\b",
                          re.I),
-    "funder": re.compile(r"\bwho (?:funded|funds|paid for|pays for|sponsored|financed|bankrolled)\b|"
+    "funder": re.compile(r"\bwho (?:funded|funds|paid for|pays for|sponsored|financed)\b|"
                          r"\b(?:funded|paid for|sponsored) by (?:whom|who)\b|\bwho (?:was|were|is|are) the funders?\b|"
                          r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b|"
                          # ... and whether someone did: "did companies pay for the review?", "was the study funded?"
                          rf"\b(?:pay|paid|fund|funded|sponsor|sponsored|finance|financed)(?: for)? {_RESEARCH}|"
-                         r"\b(?:funded|paid for|sponsored|financed|bankrolled) by\b", re.I),
+                         r"\b(?:funded|paid for|sponsored|financed) by\b|\bbankroll(?:s|ed|ing)?\b", re.I),
     "interests": re.compile(r"\bconflicts? of interest\b|\bcompeting interests?\b|\bdeclare|"
                             r"\b(?:financial|personal|commercial) (?:ties|links?|interests?|relationships?)\b|"
                             r"\b(?:ties|links?) (?:to|with) (?:the )?(?:industry|companies|manufacturers|makers)\b|"
@@ -318,11 +318,20 @@ def is_caption(sentence: str) -> bool:
     return len(sentence.split()) <= _CAPTION_WORDS and not _CLOSED.search(sentence)
 
 
+# An asker's age or how far along she is ("my mum is 84", "im 8 weeks", "my 10 yr old"): a number that says who
+# asks, not one that names a product or a study the corpus would have to hold.
+_AGE = re.compile(r"\b(?:i['’]?m|i am|(?:he|she)['’]s|(?:he|she|who|(?:my|our|his|her|their) [a-z]+) (?:is|was)|aged?)\s+"
+                  r"(?:about |around |nearly |almost |over |under |only |just )?(\d+)\b(?!\s?(?:kg|g|mg|ml|%|[.,]\d))|"
+                  r"\b(\d+)[ -]?(?:years?|yrs?|months?|mths?)[ -]?old\b", re.I)
+
+
 def names_in(question: str) -> list[str]:
-    """Capitalised words past the first, and numbers: how a question names a source ("the Acme clinic's blog",
-    "the 2019 trial")."""
-    words = question.split()
-    return [w for w in words[1:] if w[:1].isupper() or any(ch.isdigit() for ch in w)]
+    """Capitalised words past the first, and numbers that are no one's age: how a question names a source ("the
+    Acme clinic's blog", "the 2019 trial")."""
+    ages = {m.start(g) for m in _AGE.finditer(question) for g in (1, 2) if m.group(g)}
+    words = list(re.finditer(r"\S+", question))[1:]
+    return [w.group() for w in words if w.group()[:1].isupper()
+            or (any(ch.isdigit() for ch in w.group()) and w.start() not in ages)]
 
 
 _NAME_PHRASE = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’&-]*(?:\s+(?:of|and|for|&)?\s*[A-Z][\w'’&-]*)+")

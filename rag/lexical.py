@@ -103,6 +103,24 @@ def _spellings(word: str) -> set[str]:
     return {pattern.sub(other, word) for pattern, other in _SPELLINGS} - {word}
 
 
+# How one language spells a medical word the other spells otherwise: "apnea" and "apnoea", "hemorrhage" and
+# "haemorrhage", "color" and "colour", "center" and "centre". A term the corpus lacks is asked in its other spelling
+# when the corpus holds that one.
+_OTHER_SPELLINGS = ((re.compile(r"(?<=[a-z])(?=e)|^(?=e)"), ("a", "o")), (re.compile(r"[ao](?=e)"), ("",)),
+                    (re.compile(r"(?<=[a-z])or(?=s?$)"), ("our",)), (re.compile(r"our(?=s?$)"), ("or",)),
+                    (re.compile(r"(?<=[a-z])ter(?=s?$)"), ("tr",)), (re.compile(r"(?<=[a-z])tr$"), ("ter",)),
+                    (re.compile(r"iz"), ("is",)), (re.compile(r"is"), ("iz",)))
+
+
+def other_spellings(term: str) -> set[str]:
+    """The term spelt each other way, one change at a time (a stemmed term: "centr" for "centre")."""
+    found = set()
+    for pattern, replacements in _OTHER_SPELLINGS:
+        for m in pattern.finditer(term):
+            found |= {term[:m.start()] + r + term[m.end():] for r in replacements}
+    return found - {term}
+
+
 def slip_of_common_word(word: str) -> bool:
     """Whether a lower-case word is one slip of the keyboard (a letter dropped, added, changed, or two swapped)
     from a common English word: "shoud", "wierd", "wat"."""
@@ -143,8 +161,9 @@ class Lexicon:
         return list(_terms_of(query))
 
     def query_terms(self, query: str) -> list[str]:
-        """The query's terms with slips of the keyboard mended ("chronic pian" asks about "pain")."""
-        terms = self.terms(query)
+        """The query's terms in the corpus's spelling, with slips of the keyboard mended ("chronic pian" asks about
+        "pain")."""
+        terms = [self.respelt(t) for t in self.terms(query)]
         if all(self.resembles(t) for t in terms):
             return terms
         words = _WORD.findall(query)
@@ -158,6 +177,8 @@ class Lexicon:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
+        if self.respelt(term) != term:
+            return self.respelt(term)
         if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf(word) >= TYPO_ZIPF:
             return term
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
@@ -233,7 +254,16 @@ class Lexicon:
     def resembles(self, term: str) -> bool:
         """Whether the corpus holds the term or a word that starts the same way: a typo ("medicin", "arthr") or
         another form of a known word is not a new subject."""
-        return self.known(term) or (len(term) >= PREFIX and term[:PREFIX] in self._prefixes)
+        return (self.known(term) or (len(term) >= PREFIX and term[:PREFIX] in self._prefixes)
+                or self.respelt(term) != term)
+
+    def respelt(self, term: str) -> str:
+        """The corpus's own spelling of a term it holds only spelt the other way ("apnea": "apnoea"), else the
+        term itself."""
+        if len(term) < TYPO_MIN_LETTERS or self.known(term):
+            return term
+        held = [t for t in other_spellings(term) if self.known(t)]
+        return max(held, key=self._df) if held else term
 
     @cached_property
     def _prefixes(self) -> frozenset[str]:

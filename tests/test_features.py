@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView,
-                          asked_shapes, counted_pattern, qualifier_terms, question_features, sentence_features,
-                          shapes_of)
+                          asked_shapes, counted_pattern, names_in, qualifier_terms, question_features,
+                          sentence_features, shapes_of)
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -26,6 +26,7 @@ from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
     ("Did companies selling it pay for the review?", {"funder"}),  # whether someone paid, not a price
     ("Did supplement makers pay for the Acme review?", {"funder"}),
     ("Was the review itself paid for by industry?", {"funder"}),
+    ("Did firms that make these bankroll any of the research?", {"funder"}),
     ("Does the columnist have financial ties to drug companies?", {"interests"}),
     ("What conflict of interest does Dr Acme declare?", {"interests"}),
     ("Do I have to pay for delivery?", {"money"}),
@@ -276,6 +277,18 @@ def test_words_the_evidence_never_mentions_narrow_the_question_it_answers(engine
     assert dog > 1.5 * hype > 0
     assert narrowed("Are Acme tablets safe for adults to take?") == 0.0
     assert narrowed("Are Acme tablets safe for my dog?", tokens=False) == 0.0  # no token vectors, no claim
+
+
+@pytest.mark.parametrize("question, names", [
+    ("my mum is 84 and quite frail, can she use it", []),  # an age says who asks
+    ("im 8 weeks and feel sick, does it help", []),
+    ("can my 10 yr old have the syrup", []),
+    ("What did the 2019 trial find?", ["2019"]),  # a year names a study
+    ("How much does the 9 kg Cocoon cost?", ["9", "Cocoon"]),  # a size names a product
+    ("What is the price of the 180-softgel tub?", ["180-softgel"]),
+])
+def test_names_are_capitalised_words_and_numbers_that_are_no_one_s_age(question, names):
+    assert names_in(question) == names
 
 
 def test_a_name_in_full_is_a_run_of_capitalised_words_past_the_first():

@@ -64,6 +64,9 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
     ("Is it OK to take it at night?", None, "ok"),  # so is chat that asks nothing, however it is typed
     ("what about a sprain", None, None),  # an English word the corpus lacks is another subject, not a typo
     ("Is ketamine sold as Pian?", None, None),  # a capitalised word past the first is a name, not a slip
+    # a word the corpus spells the other way round the Atlantic, however common in English
+    ("is ketamine an anaesthetic", "anesthet", "anaesthet"),
+    ("is it licensed for paediatric use", "pediatr", "paediatr"),
 ])
 def test_query_terms_mend_typos_only(engine, question, mended, kept):
     lexicon = engine.index.lexicon
@@ -73,6 +76,23 @@ def test_query_terms_mend_typos_only(engine, question, mended, kept):
     if kept:
         assert kept not in terms
     assert [t for t in terms if t not in lexicon.terms(question)] == ([mended] if mended else [])
+
+
+@pytest.mark.parametrize("term, spellings", [("apnea", {"apnoea", "apnaea"}), ("apnoea", {"apnea"}),
+                                              ("color", {"colour"}), ("centr", {"center"}), ("organis", {"organiz"})])
+def test_other_spellings_of_a_term_are_one_change_away(term, spellings):
+    from rag.lexical import other_spellings
+
+    assert spellings <= other_spellings(term)
+    assert term not in other_spellings(term)
+
+
+def test_a_term_spelt_the_other_way_is_one_the_corpus_holds(engine):
+    lexicon = engine.index.lexicon
+    assert lexicon.known("anesthet") and not lexicon.known("anaesthet")
+    assert lexicon.respelt("anaesthet") == "anesthet" and lexicon.resembles("anaesthet")
+    assert lexicon.respelt("anesthet") == "anesthet"  # a term the corpus holds is its own spelling
+    assert lexicon.respelt("zzyzx") == "zzyzx"
 
 
 @pytest.mark.parametrize("word, slip", [("shoud", True), ("wierd", True), ("wat", True), ("warfarin", False),
