@@ -55,7 +55,13 @@ _CUES: dict[str, tuple[str, str]] = {
         # Shrinking what is wrong, doing better than average, strong results: "shrinks an enlarged gland", "do better
         # than the average suggests", "impressive figures", "for maximum results", "a meaningful fall in pain".
         r"|\bshr(?:ink|inks|inking|unk)\b|\bimpressive\b|\b(?:maximum|stronger) (?:[\w-]+ )?(?:results|effects?)\b"
-        r"|\bmeaningful (?:fall|drop)\b|\bfeel(?:s)? (?:noticeably|much|clearly|a lot) better\b",
+        r"|\bmeaningful (?:fall|drop)\b|\bfeel(?:s)? (?:noticeably|much|clearly|a lot) better\b"
+        # Gone for good, faster, clearer than ever: "melt away", "the results are permanent", "drift off more
+        # quickly", "never been clearer", "did what no doctor could", "really works", "swears by it", "would
+        # recommend Acme to a friend".
+        r"|\bmelts? away\b|\bfor good(?: reason)?(?=\s*(?:[.,;!)]|$))|\bpermanent\b(?! (?:\w+ )?(?:loss|lost|damage))|\bmore quickly\b"
+        r"|\bnever (?:been|felt|looked) (?:better|clearer)\b|\bdid what no\b|\breally works?\b|\bswears by\b"
+        r"|\brecommend (?:[\w-]+ ){1,3}to (?:a friend|friends|others)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -106,7 +112,14 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bless than (?:one|a|1|half a) point\b|\bfound nothing\b|\bno dose.response\b"
         rf"|\bdid(?: not|n't) do (?:\w+ly )?better\b|\bmore modest\b"
         rf"|\b{_CONTROL}\b(?: \w+){{0,6}} (?:also improved|(?:often |also )?(?:felt|got) better too)\b"
-        rf"|\b(?:inside|within) the (?:[\w-]+ ){{0,3}}(?:MCID|MID|minimal (?:clinically )?important difference)\b",
+        rf"|\b(?:inside|within) the (?:[\w-]+ ){{0,3}}(?:MCID|MID|minimal (?:clinically )?important difference)\b"
+        # No better by another measure, an interval reaching no effect, next to nothing, a benefit that wears off:
+        # "did not sleep longer or better", "all confidence intervals included zero", "does not exclude a trivial
+        # effect", "almost nothing", "unconvincing", "the benefits simply wear off".
+        rf"|\bdid(?: not|n't) (?:\w+ ){{0,2}}(?:longer|better|faster|more)\b"
+        rf"|\b(?:intervals?|CIs?) (?:\w+ )?(?:included|include|includes|crossed|spanned) (?:zero|0|1|one|no effect)\b"
+        rf"|\b(?:does|did|do)(?: not|n't) (?:exclude|rule out) (?:a |an )?(?:trivial|tiny|negligible|small|no)\b"
+        rf"|\b(?:almost|next to|virtually) nothing\b|\bunconvincing\b|\bwears? off\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -117,7 +130,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bno (?:cases?|instances?|reports?) of\b"
         # "side-effect free", "the gentlest", "an excellent safety record", "no deaths were attributed to it".
         r"|\bside.effect.free\b|\bgentlest\b|\b(?:excellent|good|proven|strong|impressive) safety record\b"
-        r"|\bno deaths\b",
+        r"|\bno deaths\b"
+        # Reassurance of the sales page: "nothing to go wrong", "alongside any medicine", "no sting".
+        r"|\bnothing (?:to|can|could|that can) go wrong\b|\balongside any (?:medicines?|medications?|drugs?)\b"
+        r"|\bno (?:sting|stinging|irritation|discomfort)\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -151,7 +167,13 @@ _CUES: dict[str, tuple[str, str]] = {
         # More harm than with the comparison, a reason to avoid it, a burning feeling, adding to another medicine:
         # "slightly more people had a side effect", "I avoid it in patients who", "add to the effects of".
         r"|\bmore (?:people|patients|participants|men|women|children)\b[^.;]{0,30}\b(?:side.effects?|adverse)\b"
-        r"|\bavoid (?:it|them|this|these) in\b|\bburning\b|\badd to the effects? of\b",
+        r"|\bavoid (?:it|them|this|these) in\b|\bburning\b|\badd to the effects? of\b"
+        # Discomfort and grave harm: "felt too hot or trapped", "stopped using it because it was uncomfortable",
+        # "sometimes fatal", "rare but devastating", "not recommended for", and a use forbidden: "never use it for a
+        # baby", "do not use it after drinking".
+        r"|\bfelt (?:too )?(?:hot|trapped|faint|unwell)\b|\buncomfortable\b|\bfatal\b|\bdevastating\b"
+        r"|\blife.threatening\b|\b(?:are|is)(?: not|n't) recommended for\b"
+        r"|\b(?:never|do not|don't) (?:use|give|put) (?:a |an |the |it|them|this|these|one)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -168,7 +190,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\baccording to (?:lots of |a lot of |much |the latest )?(?:research|studies|science)\b"
         # Independent of the makers: "the funder had no say in", "none of the review authors has received money".
         r"|\b(?:funders?|sponsors?) had no (?:say|role|part|influence|involvement)\b"
-        r"|\bnone of the (?:review )?authors (?:has|have) (?:received|taken|accepted)\b",
+        r"|\bnone of the (?:review )?authors (?:has|have) (?:received|taken|accepted)\b"
+        # "a systematic review proved that", "a large evidence base".
+        r"|\bproved\b|\b(?:large|strong|solid|robust) evidence base\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -240,7 +264,20 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bweakness(?:es)?\b|\boverstat\w*|\bnot proof\b|\bnobody has (?:\w+ly )?(?:answered|tested|shown)\b"
         r"|\bwhat we (?:really )?need is\b|\bthe (?:bigger|larger)\b[^.;]{0,40}\bthe smaller\b|\btiny\b"
         r"|\bcertainty (?:of [\w\s]+ )?as low\b|\bmust have known\b|\bimperfect\b"
-        r"|\b(?:received|got|had) funding from (?:the )?(?:manufacturer|compan|industry|maker)\w*",
+        r"|\b(?:received|got|had) funding from (?:the )?(?:manufacturer|compan|industry|maker)\w*"
+        # Unassessed, unblinded, resting on one trial, still needed, paid by a maker: "we could not assess", "81% of
+        # participants correctly guessed", "rests on a single trial", "interpreted with caution", "larger trials are
+        # needed", "it is not known whether", "proves nothing", "the evidence is thin", "underpowered", "an absence of
+        # evidence", "blankets free of charge from manufacturers", "received travel expenses from a manufacturer",
+        # "affiliate links".
+        r"|\bcould(?: not|n't) (?:be )?(?:assess|assessed|estimate|estimated|judge|judged)\b|\bcorrectly guessed\b"
+        r"|\bblinding (?:\w+ )?failed\b|\b(?:rests?|based) on (?:a )?(?:single|one) (?:small )?(?:trial|study)\b"
+        r"|\binterpreted with caution\b|\b(?:trials|studies|research) (?:\w+ ){0,3}(?:are|is) (?:still )?needed\b"
+        r"|\b(?:it is|it's|remains?) (?:not known|unknown) (?:whether|if)\b|\b(?:proves?|shows?) nothing\b"
+        r"|\b(?:evidence|data) (?:is|are|was|were|remains?) (?:thin|sparse|scant)\b|\bunderpowered\b"
+        r"|\babsence of evidence\b|\bnot evidence\b|\bfree of charge from\b"
+        r"|\b(?:received|accepted|took) (?:(?!no\b)\w+ ){0,3}(?:expenses|fees|payments?|money|grants?|funding) from "
+        r"(?:a |the )?(?:manufacturer|compan|industry|maker)\w*|\baffiliate links?\b",
     ),
 }
 # Fewer harms than with the comparison.

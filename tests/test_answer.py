@@ -455,6 +455,17 @@ def test_bad_questions_are_refused(engine, question, words):
     ("I think the review, careful as it is, overstates the case.", {("evidence", -1)}),
     ("Slightly more people had a side effect with the oil than with placebo.", {("safety", -1)}),
     ("It is basically side-effect free.", {("safety", 1)}),
+    ("Every interval included zero.", {("efficacy", -1), ("evidence", -1)}),
+    ("People did not walk further or faster with the brace than without it.", {("efficacy", -1)}),
+    ("A few people felt too hot under the wrap.", {("safety", -1)}),
+    ("Never use the pillow for a baby.", {("safety", -1)}),
+    ("Most users correctly guessed which pillow they had.", {("evidence", -1)}),
+    ("The finding rests on a single trial.", {("evidence", -1)}),
+    ("Two trials had pillows free of charge from the maker.", {("evidence", -1)}),
+    ("Bigger trials are needed.", {("evidence", -1)}),
+    ("My knees have never felt better.", {("efficacy", 1)}),
+    ("Our customers say the ache simply melts away.", {("efficacy", 1)}),
+    ("There is nothing that can go wrong.", {("safety", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
