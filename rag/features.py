@@ -32,9 +32,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
                        r"\bon an empty stomach\b|\b(?:midnight|midday|noon|overnight)\b|\b24 hours a day\b", re.I),
     "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|cents|pence)\b|\bfree of charge\b", re.I),
-    "quantity": re.compile(r"\b\d[\d,.]*\s*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
-                           r"microseconds?|units?|tablets?|capsules?|doses?)\b|\bper (?:session|day|dose|kg)\b|"
-                           r"\d\s?°\s?[CF]\b|\b\d+ degrees\b", re.I),
+    "quantity": re.compile(r"\b\d[\d,.]*[\s-]*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
+                           r"microseconds?|units?|tablets?|capsules?|doses?|kg|kilograms?|lbs?|cm|mm|centimetres?|"
+                           r"millimetres?|litres?|liters?|inches)\b|\bper (?:session|day|dose|kg)\b|"
+                           r"\d\s?°\s?[CF]\b|\b\d+ degrees\b|(?:%|\bper ?cent) of (?:your |their |the )?body weight\b",
+                           re.I),
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
     "year": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
@@ -157,7 +159,10 @@ ASKS: dict[str, re.Pattern[str]] = {
                            r"(?<!-)\bdoses? (?:of|did|does|do|was|were|is|are)\b|\bdosage\b|"
                            r"\bhow much\b.*\b(?:take|use|give|contains?|in each|in one|per)\b|\bmg\b|"
                            r"\bhow many (?:tablets|capsules|pills|units)\b|"
-                           r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b", re.I),
+                           r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b|"
+                           # A weight or a size: "how heavy should it be", "what did it weigh", "what size is the tub".
+                           r"\bhow (?:heavy|wide|tall)\b|\bweigh\b|\bwhat (?:weight|size) (?:is|are|was|were|do|does|should)\b",
+                           re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"

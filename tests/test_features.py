@@ -17,6 +17,9 @@ from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
     ("Who should avoid it?", {"caution"}),  # kinds of people and a warning, not a name
     ("Who should not use it?", {"caution"}),
     ("What was the mean difference in pain?", {"number"}),
+    ("How heavy should the wrap be?", {"quantity"}),  # a weight, met by "7 kg", not by any number
+    ("What size is the tub?", {"quantity"}),
+    ("What size of change would someone notice?", {"number"}),
     ("Which side effects are listed?", {"list"}),
     ("What is the email address of the clinic?", {"email"}),  # not a place, and no phone number gives it
     ("What is the clinic's fax number?", {"fax"}),
@@ -82,6 +85,9 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "place" in shapes_of("14 Orchard Row, Acmeton AC3 2LP") and "place" not in shapes_of("Take 2 tablets.")
     assert "time" in shapes_of("Open Monday to Saturday, 8.30am to 6pm.") and "time" in shapes_of("Take it before bed.")
     assert "time" not in shapes_of("Take 2 tablets.")
+    assert "quantity" in shapes_of("Most weigh 5 to 12 kg.") and "quantity" in shapes_of("a 380-litre tub")
+    assert "quantity" in shapes_of("Pick one about 10% of your body weight.")
+    assert "quantity" not in shapes_of("It weighs a lot.")
     assert "fax" in shapes_of("Fax: 01632 960 419") and "fax" not in shapes_of("Telephone: 01632 960 418")
     assert "age" in shapes_of("For adults aged 18 and over.") and "age" in shapes_of("Not for anyone under 16.")
     assert "place" in shapes_of("Put the pads either side of the spine.")
