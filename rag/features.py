@@ -244,8 +244,11 @@ _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
 # qualifier the evidence never mentions.
 _NARROWING = (r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs|caused by|due to|"
               r"brought on by|triggered by|linked to|related to")
-_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+((?:(?!(?:{_NARROWING}|and|or|to|be|is|are|does|do|can|will)\b)"
-                        r"[\w'’-]+\s*){1,4})", re.I)
+# The qualifier ends where a verb or a clause begins ("the share of volunteers [who] quit", "the amount of oil [did]
+# they swallow"), and "on average" or "conflict of interest" qualify nothing.
+_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+(?!(?:average|interests?)\b)((?:(?!(?:{_NARROWING}|and|or|to|be|is|"
+                        r"are|was|were|does|do|did|can|could|will|would|should|may|might|must|has|have|had|who|whose|"
+                        r"which|that|if|when|because)\b)[\w'’-]+\s*){1,4})", re.I)
 # Whom it is for narrows it too: "give it to my dog", "give my cat some", "on my dog's back".
 _RECIPIENT = re.compile(r"\b(?:to|give|giving)\s+(?:my|your|our|his|her|their)\s+([\w-]+)|"
                         r"\b(?:my|your|our|his|her|their)\s+([\w-]+)['’]s\b", re.I)

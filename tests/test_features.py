@@ -172,6 +172,10 @@ def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage()
     ("Can I give my cat some?", ("cat",)),
     ("Does it ease nausea caused by chemotherapy?", ("chemotherapi",)),  # what it comes from
     ("When is the leaflet due to be reviewed?", ()),
+    ("What amount of oil did the volunteers swallow?", ("oil",)),  # the qualifier ends where a verb begins
+    ("What does it suggest for women whose periods have stopped?", ("women",)),
+    ("How do shoppers rate it on average?", ()),  # "on average", "conflict of interest" qualify nothing
+    ("What conflict of interest does the author declare?", ()),
 ])
 def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
     assert qualifier_terms(question) == qualifiers
