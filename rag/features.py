@@ -161,7 +161,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                            r"\bhow many (?:tablets|capsules|pills|units)\b|"
                            r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b|"
                            # A weight or a size: "how heavy should it be", "what did it weigh", "what size is the tub".
-                           r"\bhow (?:heavy|wide|tall)\b|\bweigh\b|\bwhat (?:weight|size) (?:is|are|was|were|do|does|should)\b",
+                           r"\bhow (?:heavy|wide|tall)\b|\bweigh\b|"
+                           r"\bwhat (?:weight|size) (?:is|are|was|were|do|does|should)\b",
                            re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
@@ -328,7 +329,8 @@ def is_caption(sentence: str) -> bool:
 
 # An asker's age or how far along she is ("my mum is 84", "im 8 weeks", "my 10 yr old"): a number that says who
 # asks, not one that names a product or a study the corpus would have to hold.
-_AGE = re.compile(r"\b(?:i['’]?m|i am|(?:he|she)['’]s|(?:he|she|who|(?:my|our|his|her|their) [a-z]+) (?:is|was)|aged?)\s+"
+_AGE = re.compile(r"\b(?:i['’]?m|i am|(?:he|she)['’]s|(?:he|she|who|(?:my|our|his|her|their) [a-z]+) (?:is|was)|"
+                  r"aged?)\s+"
                   r"(?:about |around |nearly |almost |over |under |only |just )?(\d+)\b(?!\s?(?:kg|g|mg|ml|%|[.,]\d))|"
                   r"\b(\d+)[ -]?(?:years?|yrs?|months?|mths?)[ -]?old\b", re.I)
 

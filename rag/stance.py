@@ -59,7 +59,8 @@ _CUES: dict[str, tuple[str, str]] = {
         # Gone for good, faster, clearer than ever: "melt away", "the results are permanent", "drift off more
         # quickly", "never been clearer", "did what no doctor could", "really works", "swears by it", "would
         # recommend Acme to a friend".
-        r"|\bmelts? away\b|\bfor good(?: reason)?(?=\s*(?:[.,;!)]|$))|\bpermanent\b(?! (?:\w+ )?(?:loss|lost|damage))|\bmore quickly\b"
+        r"|\bmelts? away\b|\bfor good(?: reason)?(?=\s*(?:[.,;!)]|$))|\bpermanent\b(?! (?:\w+ )?(?:loss|lost|damage))"
+        r"|\bmore quickly\b"
         r"|\bnever (?:been|felt|looked) (?:better|clearer)\b|\bdid what no\b|\breally works?\b|\bswears by\b"
         r"|\brecommend (?:[\w-]+ ){1,3}to (?:a friend|friends|others)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
