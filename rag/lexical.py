@@ -91,31 +91,24 @@ def _relatives(word: str) -> set[str]:
     bases = {base for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
              for base in (stem[:-len(s)], stem[:-len(s)] + "e")}
     forms = bases | {base + s for base in bases for s in ("ed", "s", "ing")} | (stems - {word})
-    return (forms | {variant for form in forms | {word} for variant in _spellings(form)}) - {word}
+    return (forms | {variant for form in forms | {word} for variant in other_spellings(form)}) - {word}
 
 
-# British and American spellings: the same everyday word, though wordfreq counts each apart.
-_SPELLINGS = ((re.compile(r"our(?=s?$|able|ite|ed|ing)"), "or"), (re.compile(r"is(?=e[sd]?$|ing$|ation)"), "iz"),
-              (re.compile(r"(?<=[aeiou])l(?=ment)"), "ll"), (re.compile(r"(?<=[aeiou])ll(?=ing$|ed$|er$)"), "l"))
-
-
-def _spellings(word: str) -> set[str]:
-    return {pattern.sub(other, word) for pattern, other in _SPELLINGS} - {word}
-
-
-# How one language spells a medical word the other spells otherwise: "apnea" and "apnoea", "hemorrhage" and
-# "haemorrhage", "color" and "colour", "center" and "centre". A term the corpus lacks is asked in its other spelling
-# when the corpus holds that one.
-_OTHER_SPELLINGS = ((re.compile(r"(?<=[a-z])(?=e)|^(?=e)"), ("a", "o")), (re.compile(r"[ao](?=e)"), ("",)),
-                    (re.compile(r"(?<=[a-z])or(?=s?$)"), ("our",)), (re.compile(r"our(?=s?$)"), ("or",)),
-                    (re.compile(r"(?<=[a-z])ter(?=s?$)"), ("tr",)), (re.compile(r"(?<=[a-z])tr$"), ("ter",)),
-                    (re.compile(r"iz"), ("is",)), (re.compile(r"is"), ("iz",)))
+# British and American spellings of one word ("favourable" and "favorable", "instalments" and "installments",
+# "apnoea" and "apnea", "centre" and "center"), which wordfreq counts apart and a corpus may hold in only one. The
+# rules fit whole words and stemmed terms ("centr") alike.
+_SPELLINGS = ((re.compile(r"our(?=s?$|able|ite|ed|ing)"), ("or",)), (re.compile(r"(?<=[a-z])or(?=s?$)"), ("our",)),
+              (re.compile(r"is(?=e[sd]?$|ing$|ation|$)"), ("iz",)),
+              (re.compile(r"iz(?=e[sd]?$|ing$|ation|$)"), ("is",)),
+              (re.compile(r"(?<=[aeiou])l(?=ment)"), ("ll",)), (re.compile(r"(?<=[aeiou])ll(?=ing$|ed$|er$)"), ("l",)),
+              (re.compile(r"(?<=[a-z])(?=e)|^(?=e)"), ("a", "o")), (re.compile(r"[ao](?=e)"), ("",)),
+              (re.compile(r"(?<=[a-z])ter(?=s?$)"), ("tr", "tre")), (re.compile(r"(?<=[a-z])tre?(?=s?$)"), ("ter",)))
 
 
 def other_spellings(term: str) -> set[str]:
-    """The term spelt each other way, one change at a time (a stemmed term: "centr" for "centre")."""
+    """The word or term spelt each other way, one change at a time."""
     found = set()
-    for pattern, replacements in _OTHER_SPELLINGS:
+    for pattern, replacements in _SPELLINGS:
         for m in pattern.finditer(term):
             found |= {term[:m.start()] + r + term[m.end():] for r in replacements}
     return found - {term}
