@@ -115,7 +115,7 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b{_CONTROL}\b(?: \w+){{0,6}} (?:also improved|(?:often |also )?(?:felt|got) better too)\b"
         rf"|\b(?:inside|within) the (?:[\w-]+ ){{0,3}}(?:MCID|MID|minimal (?:clinically )?important difference)\b"
         # No better by another measure, an interval reaching no effect, next to nothing, a benefit that wears off:
-        # "did not sleep longer or better", "all confidence intervals included zero", "does not exclude a trivial
+        # "did not recover faster or better", "all confidence intervals included zero", "does not exclude a trivial
         # effect", "almost nothing", "unconvincing", "the benefits simply wear off".
         rf"|\bdid(?: not|n't) (?:\w+ ){{0,2}}(?:longer|better|faster|more)\b"
         rf"|\b(?:intervals?|CIs?) (?:\w+ )?(?:included|include|includes|crossed|spanned) (?:zero|0|1|one|no effect)\b"
@@ -269,7 +269,7 @@ _CUES: dict[str, tuple[str, str]] = {
         # Unassessed, unblinded, resting on one trial, still needed, paid by a maker: "we could not assess", "81% of
         # participants correctly guessed", "rests on a single trial", "interpreted with caution", "larger trials are
         # needed", "it is not known whether", "proves nothing", "the evidence is thin", "underpowered", "an absence of
-        # evidence", "blankets free of charge from manufacturers", "received travel expenses from a manufacturer",
+        # evidence", "devices free of charge from manufacturers", "received travel expenses from a manufacturer",
         # "affiliate links".
         r"|\bcould(?: not|n't) (?:be )?(?:assess|assessed|estimate|estimated|judge|judged)\b|\bcorrectly guessed\b"
         r"|\bblinding (?:\w+ )?failed\b|\b(?:rests?|based) on (?:a )?(?:single|one) (?:small )?(?:trial|study)\b"
