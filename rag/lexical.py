@@ -161,7 +161,7 @@ class Lexicon:
             return terms
         words = _WORD.findall(query)
         # A capitalised word after the first is a name ("StrapRight"): it is what the user asked about, not a slip.
-        return [t if i and word[:1].isupper() else self.mended(word.lower(), t)
+        return [t if i and word[:1].isupper() else self.mended(word.lower(), self.respelt(t))
                 for i, (word, stems) in enumerate(zip(words, tokenize(words))) for t in stems]
 
     def mended(self, word: str, term: str) -> str:
@@ -170,8 +170,6 @@ class Lexicon:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        if self.respelt(term) != term:
-            return self.respelt(term)
         if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf(word) >= TYPO_ZIPF:
             return term
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
