@@ -62,7 +62,18 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bmelts? away\b|\bfor good(?: reason)?(?=\s*(?:[.,;!)]|$))|\bpermanent\b(?! (?:\w+ )?(?:loss|lost|damage))"
         r"|\bmore quickly\b"
         r"|\bnever (?:been|felt|looked) (?:better|clearer)\b|\bdid what no\b|\breally works?\b|\bswears by\b"
-        r"|\brecommend (?:[\w-]+ ){1,3}to (?:a friend|friends|others)\b",
+        r"|\brecommend (?:[\w-]+ ){1,3}to (?:a friend|friends|others)\b"
+        # Lower, down, results seen, a new person: "it lowers", "readings came down", "see results within", "a real
+        # difference", "great for", "felt clearly better", "a completely new person", "feel brighter", "more likely to
+        # respond", "a signal worth following up".
+        r"|\blowers\b|\b(?:enough|helps?|can|may|will) (?:to )?lower (?:your|their|the)\b"
+        r"|\b(?:comes?|came|coming) down\b"
+        r"|\b(?:see|seeing|saw|get|getting) (?:real |great |fast |quick )?results\b|\breal difference\b|\bgreat for\b"
+        r"|\bwork(?:s|ed)? even better\b|(?<!have )\bfelt (?:\w+ )?better\b|\b(?:new|different) (?:person|woman|man)\b"
+        r"|\bfeel(?:s|ing)? (?:more |much )?(?:positive|brighter|energi[sz]ed)\b|\bsmiling more\b"
+        r"|\bincreases? (?:the )?(?:chance|odds|likelihood) of (?:a )?"
+        r"(?:response|responding|remission|recovery|improvement)\b"
+        r"|\bworth (?:having|following up)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -79,7 +90,7 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bno longer recommend|\b(?:effect|difference|benefit)s? (?:\w+ ){{0,3}}(?:is|was|are|were) (?:small|modest)\b"
         rf"|\bnot (?:a|the) (?:main )?treatment\b|\bshould never be\b|\bis weak\b|\bbe excluded\b"
         rf"|\bprobably (?:does not|doesn't|not)\b|\bno replacement for\b"
-        rf"|\b(?:difference|advantage|benefit|effect|improvement)s?\b[^.;]{{0,60}}\bdisappeared\b"
+        rf"|\b(?:difference|advantage|benefit|effect|improvement|estimate)s?\b[^.;]{{0,60}}\bdisappear(?:s|ed)\b"
         rf"|\b(?:advises?|recommends?) against\b"
         rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
         rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
@@ -120,7 +131,15 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bdid(?: not|n't) (?:\w+ ){{0,2}}(?:longer|better|faster|more)\b"
         rf"|\b(?:intervals?|CIs?) (?:\w+ )?(?:included|include|includes|crossed|spanned) (?:zero|0|1|one|no effect)\b"
         rf"|\b(?:does|did|do)(?: not|n't) (?:exclude|rule out) (?:a |an )?(?:trivial|tiny|negligible|small|no)\b"
-        rf"|\b(?:almost|next to|virtually) nothing\b|\bunconvincing\b|\bwears? off\b",
+        rf"|\b(?:almost|next to|virtually) nothing\b|\bunconvincing\b|\bwears? off\b"
+        # No substitute, no miracle, may not beat the control, unnoticeable, an interval over zero, the effect cut
+        # by the better trials: "not a substitute for", "may not outperform", "not something any patient would
+        # notice", "which crosses zero", "reduced the effect to", "does not support the use", "the main finding is disappointing".
+        rf"|\bnot a substitute for\b|\bnot a miracle\b|\b(?:may|might|could)(?: not|n't) (?:outperform|work|help)\b"
+        rf"|\bwould(?: not|n't) notice\b|\b(?:crosses|crossed) (?:zero|0|1|one|the line of no effect)\b"
+        rf"|\b(?:reduced|shrank|cut|halved) the (?:effect|benefit|difference|advantage)\b"
+        rf"|\b(?:does|do|did)(?: not|n't) support the use\b"
+        rf"|\b(?:finding|result|effect|benefit)s?\b[^.;]{{0,30}}\bdisappointing\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -134,7 +153,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bno deaths\b"
         # Reassurance of the sales page: "nothing to go wrong", "alongside any medicine", "no sting".
         r"|\bnothing (?:to|can|could|that can) go wrong\b|\balongside any (?:medicines?|medications?|drugs?)\b"
-        r"|\bno (?:sting|stinging|irritation|discomfort)\b",
+        r"|\bno (?:sting|stinging|irritation|discomfort)\b|\bcan(?:'t|not) (?:hurt|harm)\b|\bwithout worrying\b"
+        r"|\bno need to worry\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -174,7 +194,14 @@ _CUES: dict[str, tuple[str, str]] = {
         # baby", "do not use it after drinking".
         r"|\bfelt (?:too )?(?:hot|trapped|faint|unwell)\b|\buncomfortable\b|\bfatal\b|\bdevastating\b"
         r"|\blife.threatening\b|\b(?:are|is)(?: not|n't) recommended for\b"
-        r"|\b(?:never|do not|don't) (?:use|give|put) (?:a |an |the |it|them|this|these|one)\b",
+        r"|\b(?:never|do not|don't) (?:use|give|put) (?:a |an |the |it|them|this|these|one)\b"
+        # Damage, more often than with the comparison, past a safe amount, harder sleep, known to interfere: "can damage
+        # the liver", "were more frequent with", "may have exceeded the tolerable intake", "make it
+        # harder to sleep", "reported to affect".
+        r"|\bdamag(?:e|es|ed|ing)\b|\b(?:was|were|is|are) more (?:frequent|common)\b"
+        r"|\b(?:exceeded|exceeds|(?:may|could|might) (?:have )?exceed(?:ed)?) (?:the )?"
+        r"(?:tolerable|safe|recommended|maximum|upper)\b"
+        r"|\bmakes? it harder\b|\b(?:reported|known|shown) to (?:affect|interfere|cause|raise)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -199,7 +226,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
         r"|\bcall for\b|\bgap in\b|\black of (?:evidence|data|high.quality)\b|\bfew (?:trials|studies)\b"
         r"|\bheterogene\w*|\bunproven\b|\bnot (?:well )?(?:studied|established)\b|\banecdot\w*"
-        r"|\b(?:industry|manufacturer).funded\b|\b(?:funded|paid for)(?: wholly| partly| in part| wholly or partly)? by\b"
+        r"|\b(?:industry|manufacturer).funded\b"
+        r"|\b(?:funded|paid for)(?: wholly| partly| in part| (?:wholly|partly) or (?:wholly|partly))? by\b"
         r"(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand)\w*)"
         r"|\bpoorly (?:designed|conducted|reported)\b"
         r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
@@ -278,7 +306,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:evidence|data) (?:is|are|was|were|remains?) (?:thin|sparse|scant)\b|\bunderpowered\b"
         r"|\babsence of evidence\b|\bnot evidence\b|\bfree of charge from\b"
         r"|\b(?:received|accepted|took) (?:(?!no\b)\w+ ){0,3}(?:expenses|fees|payments?|money|grants?|funding) from "
-        r"(?:a |the )?(?:manufacturer|compan|industry|maker)\w*|\baffiliate links?\b",
+        r"(?:a |the )?(?:manufacturer|compan|industry|maker)\w*|\baffiliate links?\b"
+        # Unpublished, uncontrolled, disagreeing, too short, not always recorded, undisguisable, no proof: "may not
+        # have been published", "did not use a placebo", "did not agree well", "too short to", "not always recorded",
+        # "cannot be fully disguised", "patients know which arm", "no control group", "does not prove".
+        rf"|\bnot (?:have )?(?:been )?published\b|\bdid(?: not|n't) use (?:a |any )?{_CONTROL}"
+        r"|\bdid(?: not|n't) agree\b"
+        r"|\btoo short\b|\bnot always (?:recorded|reported|measured)\b"
+        r"|\bcannot be (?:fully |properly )?(?:disguised|blinded|hidden|masked|concealed)\b"
+        r"|\bknows? which\b|\bno control group\b|\b(?:does|do|did)(?: not|n't) prove\b",
     ),
 }
 # Fewer harms than with the comparison.

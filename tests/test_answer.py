@@ -466,6 +466,22 @@ def test_bad_questions_are_refused(engine, question, words):
     ("My knees have never felt better.", {("efficacy", 1)}),
     ("Our customers say the ache simply melts away.", {("efficacy", 1)}),
     ("There is nothing that can go wrong.", {("safety", 1)}),
+    ("Scientists agree that the bark lowers your readings.", {("efficacy", 1)}),
+    ("Within a month my numbers came down.", {("efficacy", 1)}),
+    ("After three sessions I felt like a completely new person.", {("efficacy", 1)}),
+    ("Put another way, one extra person in five will feel better who would not have felt better.", {("efficacy", 1)}),
+    ("The drops are not a substitute for your prescribed medicine.", {("efficacy", -1)}),
+    ("Limiting it to the careful trials reduced the effect to almost nothing.", {("efficacy", -1)}),
+    ("The headline finding is disappointing but convincing.", {("efficacy", -1), ("evidence", -1)}),
+    ("Large amounts can damage the kidneys.", {("safety", -1)}),
+    ("No trial reported lasting damage to the skin.", {("safety", 1)}),
+    ("Do not exceed the recommended daily dose.", set()),
+    ("Headaches were more frequent with the device than with the dummy one.", {("safety", -1)}),
+    ("There were signs that small trials showing no benefit may not have been published.",
+     {("efficacy", -1), ("evidence", -1)}),
+    ("Four trials did not use a placebo at all.", {("evidence", -1)}),
+    ("There was no control group.", {("evidence", -1)}),
+    ("We wanted to know whether the drops work better than a placebo.", set()),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected

@@ -110,7 +110,9 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
                                             ("warfarin's", True),
                                             # another form or spelling of an everyday word is everyday
                                             ("instalments", False), ("exaggerating", False), ("unfavourable", False),
-                                            ("haemophilia", True), ("diarrhoea", False)])
+                                            ("haemophilia", True), ("diarrhoea", False),
+                                            # a doubled consonant before a suffix
+                                            ("gassy", False), ("swapped", False), ("shopper", False)])
 def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, expected):
     from rag.lexical import specialist
 
