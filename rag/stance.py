@@ -69,7 +69,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\blowers\b|\b(?:enough|helps?|can|may|will) (?:to )?lower (?:your|their|the)\b"
         r"|\b(?:comes?|came|coming) down\b"
         r"|\b(?:see|seeing|saw|get|getting) (?:real |great |fast |quick )?results\b|\breal difference\b|\bgreat for\b"
-        r"|\bwork(?:s|ed)? even better\b|(?<!have )\bfelt (?:\w+ )?better\b|\b(?:new|different) (?:person|woman|man)\b"
+        r"|\bwork(?:s|ed)? even better\b|(?<!have )\bfelt (?:\w+ )?better\b"
+        r"|\b(?:new|different) (?:person|woman|man)\b"
         r"|\bfeel(?:s|ing)? (?:more |much )?(?:positive|brighter|energi[sz]ed)\b|\bsmiling more\b"
         r"|\bincreases? (?:the )?(?:chance|odds|likelihood) of (?:a )?"
         r"(?:response|responding|remission|recovery|improvement)\b"
@@ -134,7 +135,8 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:almost|next to|virtually) nothing\b|\bunconvincing\b|\bwears? off\b"
         # No substitute, no miracle, may not beat the control, unnoticeable, an interval over zero, the effect cut
         # by the better trials: "not a substitute for", "may not outperform", "not something any patient would
-        # notice", "which crosses zero", "reduced the effect to", "does not support the use", "the main finding is disappointing".
+        # notice", "which crosses zero", "reduced the effect to", "does not support the use", "the main finding is
+        # disappointing".
         rf"|\bnot a substitute for\b|\bnot a miracle\b|\b(?:may|might|could)(?: not|n't) (?:outperform|work|help)\b"
         rf"|\bwould(?: not|n't) notice\b|\b(?:crosses|crossed) (?:zero|0|1|one|the line of no effect)\b"
         rf"|\b(?:reduced|shrank|cut|halved) the (?:effect|benefit|difference|advantage)\b"
