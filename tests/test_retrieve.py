@@ -85,7 +85,7 @@ def test_a_question_points_at_a_document_by_what_it_is(engine, question, pointed
 
 
 def test_a_pointed_document_joins_the_hits(engine):
-    from rag.retrieve import search, search_pointed
+    from rag.retrieve import search, search_pointed, within_pointed
 
     from dataclasses import replace
 
@@ -95,14 +95,28 @@ def test_a_pointed_document_joins_the_hits(engine):
     plain = search(engine.index, query, 2, rules)
     hits = search_pointed(engine.index, query, 2, rules)
     # The pointed document's best passages come first, then the plain hits not already among them.
-    first = search(engine.index, query, rules.pointed_hits, rules, ["role-of-ketamine"])
+    first = search(engine.index, within_pointed(query), rules.pointed_hits, rules, ["role-of-ketamine"])
     assert hits[:len(first)] == first
-    assert hits[len(first):] == [h for h in plain if h not in first]
+    assert hits[len(first):] == [h for h in plain if h.chunk not in {f.chunk for f in first}]
     assert {engine.index.chunks[h.chunk].doc_id for h in first} == {"role-of-ketamine"}
     assert search_pointed(engine.index, replace(query, pointed=frozenset()), 2, rules) == plain
     # /search keeps to k hits, the pointed document's leading.
     searched = engine.search("What does the content farm article say about the review's findings?", 2)
     assert searched == first[:2]
+
+
+def test_inside_the_pointed_pages_the_words_that_point_are_left_out(engine):
+    from rag.retrieve import within_pointed
+
+    query = engine.query("According to the content farm article, who should not have ketamine?")
+    inside = within_pointed(query)
+    assert query.pointing and set(query.pointing) <= set(query.terms)
+    # Every page it points at is that article: its masthead would match them, not its answer.
+    assert inside.terms == [t for t in query.terms if t not in query.pointing]
+    assert inside.vector is query.vector and inside.pointed == query.pointed
+    # A question of nothing but pointing words is asked whole.
+    bare = engine.query("What is in the content farm article?")
+    assert within_pointed(bare).terms == bare.terms
 
 
 @pytest.mark.parametrize("question_term, describing, names", [
