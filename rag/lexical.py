@@ -76,8 +76,22 @@ def specialist(word: str) -> bool:
     word = _POSSESSIVE.sub("", word)
     if "-" in word:
         return any(specialist(part) for part in word.split("-") if part)
-    return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not any(
-        zipf(form) >= SPECIALIST_ZIPF for form in _relatives(word))
+    return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not _compound(word) and not any(
+        zipf(form) >= SPECIALIST_ZIPF or _compound(form) for form in _relatives(word))
+
+
+# A part of a compound this common in English (about once in 30,000 words) is an everyday word: "bankroll",
+# "brainwave", "handout" are everyday, "acmeprofen" is not.
+COMPOUND_ZIPF = 4.5
+# Bound forms that make specialists' words of everyday ones: "antibody", "transdermal", "hyperactive".
+_BOUND = ("anti", "auto", "hyper", "hypo", "inter", "intra", "micro", "multi", "poly", "post", "pre", "pro", "semi",
+          "sub", "super", "trans", "ultra")
+
+
+def _compound(word: str) -> bool:
+    """Whether a word is two everyday words run together, the first no bound form: "sunburn", "outlay"."""
+    return any(word[:i] not in _BOUND and zipf(word[:i]) >= COMPOUND_ZIPF and zipf(word[i:]) >= COMPOUND_ZIPF
+               for i in range(3, len(word) - 2))
 
 
 def common_abbreviation(word: str) -> bool:

@@ -112,7 +112,10 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
                                             ("instalments", False), ("exaggerating", False), ("unfavourable", False),
                                             ("haemophilia", True), ("diarrhoea", False),
                                             # a doubled consonant before a suffix
-                                            ("gassy", False), ("swapped", False), ("shopper", False)])
+                                            ("gassy", False), ("swapped", False), ("shopper", False),
+                                            # two everyday words run together, but not a bound form and a word
+                                            ("bankroll", False), ("bankrolled", False), ("brainwave", False),
+                                            ("antibody", True)])
 def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, expected):
     from rag.lexical import specialist
 
