@@ -246,8 +246,10 @@ _LISTISH = re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+")
 _NARROWING = (r"for|of|in|on|with|than|against|during|after|before|while|from|among|versus|vs|caused by|due to|"
               r"brought on by|triggered by|linked to|related to")
 # The qualifier ends where a verb or a clause begins ("the share of volunteers [who] quit", "the amount of oil [did]
-# they swallow"), and "on average" or "conflict of interest" qualify nothing.
-_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+(?!(?:average|interests?)\b)((?:(?!(?:{_NARROWING}|and|or|to|be|is|"
+# they swallow"), and idioms qualify nothing: "on average", "conflict of interest", "in terms of", "for example", "in
+# fact", "of course", "fixed for good".
+_IDIOMS = r"average|interests?|terms? of|example|instance|fact|course|good(?=\s*(?:[,.?!]|$))"
+_QUALIFIER = re.compile(rf"\b(?:{_NARROWING})\s+(?!(?:{_IDIOMS})\b)((?:(?!(?:{_NARROWING}|and|or|to|be|is|"
                         r"are|was|were|does|do|did|can|could|will|would|should|may|might|must|has|have|had|who|whose|"
                         r"which|that|if|when|because)\b)[\w'’-]+\s*){1,4})", re.I)
 # Whom it is for narrows it too: "give it to my dog", "give my cat some", "on my dog's back".

@@ -176,6 +176,9 @@ def test_a_sentence_under_a_heading_that_asks_the_question_scores_its_coverage()
     ("What does it suggest for women whose periods have stopped?", ("women",)),
     ("How do shoppers rate it on average?", ()),  # "on average", "conflict of interest" qualify nothing
     ("What conflict of interest does the author declare?", ()),
+    ("How big is the chain in terms of branches?", ("branch",)),  # nor do "in terms of" and "for good"
+    ("Will my sleep stay fixed for good?", ()),
+    ("Is it good for good sleep?", ("good", "sleep")),
 ])
 def test_qualifiers_are_the_words_that_narrow_what_is_asked(question, qualifiers):
     assert qualifier_terms(question) == qualifiers
