@@ -21,7 +21,7 @@ from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, 
                        question_features, sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
 from .lexical import common_abbreviation, specialist
-from .retrieve import Hit, Query
+from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
 from .stance import answer_topics, question_topics, stances
@@ -229,9 +229,8 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     names = index.lexicon.terms(" ".join(n for n in names_in(query.text) if not common_abbreviation(n)))
     pointed = query.pointed
     if pointed:
-        # The words that point at a source ("the Acme blog", "the leaflet") say where to look, not what is asked:
-        # a sentence naming the clinic does not answer "what side effects does the Acme blog mention?".
-        terms = tuple(t for t in terms if t not in query.pointing) or terms
+        # A sentence naming the clinic does not answer "what side effects does the Acme blog mention?".
+        terms = tuple(unpointed(terms, query.pointing))
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),

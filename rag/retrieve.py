@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,10 +94,14 @@ def within_pointed(query: Query) -> Query:
     hospital leaflet"): inside those pages they match the page's masthead and contact details, not the answer. The
     question's vector stays whole: pooled without those words as well, it found a key phrase or two more but
     declined a near miss or two fewer over the evaluation corpora, no gain for the extra step."""
-    terms = [t for t in query.terms if t not in query.pointing]
-    if not terms or len(terms) == len(query.terms):
-        return query
-    return replace(query, terms=terms)
+    terms = unpointed(query.terms, query.pointing)
+    return query if terms == query.terms else replace(query, terms=terms)
+
+
+def unpointed(terms: Sequence[str], pointing: frozenset[str]) -> list[str]:
+    """The terms less the words that point at a source ("the Acme blog", "the leaflet"), which say where to look,
+    not what is asked; all of them when nothing else is asked."""
+    return [t for t in terms if t not in pointing] or list(terms)
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
