@@ -35,7 +35,13 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "quantity": re.compile(r"\b\d[\d,.]*[\s-]*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
                            r"microseconds?|units?|tablets?|capsules?|doses?|kg|kilograms?|lbs?|cm|mm|centimetres?|"
                            r"millimetres?|litres?|liters?|inches)\b|\bper (?:session|day|dose|kg)\b|"
-                           r"\d\s?°\s?[CF]\b|\b\d+ degrees\b|(?:%|\bper ?cent) of (?:your |their |the )?body weight\b",
+                           r"\d\s?°\s?[CF]\b|\b\d+ degrees\b|(?:%|\bper ?cent) of (?:your |their |the )?body weight\b|"
+                           # A strength as a percentage: "a 5% gel", "a 2% hypertonic solution", "a strength of 5%"
+                           # (not a share: "36% of those").
+                           r"\d\s?%\s+(?:[\w-]+\s+){0,3}?(?:strength|concentration|solutions?|gels?|creams?|"
+                           r"ointments?|lotions?|oils?|sprays?|extracts?|serums?|washes|drops|tinctures?)\b|"
+                           r"\b(?:strength|concentration) of (?:up to |about |around |no more than |at least )?\d|"
+                           r"\b(?:standardi[sz]ed|concentrated|diluted) to \d",
                            re.I),
     "share": re.compile(rf"\d\s?%|\bper ?cent\b|\b(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:\d+|{_NUMBER_WORDS})\b|"
                         r"\b(?:most|majority|minority|half|third|quarter) of\b", re.I),
@@ -162,7 +168,8 @@ ASKS: dict[str, re.Pattern[str]] = {
                            r"\bhow (?:cold|warm|hot|chilly|icy)\b|\bwhat temperature\b|"
                            # A weight or a size: "how heavy should it be", "what did it weigh", "what size is the tub".
                            r"\bhow (?:heavy|wide|tall)\b|\bweigh\b|"
-                           r"\bwhat (?:weight|size) (?:is|are|was|were|do|does|should)\b",
+                           r"\bwhat (?:weight|size) (?:is|are|was|were|do|does|should)\b|\bhow concentrated\b|"
+                           r"\bwhat (?:concentration|percentage strength)\b",
                            re.I),
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),

@@ -72,6 +72,16 @@ def test_questions_ask_for_the_kind_of_answer_their_wording_names(question, aske
     assert asked_shapes(question) == asked
 
 
+def test_a_strength_given_as_a_percentage_is_a_quantity_and_a_share_is_not():
+    assert asked_shapes("How concentrated is the night serum?") == {"quantity"}
+    assert asked_shapes("What is the highest strength of gel the leaflet recommends?") == {"quantity"}
+    assert "quantity" in shapes_of("Choose a 5% gel.") and "quantity" in shapes_of("Make a 2% hypertonic solution.")
+    assert "quantity" in shapes_of("It is sold at a strength of 5% or less.")
+    assert "quantity" in shapes_of("An extract standardised to 85-95% fatty acids.")
+    assert "quantity" not in shapes_of("36% of those on the capsules improved.")
+    assert "quantity" not in shapes_of("Relative risk 0.71 (95% CI 0.58 to 0.88).")
+
+
 def test_a_specific_kind_is_not_met_by_any_digit():
     asked = asked_shapes("How much does the Pro 2 cost?")
     assert not asked & shapes_of("The Pro 2 is a clinically proven unit.")
