@@ -74,7 +74,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bfeel(?:s|ing)? (?:more |much )?(?:positive|brighter|energi[sz]ed)\b|\bsmiling more\b"
         r"|\bincreases? (?:the )?(?:chance|odds|likelihood) of (?:a )?"
         r"(?:response|responding|remission|recovery|improvement)\b"
-        r"|\bworth (?:having|following up)\b",
+        r"|\bworth (?:having|following up)\b"
+        # What buyers are told they will see: "a visible difference within 7 days", "my spots calmed down".
+        r"|\bvisible (?:difference|results?|improvement)\b|\bcalm(?:s|ed)? (?:\w+ )?down\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -141,7 +143,11 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bwould(?: not|n't) notice\b|\b(?:crosses|crossed) (?:zero|0|1|one|the line of no effect)\b"
         rf"|\b(?:reduced|shrank|cut|halved) the (?:effect|benefit|difference|advantage)\b"
         rf"|\b(?:does|do|did)(?: not|n't) support the use\b"
-        rf"|\b(?:finding|result|effect|benefit)s?\b[^.;]{{0,30}}\bdisappointing\b",
+        rf"|\b(?:finding|result|effect|benefit)s?\b[^.;]{{0,30}}\bdisappointing\b"
+        # No telling whether it works, results that disagree: "we are uncertain whether", "we could not tell whether
+        # it works as well as", "the results were inconsistent from one trial to the next".
+        rf"|\buncertain (?:whether|if)\b|\bcould(?: not|n't) (?:tell|say|be sure) (?:whether|if)\b"
+        rf"|\b(?:results?|findings?|effects?)\b[^.;]{{0,20}}\binconsistent\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -156,7 +162,7 @@ _CUES: dict[str, tuple[str, str]] = {
         # Reassurance of the sales page: "nothing to go wrong", "alongside any medicine", "no sting".
         r"|\bnothing (?:to|can|could|that can) go wrong\b|\balongside any (?:medicines?|medications?|drugs?)\b"
         r"|\bno (?:sting|stinging|irritation|discomfort)\b|\bcan(?:'t|not) (?:hurt|harm)\b|\bwithout worrying\b"
-        r"|\bno need to worry\b",
+        r"|\bno need to worry\b|\bsafest\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -203,7 +209,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bdamag(?:e|es|ed|ing)\b|\b(?:was|were|is|are) more (?:frequent|common)\b"
         r"|\b(?:exceeded|exceeds|(?:may|could|might) (?:have )?exceed(?:ed)?) (?:the )?"
         r"(?:tolerable|safe|recommended|maximum|upper)\b"
-        r"|\bmakes? it harder\b|\b(?:reported|known|shown) to (?:affect|interfere|cause|raise)\b",
+        r"|\bmakes? it harder\b|\b(?:reported|known|shown) to (?:affect|interfere|cause|raise)\b"
+        # Harms not excluded: "we cannot rule them out".
+        r"|\bcan(?:not|'t) rule (?:\w+ ){0,2}out\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -316,7 +324,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bdid(?: not|n't) agree\b"
         r"|\btoo short\b|\bnot always (?:recorded|reported|measured)\b"
         r"|\bcannot be (?:fully |properly )?(?:disguised|blinded|hidden|masked|concealed)\b"
-        r"|\bknows? which\b|\bno control group\b|\b(?:does|do|did)(?: not|n't) prove\b",
+        r"|\bknows? which\b|\bno control group\b|\b(?:does|do|did)(?: not|n't) prove\b"
+        # Low certainty, however worded; too little reported: "our certainty in the evidence about X is very low",
+        # "too little information about side effects".
+        r"|\bcertainty\b[^.;]{0,40}?\b(?:is|was|are|were) (?:very )?low\b|\btoo little (?:information|data|detail)\b",
     ),
 }
 # Fewer harms than with the comparison.

@@ -482,6 +482,14 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Four trials did not use a placebo at all.", {("evidence", -1)}),
     ("There was no control group.", {("evidence", -1)}),
     ("We wanted to know whether the drops work better than a placebo.", set()),
+    ("We are uncertain whether the gel reduces spots.", {("efficacy", -1), ("evidence", -1)}),
+    ("We could not tell whether the spray works as well as the standard cream.", {("efficacy", -1), ("evidence", -1)}),
+    ("Our certainty in the evidence about pain is very low.", {("evidence", -1)}),
+    ("Some trials gave too little information about side effects for us to use.", {("evidence", -1)}),
+    ("The review therefore cannot rule them out.", {("safety", -1)}),
+    ("It is one of the safest treatments available.", {("safety", 1)}),
+    ("Most customers see a visible difference within 7 days.", {("efficacy", 1)}),
+    ("My skin calmed down in a week.", {("efficacy", 1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
