@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from .embed import Tokens
-from .lexical import PREFIX, tokenize
+from .lexical import PREFIX, terms_of, tokenize
 from .numbers import NUMBER_WORDS, quantities
 from .stance import question_topics, stances
 
@@ -144,6 +144,9 @@ ROLE_ASKED = (r"\bwhat (?:is|was) [\w\s.'’-]{1,40}?['’]s (?:job|role|profess
               r"\bwhere does (?:dr|prof|professor) \w+ work\b|\bwhat (?:kind|sort) of (?:doctor|expert) is\b")
 # Research named as what was paid for: "the review", "the Acme review", "these studies".
 _RESEARCH = r"(?:the |this |these |its )?(?:[\w'’-]+ ){0,2}?(?:review|stud(?:y|ies)|trials?|research)\b"
+# Words that ask a price rather than say what is priced: "what is the current sale price of X?" asks about X.
+_PRICE_WORDS = ("cost costs price prices priced pricing fee fees pay paid charge charges charged expensive afford "
+                "affordable much spend spent sale current total full usual normal standard regular")
 # What a question asks for, from its wording (classic answer types: no topic words); a question may ask for
 # several or none (yes/no questions).
 ASKS: dict[str, re.Pattern[str]] = {
@@ -584,16 +587,34 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
 
 def _shape_unmet(question: str, q: QuestionTerms, asked: frozenset[str], views: list[SentenceView],
                  probabilities: np.ndarray) -> float:
-    """No sentence likely enough to quote holds the kind of answer asked for. A year must sit beside what the
-    question asks the year of, one of its words that is no name: asked what year the Acme clinic opened,
-    "(2) Review, 2024" is a year but says nothing of opening. (A phone number or a price needs no such company:
-    "Call us on ..." answers "what is the clinic's phone number?".)"""
+    """No sentence likely enough to quote holds the kind of answer asked for. A year or a price must sit beside
+    what the question asks it of (`_asked_of`): asked what year the Acme clinic opened, "(2) Review, 2024" is a
+    year but says nothing of opening; asked what the clinic charges for an X-ray, its price list says nothing of
+    X-rays. (A phone number needs no such company: "Call us on ..." answers "what is the clinic's phone
+    number?".)"""
     if not asked:
         return 0.0
-    event = [t for t in q.terms if t not in _name_terms(question)] if asked == {"year"} else []
+    event = _asked_of(question, q.terms, asked)
     return float(not any(p >= QUOTABLE and asked & view_shapes(v)
-                         and (not event or any(t in v.nearby_terms for t in event))
+                         and (not event or any(t in v.nearby_terms or t in v.section_terms for t in event))
                          for v, p in zip(views, probabilities)))
+
+
+def _asked_of(question: str, terms: tuple[str, ...], asked: frozenset[str]) -> list[str]:
+    """What a year is asked of, the question's words that are no name ("when did the Acme clinic open?": open);
+    what a price is asked of, all its words that do not ask a price, names and the words that point at a page
+    included: "how much is a bottle of Acme syrup?" is answered by "£11.99 for 150 mL" under the heading "Acme
+    Syrup", which says nothing of bottles."""
+    if asked == {"year"}:
+        return [t for t in terms if t not in _name_terms(question)]
+    if asked == {"money"}:
+        return [t for t in terms_of(question) if t not in _price_words()]
+    return []
+
+
+@lru_cache(maxsize=1)
+def _price_words() -> frozenset[str]:
+    return frozenset(t for terms in tokenize(_PRICE_WORDS.split()) for t in terms)
 
 
 @lru_cache(maxsize=4_096)

@@ -154,7 +154,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 # A question is tokenised by several steps (retrieval, its names, the documents it points at), and bm25s's
 # tokeniser costs a tenth of a millisecond a call: each text once.
 @lru_cache(maxsize=65_536)
-def _terms_of(text: str) -> tuple[str, ...]:
+def terms_of(text: str) -> tuple[str, ...]:
     return tuple(tokenize([text])[0])
 
 
@@ -167,7 +167,7 @@ class Lexicon:
     doc_freq: np.ndarray
 
     def terms(self, query: str) -> list[str]:
-        return list(_terms_of(query))
+        return list(terms_of(query))
 
     def query_terms(self, query: str) -> list[str]:
         """The query's terms in the corpus's spelling, with slips of the keyboard mended ("chronic pian" asks about

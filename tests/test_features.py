@@ -4,6 +4,7 @@ import pytest
 from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView,
                           asked_shapes, counted_pattern, names_in, qualifier_terms, question_features,
                           sentence_features, shapes_of)
+from rag.lexical import terms_of
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -224,6 +225,25 @@ def test_a_year_asked_is_met_only_beside_what_it_is_the_year_of():
 
     assert unmet("(2) Acme Evidence Review, 2024.", frozenset({"acm", "evid", "review"})) == 1.0
     assert unmet("The Acme Clinic opened its doors in 2015.", frozenset({"acm", "clinic", "open", "door"})) == 0.0
+
+
+def test_a_price_asked_is_met_only_beside_what_it_is_the_price_of():
+    """Asked what the Acme clinic charges for an X-ray, its price list is no answer; asked what a bottle of Acme
+    syrup costs, "£11.99 for 150 mL" under the heading "Acme Syrup" is, though it names no bottle."""
+    def unmet(question: str, text: str, terms: frozenset[str], section: frozenset[str]) -> float:
+        asked = terms_of(question)
+        q = QuestionTerms(asked, np.full(len(asked), 2.0), np.ones(len(asked), bool), np.ones(len(asked), bool), 4.0,
+                          False)
+        view = SentenceView(text, terms, terms, section, "sentence", 6, 0.5, 0.3, 0.5, 2)
+        row = question_features(question, q, [view], np.array([0.9]), frozenset(), 0.5)
+        return dict(zip(QUESTION_FEATURES, row))["shape_unmet"]
+
+    prices = frozenset({"plan", "month", "adjust"})
+    assert unmet("How much does the Acme clinic charge for an X-ray?", "Monthly plan: £38.", prices, frozenset()) == 1.0
+    assert unmet("How much does the Acme clinic charge for an X-ray?", "X-rays cost £60.", frozenset({"ray", "cost"}),
+                 frozenset()) == 0.0
+    assert unmet("How much does a bottle of Acme syrup cost?", "£11.99 for 150 mL.", frozenset({"ml"}),
+                 frozenset({"acm", "syrup"})) == 0.0
 
 
 def test_the_words_pointing_at_a_source_are_no_missing_qualifier():
