@@ -239,7 +239,8 @@ def test_a_price_asked_is_met_only_beside_what_it_is_the_price_of():
         return dict(zip(QUESTION_FEATURES, row))["shape_unmet"]
 
     prices = frozenset({"plan", "month", "adjust"})
-    assert unmet("How much does the Acme clinic charge for an X-ray?", "Monthly plan: £38.", prices, frozenset()) == 1.0
+    assert unmet("How much does the Acme clinic charge for an X-ray?", "Monthly plan: £38.", prices,
+                 frozenset()) == 1.0
     assert unmet("How much does the Acme clinic charge for an X-ray?", "X-rays cost £60.", frozenset({"ray", "cost"}),
                  frozenset()) == 0.0
     assert unmet("How much does a bottle of Acme syrup cost?", "£11.99 for 150 mL.", frozenset({"ml"}),
