@@ -388,7 +388,16 @@ _DETERMINED = re.compile(r"(?:\bthe|[\w-]['’]s)\s+(?=((?:[\w-]+\s+){0,3}[\w-]+
 
 def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The documents a question points at, by a name only they hold or by what they are ("the leaflet"), and the
-    question's terms that point at them."""
+    question's terms that point at them. A question that reports one page's claim and then asks another ("Acme says
+    to use it twice a day. Does the hospital agree?") points at the one it asks; the words naming the claim's page
+    still only point."""
+    pointed, pointing = _pointed_documents(index, question)
+    claim = _REPORTED_CLAIM.match(question)
+    asked, asking = _pointed_documents(index, claim.group(1)) if claim else (frozenset(), frozenset())
+    return (asked, pointing | asking) if asked else (pointed, pointing)
+
+
+def _pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
     # Of "the acme gel review" the first and last words say which page ("the review" would too); a word between
     # is what the page is about, though a clinic's name holds it ("Acme Gel Clinic").

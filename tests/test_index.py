@@ -274,6 +274,15 @@ def test_a_source_referred_to_as_the_one_the_reader_knows_is_pointed_at(engine):
     assert pointed_documents(index, "Which conditions did the review exclude?")[0] == {"nmda-review-2025"}
 
 
+def test_a_question_reporting_one_page_s_claim_points_at_the_page_it_then_asks(engine):
+    """"The physician says X. What did the review find?" asks the review; the physician's name still only points."""
+    index = engine.index
+    pointed, pointing = pointed_documents(index, "The physician says it eases pain. What did the review find?")
+    assert pointed == {"nmda-review-2025"} and "physician" in pointing
+    # Asked only whether the claim holds, the claim's page is the one asked about.
+    assert pointed_documents(index, "The physician says it eases pain. Is that true?")[0] == {"thurston-chronic-pain"}
+
+
 def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(built, encoder):
     from rag.build import build_index
 
