@@ -500,6 +500,10 @@ def test_asked_whether_a_page_s_claim_holds_the_answer_weighs_whether_it_works()
     assert question_topics(question) == () and answer_topics(question) == ("efficacy",)
     assert answer_topics("Is it safe for everyone, as the shop says?") == ("safety",)
     assert answer_topics("What does the shop say about delivery?") == ()
+    # The claim reported first, then whether it holds.
+    assert answer_topics("The clinic promises results within 7 days. Is that realistic?") == ("efficacy",)
+    assert answer_topics("The shop says it feels gentler. Do the trials back that up?") == ("evidence",)
+    assert answer_topics("The shop says to use it twice a day. Does the hospital agree?") == ()
 
 
 def test_question_topics():
