@@ -24,7 +24,7 @@ from .lexical import common_abbreviation, specialist
 from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
-from .stance import answer_topics, question_topics, stances
+from .stance import CLAIM_VERBS, answer_topics, question_topics, stances
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # The strongest tier's finding on a contested question: its framing and its result, and the figure or caveat
@@ -59,7 +59,7 @@ _FORECAST = re.compile(r"\bwill\b", re.I)
 # A question that first reports a page's claim, then asks in a sentence of its own ("Acme says it cures IBS. Is there
 # evidence that it does?", "The listicle says it is very safe. How certain is the evidence?"): the claim's page is
 # judged, as when asked "does it, as Acme says?".
-_REPORTED_CLAIM = re.compile(r"^[^?]*?\b(?:says?|said|claims?|claimed|states?|promises?|insists?|advertises?)\b[^?]*?"
+_REPORTED_CLAIM = re.compile(rf"^[^?]*?\b(?:said|claimed|{CLAIM_VERBS})\b[^?]*?"
                              r"(?:[.]\s+(?=[A-Z])|;\s*)(.+)$", re.S)
 # Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?") or what its author does
 # ("what is Jo Acme's job?"): its byline answers.

@@ -557,11 +557,13 @@ _MECHANISM = re.compile(r"\bhow\b(?! well)(?! much)(?! effective).*\bworks?\b", 
 # "How many trials were included?", "how long did the studies last?": the trials are what is counted or measured,
 # not evidence whose strength is asked about ("how much evidence is there?", "how certain is it?" still are).
 _COUNTED_OR_TIMED = re.compile(r"\bhow (?:many|much|long|often|old)\b", re.I)
+# How a question reports what a page says before asking about it: "Acme says ...", "the shop promises ...".
+CLAIM_VERBS = r"says?|claims?|promises?|states?|insists?|advertises?"
 # Asked whether a page's claim holds ("does it restore a strong stream, as the shop claims?", "the shop promises
 # results in 7 days. Is that realistic?", "... Do the trials back that up?"): whatever the claimed effect is called,
 # the question is whether the treatment does it.
 _CLAIM_CHECKED = re.compile(r"\bas (?:[\w'&-]+ ){1,5}?(?:claims?|says?|promises?|advertises?|suggests?)\b|"
-                            r"\b(?:says?|claims?|promises?|states?|insists?|advertises?)\b[^?]*[.;]\s*"
+                            rf"\b(?:{CLAIM_VERBS})\b[^?]*[.;]\s*"
                             r"(?:(?:is|are) (?:that|this|it|they) (?:really )?(?:true|right|accurate|realistic|correct|"
                             r"fair|justified|supported)\b|(?:do|does|did) (?:the )?(?:[\w-]+ ){0,2}?(?:back|bear|support|"
                             r"confirm)\w* (?:that|this|it|them)\b)", re.I)
