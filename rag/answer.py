@@ -363,6 +363,11 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
     if not answer_topics(_CONDITION.sub("", query.text)):
         return frozenset()
+    # "The listicle says it works as well as sleeping pills. Does the hospital leaflet agree?" asks the leaflet: a
+    # page the asking sentence names is the one asked, whatever its tier.
+    claim = _REPORTED_CLAIM.match(query.text)
+    if claim and _pointed_documents(index, claim.group(1))[0]:
+        return frozenset()
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     rank = settings.retrieval.tier_rank
     strongest = min((c.tier_rank for c in plausible), default=None)

@@ -717,6 +717,16 @@ def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(en
     assert (chosen[0] == plain) if review_first else (plain not in chosen)
 
 
+def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_tier(engine):
+    """"Acme says X. Does the physician agree?" asks the physician: the review, though stronger and likelier, does
+    not take the physician's place first."""
+    physician = _sentence(engine.index, "thurston-chronic-pain", "Ketamine infusions have been reported")
+    review = _sentence(engine.index, REVIEW, "no clear proof")
+    query = engine.query("The Propel blog says ketamine cuts pain scores by 50%. Does the physician agree?")
+    assert query.pointed == {"thurston-chronic-pain"}
+    assert _chosen(engine, query, [(review, 0.95, 0), (physician, 0.6, 1)])[0] == physician
+
+
 @pytest.mark.parametrize("question, yes_no", [
     ("Does it help?", True), ("im pregnant, can i take them for my cold??", True),
     ("my mum is on warfarin can she take it", True), ("I take warfarin. Can I use it when I travel?", True),
