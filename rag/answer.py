@@ -384,7 +384,7 @@ _PREPOSITION = r"(?:for|of|in|on|at|with|to|from|by|about|after|before|during|th
 _DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+)"
                        r"(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
                        r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
-                       r"is|are|was|were)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
+                       r"is|are|was|were|who|whose|that)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
 
 # The words of a noun phrase that "the" or a possessive opens ("the physician column", "Acme's leaflet"): where a
 # page's kind can name it.

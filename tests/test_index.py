@@ -283,6 +283,15 @@ def test_a_question_reporting_one_page_s_claim_points_at_the_page_it_then_asks(e
     assert pointed_documents(index, "The physician says it eases pain. Is that true?")[0] == {"thurston-chronic-pain"}
 
 
+@pytest.mark.parametrize("question, pointed", [
+    ("What does the physician who wrote about the review actually say?", {"thurston-chronic-pain"}),
+    ("Did the review find that ketamine cuts pain by half?", {"nmda-review-2025"})])
+def test_a_source_named_before_a_clause_it_opens_is_pointed_at(engine, question, pointed):
+    """"The physician who wrote ...", "the review find that ...": the clause is about the source; a source named
+    inside it ("about the review") is what the clause is about."""
+    assert pointed_documents(engine.index, question)[0] == pointed
+
+
 def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(built, encoder):
     from rag.build import build_index
 
