@@ -34,6 +34,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|euros|pounds|cents|pence)\b|\bfree of charge\b", re.I),
     "quantity": re.compile(r"\b\d[\d,.]*[\s-]*(?:mg|g|mcg|µg|ml|milligrams?|grams?|hz|hertz|milliamps?|ma|µs|"
                            r"microseconds?|units?|tablets?|capsules?|doses?|kg|kilograms?|lbs?|cm|mm|centimetres?|"
+                           r"gauss|(?:milli)?teslas?|mT|"
                            r"millimetres?|litres?|liters?|inches)\b|\bper (?:session|day|dose|kg)\b|"
                            r"\d\s?°\s?[CF]\b|\b\d+ degrees\b|(?:%|\bper ?cent) of (?:your |their |the )?body weight\b|"
                            # A strength as a percentage: "a 5% gel", "a 2% hypertonic solution", "a strength of 5%"
@@ -158,7 +159,7 @@ ASKS: dict[str, re.Pattern[str]] = {
     "number": re.compile(r"\bhow (?:many|much|big|large|strong|often|high|low)\b|\bwhat (?:number|size|level)\b|"
                          r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
                          re.I),
-    "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
+    "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bdeposits?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
                         rf"\bpay\b(?!(?: for)? {_RESEARCH})|"
                         r"\bexpensive\b|\bafford", re.I),
     # A dose or a setting asked for ("what nightly dose", "which device settings"), not named ("low-dose treatment",

@@ -83,6 +83,12 @@ def test_a_strength_given_as_a_percentage_is_a_quantity_and_a_share_is_not():
     assert "quantity" not in shapes_of("Relative risk 0.71 (95% CI 0.58 to 0.88).")
 
 
+def test_a_magnet_s_strength_is_a_quantity_and_a_deposit_is_money():
+    assert "quantity" in shapes_of("Look for strong magnets of at least 2,000 gauss.")
+    assert "money" in asked_shapes("How much deposit does the Acme studio take to book a first appointment?")
+    assert "money" in shapes_of("A £25 non-refundable deposit secures your first appointment.")
+
+
 def test_a_specific_kind_is_not_met_by_any_digit():
     asked = asked_shapes("How much does the Pro 2 cost?")
     assert not asked & shapes_of("The Pro 2 is a clinically proven unit.")
