@@ -30,7 +30,7 @@ _CUES: dict[str, tuple[str, str]] = {
         # The complaint goes away; the benefit going away is a doubt (below), and the longer cue wins.
         r"|\bdisappear(?:s|ed)?\b|\b(?:have|has|had|'ve|'s) (?:\w+ )?gone\b(?! (?:up|down|on|into|through|back))"
         # "more than doubles your chance", "changed my life", "feel the difference", "no longer need their tablets".
-        r"|\b(?:doubles|triples)\b|\bchanged my life\b|\bspeak for themselves\b|\b(?:feel|notice) (?:a |the )?(?:real )?difference\b"
+        r"|\b(?:doubles|triples)\b|\bchanged my life\b|\bspeak for themselves\b|\b(?:feel|feeling|felt|notice|noticed|noticing) (?:a |the )?(?:real )?difference\b"
         r"|\bno longer (?:need|take|have)\b|\bthe answer you\b"
         # A review that finds for it, and what users of it say: "probably lower the chance of another", "not one
         # since I started", "completely gone", "notice a difference".
@@ -38,6 +38,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bnot (?:had )?(?:a single|one) [\w-]+ since\b|\bhave(?:n't| not) had (?:a single|one|any)\b"
         r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b"
         r"|\beliminat\w+|\bbeat (?:\w+ ){0,2}(?:\w+)\b|\bknock\w* (?:\w+ ){0,3}out\b|\b(?:faster|quicker)\b"
+        # What buyers are told: "it keeps working for you", "doing its job", "supervised programmes do better".
+        r"|\b(?:is|keeps?|kept|starts?|started) working\b|\bdoing its job\b|\b(?:do|does|did) better\b"
         r"|\blower(?:ed|s)? (?:[\w-]+ ){0,3}(?:scores?|levels?|rates?)\b|\brecommend (?:it )?to (?:a friend|others)\b"
         # Over sooner, less of it, by a figure: "about one day shorter", "shorten colds", "less sore", "0.9 points
         # lower", "recover sooner", "cut soreness by up to 40%", "fight off", "swear by it".
@@ -140,14 +142,19 @@ _CUES: dict[str, tuple[str, str]] = {
         # notice", "which crosses zero", "reduced the effect to", "does not support the use", "the main finding is
         # disappointing".
         rf"|\bnot a substitute for\b|\bnot a miracle\b|\b(?:may|might|could)(?: not|n't) (?:outperform|work|help)\b"
-        rf"|\bwould(?: not|n't) notice\b|\b(?:crosses|crossed) (?:zero|0|1|one|the line of no effect)\b"
+        rf"|\bwould(?: not|n't) (?:be )?notic\w*|\b(?:crosses|crossed) (?:zero|0|1|one|the line of no effect)\b"
         rf"|\b(?:reduced|shrank|cut|halved) the (?:effect|benefit|difference|advantage)\b"
         rf"|\b(?:does|do|did)(?: not|n't) support the use\b"
         rf"|\b(?:finding|result|effect|benefit)s?\b[^.;]{{0,30}}\bdisappointing\b"
         # No telling whether it works, results that disagree: "we are uncertain whether", "we could not tell whether
         # it works as well as", "the results were inconsistent from one trial to the next".
         rf"|\buncertain (?:whether|if)\b|\bcould(?: not|n't) (?:tell|say|be sure) (?:whether|if)\b"
-        rf"|\b(?:results?|findings?|effects?)\b[^.;]{{0,20}}\binconsistent\b",
+        rf"|\b(?:results?|findings?|effects?)\b[^.;]{{0,20}}\binconsistent\b"
+        # No effect that matters, small at most, nothing to suggest it, the comparison group better too: "no
+        # clinically important effect", "probably small at most", "nothing suggests it will", "both groups improved".
+        rf"|\bno (?:clinically |practically )?(?:important|meaningful|worthwhile|noticeable) (?:effect|benefit|difference|"
+        rf"change|improvement)s?\b|\bsmall at (?:most|best)\b|\bnothing (?:\w+ ){{0,4}}?suggests?\b|\bbe wary of\b"
+        rf"|\b(?:both|all) groups (?:improved|got better)\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -162,7 +169,10 @@ _CUES: dict[str, tuple[str, str]] = {
         # Reassurance of the sales page: "nothing to go wrong", "alongside any medicine", "no sting".
         r"|\bnothing (?:to|can|could|that can) go wrong\b|\balongside any (?:medicines?|medications?|drugs?)\b"
         r"|\bno (?:sting|stinging|irritation|discomfort)\b|\bcan(?:'t|not) (?:hurt|harm)\b|\bwithout worrying\b"
-        r"|\bno need to worry\b|\bsafest\b",
+        r"|\bno need to worry\b|\bsafest\b"
+        # Harmless, minor, seldom a problem: "these are harmless and wash off", "side effects were minor".
+        r"|\bharmless\b|\b(?:side effects?|harms?|adverse (?:effects?|events?|reactions?)) (?:\w+ ){0,3}(?:were|was|are|is)"
+        r" (?:all |generally |usually |mostly )?(?:minor|mild|rare|uncommon|few)\b|\brarely a problem\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -175,7 +185,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bpotential (?:long.term )?side effects\b"
         r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
         r"|\bdropped out\b|\bdrows\w+|\bseizures?\b|\bpoison\w*|\bnot recommended for\b"
-        r"|\bshould not be (?:taken|used|given)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b"
+        r"|\b(?:should|must) not be (?:taken|used|given|worn)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b"
         r"|\bbruis\w*|\bsoreness\b|\bfaint(?:ed|ing)?\b|\bhaematoma\b|\bhematoma\b|\bheadaches?\b[^.;]{0,40}\b(?:reported|described)\b"
         r"|\b(?:described|reported) (?:\w+ ){0,2}headaches?\b"
         # Harm: "an unpleasant taste", "feeling sick", "can trigger", "permanently lost", "stop some antibiotics from
@@ -211,7 +221,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"(?:tolerable|safe|recommended|maximum|upper)\b"
         r"|\bmakes? it harder\b|\b(?:reported|known|shown) to (?:affect|interfere|cause|raise)\b"
         # Harms not excluded: "we cannot rule them out".
-        r"|\bcan(?:not|'t) rule (?:\w+ ){0,2}out\b",
+        r"|\bcan(?:not|'t) rule (?:\w+ ){0,2}out\b"
+        # Aches that come with it, and people it is not for: "some aching at first", "not suitable during pregnancy".
+        r"|\baching\b|\bnot suitable (?:during|if|when|while|in)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -238,7 +250,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bheterogene\w*|\bunproven\b|\bnot (?:well )?(?:studied|established)\b|\banecdot\w*"
         r"|\b(?:industry|manufacturer).funded\b"
         r"|\b(?:funded|paid for)(?: wholly| partly| in part| (?:wholly|partly) or (?:wholly|partly))? by\b"
-        r"(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand)\w*)"
+        r"(?:[^.;]{0,40}?\b(?:manufacturer|compan|industry|maker|sell|firm|brand|develop)\w*)"
         r"|\bpoorly (?:designed|conducted|reported)\b"
         r"|\bweak(?:er)? evidence\b|\bno clear proof\b|\bnot (?:been )?(?:shown|proven)\b|\bmixed (?:results|evidence)\b"
         r"|\bconfidence (?:in [\w\s]+ )?(?:is|was) (?:very )?(?:low|limited)\b|\bhypothesis.generating\b"
@@ -263,8 +275,14 @@ _CUES: dict[str, tuple[str, str]] = {
         # people for longer than", "an open question".
         r"|\b(?:were|was|are|is) (?:mostly |all |very )?small\b|\bopen.label\b|\bunblinded\b|\binflate\w*"
         r"|\bknew (?:which|whether|what)\b"
-        r"|\bno (?:trials?|study|studies) (?:in|looked|followed|measured|tested|gave|used|included)\b"
+        r"|\bno (?:trials?|study|studies) (?:in|looked|followed|measured|tested|gave|used|included|compared)\b"
         r"|\bopen question\b|\btoo generous\b|\bproblems with how\b"
+        # Short trials, more still needed, guesses that beat chance: "the trials were short", "none lasted longer
+        # than 16 weeks", "larger trials are needed", "guessed their allocation", "measured far too loosely".
+        r"|\b(?:trials?|studies) (?:were|was) (?:all |mostly |very )?(?:short|brief)\b|\bnone lasted (?:longer|more) than\b"
+        r"|\b(?:trials?|studies|research|evidence)\b[^.;]{0,80}\b(?:are|is) (?:still |urgently |now )?needed\b"
+        r"|\bwe need (?:larger|longer|bigger|better|more|well.designed|high.quality)\b"
+        r"|\b(?:guess\w*|identif\w*) (?:\w+ ){0,2}allocation\b|\bbetter at guessing\b|\btoo loosely\b"
         # Results that disagree, trials that could not be blinded, nothing known: "varied a lot", "could probably
         # tell whether", "high risk of performance bias", "no evidence on children", "could not tell us about",
         # "funnel plot was asymmetrical", "cannot draw firm conclusions", "overselling it".

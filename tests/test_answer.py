@@ -490,6 +490,20 @@ def test_bad_questions_are_refused(engine, question, words):
     ("It is one of the safest treatments available.", {("safety", 1)}),
     ("Most customers see a visible difference within 7 days.", {("efficacy", 1)}),
     ("My skin calmed down in a week.", {("efficacy", 1)}),
+    ("The bands have no clinically important effect on pain.", {("efficacy", -1)}),
+    ("Effects on stiffness are probably small at most.", {("efficacy", -1)}),
+    ("Nothing suggests that a stronger magnet works better.", {("efficacy", -1)}),
+    ("Both groups improved over the eight weeks.", {("efficacy", -1)}),
+    ("Our customers report feeling the difference within days.", {("efficacy", 1)}),
+    ("Your bracelet keeps working for you all day.", {("efficacy", 1)}),
+    ("The trials were short: none lasted longer than 16 weeks.", {("evidence", -1)}),
+    ("Larger, well-designed trials are needed.", {("evidence", -1)}),
+    ("People wearing real magnets were better at guessing which group they were in.", {("evidence", -1)}),
+    ("Two of the four trials were funded by the app developer.", {("evidence", -1)}),
+    ("Side effects were minor.", {("safety", 1)}),
+    ("The marks wash off and are harmless.", {("safety", 1)}),
+    ("Magnets must not be worn by people with a pacemaker.", {("safety", -1)}),
+    ("You may feel some aching at first.", {("safety", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
