@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,7 @@ from .dense import search_params
 from .embed import Tokens
 from .index import Index
 from .settings import RetrievalSettings
+from .stance import question_topics
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,30 @@ def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettin
     """The best few passages of the documents the question points at, then `search`'s hits not among them: "what
     does the leaflet say about X" is answered from the leaflet, however closely other pages echo X."""
     hits = search(index, query, k, settings, doc_ids, clock)
+    if not doc_ids:
+        hits = with_strongest_tier(index, query, hits, settings)
     if doc_ids or not query.pointed:
         return hits
     pointed = search(index, within_pointed(query), settings.pointed_hits, settings, sorted(query.pointed))
     held = {h.chunk for h in pointed}
     return pointed + [h for h in hits if h.chunk not in held]
+
+
+def with_strongest_tier(index: Index, query: Query, hits: list[Hit], settings: RetrievalSettings) -> list[Hit]:
+    """On whether it works, is safe or is well supported, the hits plus the strongest tier's best passages when one
+    page holds most of the hits and the strongest tier none: "do kegels actually do anything?" matches a listicle's
+    every "Kegels" better than a review that calls them pelvic floor muscle training, and the review must still be
+    heard. Whether its passages answer is the scorer's to say, so a review that does not speak to the question is
+    not quoted."""
+    if not settings.weighting or not hits or not question_topics(query.text):
+        return hits
+    if max(Counter(index.chunks[h.chunk].doc_id for h in hits).values()) * 2 <= len(hits):
+        return hits
+    strongest = min(settings.tier_rank(index.documents[d].evidence_tier) for d in index.documents)
+    docs = sorted(d for d in index.documents if settings.tier_rank(index.documents[d].evidence_tier) == strongest)
+    if any(index.chunks[h.chunk].doc_id in docs for h in hits):
+        return hits
+    return hits + search(index, query, settings.pointed_hits, settings, docs)
 
 
 def within_pointed(query: Query) -> Query:

@@ -437,9 +437,9 @@ _LAY_TOPICS = {
     "efficacy": re.compile(r"\b(?:does|do|did|will|would|can|could|might|may)\s+(?!i\b)(?:[\w-]+\s+){1,4}?stops?\b"
                            r"(?! (?:taking|using))|\bhype\b|\btoo good to be true\b|(?<!\ba )(?<!\bthe )\bcuts\b"
                            r"|\bless (?:painful|pain|often|severe)\b|\beasier\b|\bfewer\b|\bdoubles?\b|\bhalv"
-                           r"|\bbetter results\b", re.I),
+                           r"|\bbetter results\b|\bdo(?:es)? (?:\w+ ){0,2}?anything\b|\bwaste of (?:time|money)\b", re.I),
     "safety": re.compile(r"\bcaus(?:e|es|ing)\b(?! by)|\bburns?\b|\bblisters?\b|\bworse\b|\bgroggy\b|\bdrows|\bdizz"
-                         r"|\bgive up\b|\bdrop(?:s|ped)? out\b", re.I),
+                         r"|\bgive up\b|\bdrop(?:s|ped)? out\b|\bhurt (?:you|me|him|her|them|us|my|your)\b", re.I),
     "evidence": re.compile(r"\bbias\b|\bfunding\b|\bis it true\b|\blabel says\b", re.I),
 }
 

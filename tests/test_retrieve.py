@@ -127,3 +127,22 @@ def test_a_maker_names_what_it_makes_and_a_shared_start_names_nothing(question_t
     from rag.index import _names
 
     assert _names(question_term, describing) is names
+
+
+def test_the_strongest_tier_is_heard_when_one_weaker_page_holds_most_hits(engine):
+    """Asked whether it works, hits all from one promotional page are joined by the review's best passages; asked
+    where the clinic is, or with hits spread over pages, nothing joins them."""
+    from rag.retrieve import search, with_strongest_tier
+
+    rules = engine.settings.retrieval
+    query = engine.query("Does ketamine work for nerve pain?")
+    one_page = search(engine.index, query, 4, rules, ["propel-neuropathic"])
+    joined = with_strongest_tier(engine.index, query, one_page, rules)
+    assert joined[:len(one_page)] == one_page
+    assert {doc_of(engine, h) for h in joined[len(one_page):]} == {REVIEW}
+    where = engine.query("Where is the Propel Therapeutics clinic?")
+    assert with_strongest_tier(engine.index, where, search(engine.index, where, 4, rules, ["propel-neuropathic"]),
+                               rules) == search(engine.index, where, 4, rules, ["propel-neuropathic"])
+    spread = [h for d in ("propel-neuropathic", "role-of-ketamine", "ketamine-net-pain")
+              for h in search(engine.index, query, 2, rules, [d])]
+    assert with_strongest_tier(engine.index, query, spread, rules) == spread
