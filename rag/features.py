@@ -159,7 +159,8 @@ ASKS: dict[str, re.Pattern[str]] = {
     "number": re.compile(r"\bhow (?:many|much|big|large|strong|often|high|low)\b|\bwhat (?:number|size|level)\b|"
                          r"\bnumbers?\b|\bwhat (?:was|is|were|are) the (?:mean|average|median|pooled|overall|total)\b",
                          re.I),
-    "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bdeposits?\b|\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
+    "money": re.compile(r"\bcosts?\b|\bprice|\bfees?\b|\bdeposits?\b|"
+                        r"\bhow much (?:is|are|does|do|will)\b.*\b(?:cost|pay|charge)|"
                         rf"\bpay\b(?!(?: for)? {_RESEARCH})|"
                         r"\bexpensive\b|\bafford", re.I),
     # A dose or a setting asked for ("what nightly dose", "which device settings"), not named ("low-dose treatment",

@@ -30,13 +30,14 @@ _CUES: dict[str, tuple[str, str]] = {
         # The complaint goes away; the benefit going away is a doubt (below), and the longer cue wins.
         r"|\bdisappear(?:s|ed)?\b|\b(?:have|has|had|'ve|'s) (?:\w+ )?gone\b(?! (?:up|down|on|into|through|back))"
         # "more than doubles your chance", "changed my life", "feel the difference", "no longer need their tablets".
-        r"|\b(?:doubles|triples)\b|\bchanged my life\b|\bspeak for themselves\b|\b(?:feel|feeling|felt|notice|noticed|noticing) (?:a |the )?(?:real )?difference\b"
+        r"|\b(?:doubles|triples)\b|\bchanged my life\b|\bspeak for themselves\b"
+        r"|\b(?:feel|feeling|felt|notice|noticed|noticing) (?:a |the )?(?:real )?difference\b"
         r"|\bno longer (?:need|take|have)\b|\bthe answer you\b"
         # A review that finds for it, and what users of it say: "probably lower the chance of another", "not one
         # since I started", "completely gone", "notice a difference".
         r"|\blower(?:s|ed|ing)? (?:the|your|their) (?:chance|risk|number|odds)\b|\bprevent(?:s|ed|ing)?\b"
         r"|\bnot (?:had )?(?:a single|one) [\w-]+ since\b|\bhave(?:n't| not) had (?:a single|one|any)\b"
-        r"|\b(?:completely|totally) (?:gone|cleared)\b|\bnotice (?:a|the) difference\b|\b(?:seems?|appears?) to be working\b"
+        r"|\b(?:completely|totally) (?:gone|cleared)\b|\b(?:seems?|appears?) to be working\b"
         r"|\beliminat\w+|\bbeat (?:\w+ ){0,2}(?:\w+)\b|\bknock\w* (?:\w+ ){0,3}out\b|\b(?:faster|quicker)\b"
         # What buyers are told: "it keeps working for you", "doing its job", "supervised programmes do better".
         r"|\b(?:is|keeps?|kept|starts?|started) working\b|\bdoing its job\b|\b(?:do|does|did) better\b"
@@ -152,8 +153,9 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\b(?:results?|findings?|effects?)\b[^.;]{{0,20}}\binconsistent\b"
         # No effect that matters, small at most, nothing to suggest it, the comparison group better too: "no
         # clinically important effect", "probably small at most", "nothing suggests it will", "both groups improved".
-        rf"|\bno (?:clinically |practically )?(?:important|meaningful|worthwhile|noticeable) (?:effect|benefit|difference|"
-        rf"change|improvement)s?\b|\bsmall at (?:most|best)\b|\bnothing (?:\w+ ){{0,4}}?suggests?\b|\bbe wary of\b"
+        rf"|\bno (?:clinically |practically )?(?:important|meaningful|worthwhile|noticeable) "
+        rf"(?:effect|benefit|difference|change|improvement)s?\b|\bsmall at (?:most|best)\b"
+        rf"|\bnothing (?:\w+ ){{0,4}}?suggests?\b|\bbe wary of\b"
         rf"|\b(?:both|all) groups (?:improved|got better)\b",
     ),
     "safety": (
@@ -171,8 +173,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bno (?:sting|stinging|irritation|discomfort)\b|\bcan(?:'t|not) (?:hurt|harm)\b|\bwithout worrying\b"
         r"|\bno need to worry\b|\bsafest\b"
         # Harmless, minor, seldom a problem: "these are harmless and wash off", "side effects were minor".
-        r"|\bharmless\b|\b(?:side effects?|harms?|adverse (?:effects?|events?|reactions?)) (?:\w+ ){0,3}(?:were|was|are|is)"
-        r" (?:all |generally |usually |mostly )?(?:minor|mild|rare|uncommon|few)\b|\brarely a problem\b",
+        r"|\bharmless\b|\b(?:side effects?|harms?|adverse (?:effects?|events?|reactions?)) (?:\w+ ){0,3}"
+        r"(?:were|was|are|is) (?:all |generally |usually |mostly )?(?:minor|mild|rare|uncommon|few)\b"
+        r"|\brarely a problem\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -279,7 +282,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bopen question\b|\btoo generous\b|\bproblems with how\b"
         # Short trials, more still needed, guesses that beat chance: "the trials were short", "none lasted longer
         # than 16 weeks", "larger trials are needed", "guessed their allocation", "measured far too loosely".
-        r"|\b(?:trials?|studies) (?:were|was) (?:all |mostly |very )?(?:short|brief)\b|\bnone lasted (?:longer|more) than\b"
+        r"|\b(?:trials?|studies) (?:were|was) (?:all |mostly |very )?(?:short|brief)\b"
+        r"|\bnone lasted (?:longer|more) than\b"
         r"|\b(?:trials?|studies|research|evidence)\b[^.;]{0,80}\b(?:are|is) (?:still |urgently |now )?needed\b"
         r"|\bwe need (?:larger|longer|bigger|better|more|well.designed|high.quality)\b"
         r"|\b(?:guess\w*|identif\w*) (?:\w+ ){0,2}allocation\b|\bbetter at guessing\b|\btoo loosely\b"
@@ -437,7 +441,8 @@ _LAY_TOPICS = {
     "efficacy": re.compile(r"\b(?:does|do|did|will|would|can|could|might|may)\s+(?!i\b)(?:[\w-]+\s+){1,4}?stops?\b"
                            r"(?! (?:taking|using))|\bhype\b|\btoo good to be true\b|(?<!\ba )(?<!\bthe )\bcuts\b"
                            r"|\bless (?:painful|pain|often|severe)\b|\beasier\b|\bfewer\b|\bdoubles?\b|\bhalv"
-                           r"|\bbetter results\b|\bdo(?:es)? (?:\w+ ){0,2}?anything\b|\bwaste of (?:time|money)\b", re.I),
+                           r"|\bbetter results\b|\bdo(?:es)? (?:\w+ ){0,2}?anything\b"
+                           r"|\bwaste of (?:time|money)\b", re.I),
     "safety": re.compile(r"\bcaus(?:e|es|ing)\b(?! by)|\bburns?\b|\bblisters?\b|\bworse\b|\bgroggy\b|\bdrows|\bdizz"
                          r"|\bgive up\b|\bdrop(?:s|ped)? out\b|\bhurt (?:you|me|him|her|them|us|my|your)\b", re.I),
     "evidence": re.compile(r"\bbias\b|\bfunding\b|\bis it true\b|\blabel says\b", re.I),
