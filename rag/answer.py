@@ -365,8 +365,7 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
         return frozenset()
     # "The listicle says it works as well as sleeping pills. Does the hospital leaflet agree?" asks the leaflet: a
     # page the asking sentence names is the one asked, whatever its tier.
-    claim = _REPORTED_CLAIM.match(query.text)
-    if claim and _pointed_documents(index, claim.group(1))[0]:
+    if _asked_documents(index, query.text)[0]:
         return frozenset()
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     rank = settings.retrieval.tier_rank
@@ -397,9 +396,15 @@ def pointed_documents(index: Index, question: str) -> tuple[frozenset[str], froz
     to use it twice a day. Does the hospital agree?") points at the one it asks; the words naming the claim's page
     still only point."""
     pointed, pointing = _pointed_documents(index, question)
-    claim = _REPORTED_CLAIM.match(question)
-    asked, asking = _pointed_documents(index, claim.group(1)) if claim else (frozenset(), frozenset())
+    asked, asking = _asked_documents(index, question)
     return (asked, pointing | asking) if asked else (pointed, pointing)
+
+
+def _asked_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What the asking sentence of a question that reports a page's claim points at ("Acme says X. Does the hospital
+    agree?": the hospital's page), and the terms that point; nothing when the question reports no claim."""
+    claim = _REPORTED_CLAIM.match(question)
+    return _pointed_documents(index, claim.group(1)) if claim else (frozenset(), frozenset())
 
 
 def _pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:

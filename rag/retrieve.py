@@ -101,13 +101,15 @@ def with_strongest_tier(index: Index, query: Query, hits: list[Hit], settings: R
     not quoted."""
     if not settings.weighting or not hits or not question_topics(query.text):
         return hits
-    if max(Counter(index.chunks[h.chunk].doc_id for h in hits).values()) * 2 <= len(hits):
+    # Through document positions and tiers, as `Index.tiers_of` reads them: no chunk record is built.
+    chunks = [h.chunk for h in hits]
+    if max(Counter(index.doc_of_chunk[chunks].tolist()).values()) * 2 <= len(hits):
         return hits
-    strongest = min(settings.tier_rank(index.documents[d].evidence_tier) for d in index.documents)
-    docs = sorted(d for d in index.documents if settings.tier_rank(index.documents[d].evidence_tier) == strongest)
-    if any(index.chunks[h.chunk].doc_id in docs for h in hits):
+    rank = {d: settings.tier_rank(doc.evidence_tier) for d, doc in index.documents.items()}
+    strongest = min(rank.values())
+    if any(settings.tier_rank(t) == strongest for t in index.tiers_of(chunks)):
         return hits
-    return hits + search(index, query, settings.pointed_hits, settings, docs)
+    return hits + search(index, query, settings.pointed_hits, settings, sorted(d for d in rank if rank[d] == strongest))
 
 
 def within_pointed(query: Query) -> Query:
