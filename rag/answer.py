@@ -226,7 +226,9 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     terms = tuple(t for t in terms if t not in framing) or terms
     # An abbreviation common in English ("IV", "NHS") names what everyone knows, not a product or a study the
     # corpus would have to hold: pages write it out ("intravenous").
-    names = index.lexicon.terms(" ".join(n for n in names_in(query.text) if not common_abbreviation(n)))
+    # Nor do a heading's initials ("the Acme FAQ") name anything the pages would spell so.
+    names = index.lexicon.terms(" ".join(n for n in names_in(query.text)
+                                         if not common_abbreviation(n) and not index.heads_section(n)))
     pointed = query.pointed
     if pointed:
         # A sentence naming the clinic does not answer "what side effects does the Acme blog mention?".

@@ -27,6 +27,8 @@ _ROOT = 4
 # Who makes a thing is named after it: a "columnist" writes a "column", a "blogger" a "blog". A shared start
 # alone is not enough: "rheumatoid" names no "rheumatologist", "contentious" no "content farm".
 _MAKER = ("", "s", "ist", "ists", "er", "ers", "ger", "gers")
+# A word in capitals, perhaps in the plural: "FAQ", "FAQs", "FAQ's".
+_INITIALISM = re.compile(r"([A-Z]{2,})(?:['’]?s)?")
 
 
 def plain_words(text: str) -> list[str]:
@@ -178,6 +180,17 @@ class Index:
         """The terms of every document's title, kind, publisher and author: names a question may use ("the Acme
         Ledger column") that no passage repeats."""
         return frozenset(self._metadata_holders)
+
+    def heads_section(self, word: str) -> bool:
+        """Whether a word in capitals ("FAQ", "FAQs") is the initials of one of the pages' headings ("Frequently
+        asked questions"): a question names the section, which no passage calls so."""
+        letters = _INITIALISM.fullmatch(word.strip(".,;:!?\"'()"))
+        return letters is not None and letters.group(1).lower() in self._heading_initials
+
+    @cached_property
+    def _heading_initials(self) -> frozenset[str]:
+        return frozenset("".join(w[0] for w in words).lower() for section in {s.section for s in self.sentences}
+                         if section for words in [re.findall(r"[A-Za-z]+", section)] if len(words) > 1)
 
     @cached_property
     def _metadata_holders(self) -> dict[str, set[str]]:

@@ -64,9 +64,11 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # Affixes that make a rare word of a common one: "disputing", "unanswered", "re-ran" are everyday English.
 _POSSESSIVE = re.compile(r"['’]s?$")
 _PREFIXES = ("un", "dis", "non", "in", "im", "re")
-_SUFFIXES = ("ing", "ed", "es", "s", "ly", "ity", "ness", "y", "er", "ers")
+_SUFFIXES = ("ing", "ed", "es", "s", "ly", "ity", "ness", "y", "er", "ers", "ation", "ment", "ful", "less")
 # A consonant doubled before a suffix: "swapped", "gassy", "shopper" are "swap", "gas", "shop".
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1$")
+# A final y turned i before a suffix: "cherries", "sleepiness", "saltier" are "cherry", "sleepy", "salty".
+_Y_BEFORE_SUFFIX = re.compile(r"(?<=[b-df-hj-np-tv-z])i$")
 
 
 def specialist(word: str) -> bool:
@@ -101,11 +103,13 @@ def common_abbreviation(word: str) -> bool:
 
 
 def _relatives(word: str) -> set[str]:
-    """The word's other forms ("exaggerating": exaggerated; "unfavourable": favourable; "gassy": gas) and spellings
-    ("instalments": installments), any of which, being everyday, makes it everyday."""
+    """The word's other forms ("exaggerating": exaggerated; "unfavourable": favourable; "gassy": gas;
+    "discolouration": colour; "cherries": cherry) and spellings ("instalments": installments), any of which, being
+    everyday, makes it everyday."""
     stems = {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p)}
     bases = {base for stem in stems for s in _SUFFIXES if stem.endswith(s) and len(stem) > len(s) + 2
-             for cut in (stem[:-len(s)],) for base in (cut, cut + "e", _DOUBLED.sub(r"\1", cut))}
+             for cut in (stem[:-len(s)],)
+             for base in (cut, cut + "e", _DOUBLED.sub(r"\1", cut), _Y_BEFORE_SUFFIX.sub("y", cut))}
     forms = bases | {base + s for base in bases for s in ("ed", "s", "ing")} | (stems - {word})
     return (forms | {variant for form in forms | {word} for variant in other_spellings(form)}) - {word}
 

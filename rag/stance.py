@@ -79,7 +79,12 @@ _CUES: dict[str, tuple[str, str]] = {
         r"(?:response|responding|remission|recovery|improvement)\b"
         r"|\bworth (?:having|following up)\b"
         # What buyers are told they will see: "a visible difference within 7 days", "my spots calmed down".
-        r"|\bvisible (?:difference|results?|improvement)\b|\bcalm(?:s|ed)? (?:\w+ )?down\b",
+        r"|\bvisible (?:difference|results?|improvement)\b|\bcalm(?:s|ed)? (?:\w+ )?down\b"
+        # Out sooner, ahead, the best there is: "10 hours sooner", "went home a little earlier", "in half the time",
+        # "a head start", "a secret weapon", "recommend it without hesitation", "much worse without it".
+        r"|\b(?:hours?|days?|weeks?|minutes?) sooner\b|\bhome (?:\w+ ){0,4}(?:sooner|earlier)\b|\bin half the time\b"
+        r"|\bhead start\b|\bsecret weapon\b|\bbest.kept secret\b|\bthe way to go\b|\bdouble the\b"
+        r"|\bwithout hesitation\b|\bone of the best\b|\bworse without\b|\bcould(?:n't| not) believe how\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -156,7 +161,15 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bno (?:clinically |practically )?(?:important|meaningful|worthwhile|noticeable) "
         rf"(?:effect|benefit|difference|change|improvement)s?\b|\bsmall at (?:most|best)\b"
         rf"|\bnothing (?:\w+ ){{0,4}}?suggests?\b|\bbe wary of\b"
-        rf"|\b(?:both|all) groups (?:improved|got better)\b",
+        rf"|\b(?:both|all) groups (?:improved|got better)\b"
+        # Nothing done, nothing found, the same either way, a smaller benefit: "didn't seem to do anything", "no
+        # reason to start", "nobody has found", "almost identical", "a fraction of a point", "whether they chewed gum
+        # or not", "do not routinely recommend", "the benefit was much smaller".
+        rf"|\b(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to )?do anything\b"
+        rf"|\bno reason to (?:start|use|try|recommend|buy|pay)\b|\bnobody has (?:found|shown|proved)\b"
+        rf"|\balmost identical\b|\ba fraction of an? \w+\b|\bwhether they (?:[\w-]+ ){{1,3}}or not\b"
+        rf"|\b(?:does|do)(?: not|n't) routinely recommend\b|\bconfirms? that it (?:does|did) not\b"
+        rf"|\b(?:benefit|effect|difference|gain)s?\b[^.;]{{0,25}}\b(?:much|considerably|far) smaller\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -175,7 +188,10 @@ _CUES: dict[str, tuple[str, str]] = {
         # Harmless, minor, seldom a problem: "these are harmless and wash off", "side effects were minor".
         r"|\bharmless\b|\b(?:side effects?|harms?|adverse (?:effects?|events?|reactions?)) (?:\w+ ){0,3}"
         r"(?:were|was|are|is) (?:all |generally |usually |mostly )?(?:minor|mild|rare|uncommon|few)\b"
-        r"|\brarely a problem\b",
+        r"|\brarely a problem\b"
+        # None of a harm seen, no limit needed: "no choking episodes were reported", "as much as you like".
+        r"|\bno (?:[\w-]+ ){0,2}(?:episodes|events|incidents|cases) (?:were|was) reported\b|\bas much as you like\b"
+        r"|\bno such thing as too much\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -226,7 +242,11 @@ _CUES: dict[str, tuple[str, str]] = {
         # Harms not excluded: "we cannot rule them out".
         r"|\bcan(?:not|'t) rule (?:\w+ ){0,2}out\b"
         # Aches that come with it, and people it is not for: "some aching at first", "not suitable during pregnancy".
-        r"|\baching\b|\bnot suitable (?:during|if|when|while|in)\b",
+        r"|\baching\b|\bnot suitable (?:during|if|when|while|in)\b"
+        # Where and how never to use it: "should not be put on broken skin", "should never be taken by mouth",
+        # "never swallow", "laxative effects", "a bit gassy".
+        r"|\bshould(?: not|n't| never) be (?:put|used|applied|taken|given|swallowed)\b"
+        r"|\bnever(?:, ever,?)? (?:swallow|put|apply|take)\b|\blaxative\b|\bgassy\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -245,7 +265,12 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:funders?|sponsors?) had no (?:say|role|part|influence|involvement)\b"
         r"|\bnone of the (?:review )?authors (?:has|have) (?:received|taken|accepted)\b"
         # "a systematic review proved that", "a large evidence base".
-        r"|\bproved\b|\b(?:large|strong|solid|robust) evidence base\b",
+        r"|\bproved\b|\b(?:large|strong|solid|robust) evidence base\b"
+        # Unmoved by checks, agreed on, unconflicted: "did not change the direction of any result", "no doubt left",
+        # "science agrees", "so many studies agreeing", "recommended by surgeons".
+        r"|\bdid(?: not|n't) change (?:the direction of )?(?:any|our|the) (?:main )?(?:results?|findings?|conclusions?)\b"
+        r"|\bno doubt left\b|\bscience agrees\b|\b(?:studies|trials) agreeing\b"
+        r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -349,7 +374,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bknows? which\b|\bno control group\b|\b(?:does|do|did)(?: not|n't) prove\b"
         # Low certainty, however worded; too little reported: "our certainty in the evidence about X is very low",
         # "too little information about side effects".
-        r"|\bcertainty\b[^.;]{0,40}?\b(?:is|was|are|were) (?:very )?low\b|\btoo little (?:information|data|detail)\b",
+        r"|\bcertainty\b[^.;]{0,40}?\b(?:is|was|are|were) (?:very )?low\b|\btoo little (?:information|data|detail)\b"
+        # Short, unreported, unblinded, disagreeing, unprovable: "followed people for only 7 to 14 days", "only 23 of
+        # the 68 trials", "did not say how people were put into groups", "blinding was not possible", "often not
+        # recorded", "very different from one another", "different definitions", "could plausibly find no benefit",
+        # "inadequate concealment", "I cannot prove that".
+        r"|\bfor only \d|\bonly \d+ of the \d+ (?:trials|studies)\b|\bdid(?: not|n't) (?:say|describe|explain) how\b"
+        r"|\bblinding (?:[\w-]+ ){0,3}(?:was|is) not possible\b|\b(?:often|usually) not (?:recorded|reported|measured)\b"
+        r"|\bdifferent from (?:one another|each other)\b|\bdifferent definitions\b|\bcould (?:plausibly )?find no\b"
+        r"|\binadequate (?:concealment|blinding|randomi[sz]ation)\b|\bcan(?:not|'t) prove\b",
     ),
 }
 # Fewer harms than with the comparison.
@@ -378,7 +411,7 @@ _HARMS_LIKE_CONTROL = re.compile(
     rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ)",
     re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
-_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|zero|cannot|hardly|lack of|free of|free from)\b"
+_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|nobody|zero|cannot|hardly|lack of|free of|free from)\b"
                       r"|(?<!\ba )\blittle\b(?! or no)"
                       r"|n't\b", re.I)
 # What a study sets out to find, or how it measured, is not a finding: "to assess the effectiveness", "whether it

@@ -504,9 +504,27 @@ def test_bad_questions_are_refused(engine, question, words):
     ("The marks wash off and are harmless.", {("safety", 1)}),
     ("Magnets must not be worn by people with a pacemaker.", {("safety", -1)}),
     ("You may feel some aching at first.", {("safety", -1)}),
+    ("Patients who used the spray left hospital about 6 hours sooner.", {("efficacy", 1)}),
+    ("Scores were almost identical in both arms.", {("efficacy", -1)}),
+    ("Nobody recovers faster because of a drop of oil.", {("efficacy", -1)}),
+    ("On modern wards the benefit was far smaller.", {("efficacy", -1)}),
+    ("The benefit was smaller but still present.", {("efficacy", 1)}),
+    ("No fainting episodes were reported.", {("safety", 1)}),
+    ("Only 9 of the 40 studies reported harms.", {("evidence", -1)}),
+    ("Blinding of the surgeons was not possible.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
+
+
+@pytest.mark.parametrize("sentence, topic, polarity", [
+    ("The oil should never be taken by mouth.", "safety", -1),
+    ("Never, ever swallow the gel.", "safety", -1),
+    ("Leaving out the smallest trials did not change our main findings.", "evidence", 1),
+    ("With so many trials agreeing, the question is settled.", "evidence", 1),
+])
+def test_stance_on_one_topic(sentence, topic, polarity):
+    assert {s.polarity for s in stances(sentence) if s.topic == topic} == {polarity}
 
 
 def test_asked_whether_a_page_s_claim_holds_the_answer_weighs_whether_it_works():

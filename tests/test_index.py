@@ -76,6 +76,13 @@ def test_sentences_within_a_span_in_reading_order(engine):
     assert idx.sentences_within(chunk.doc_id, chunk.char_start, chunk.char_end) == list(range(chunk.first, chunk.last))
 
 
+@pytest.mark.parametrize("word, heads", [("SAC", True), ("SACs", True), ("NP", True), ("(NP)", True),
+                                         ("sac", False), ("XQZ", False), ("S", False)])
+def test_a_headings_initials_name_its_section(engine, word, heads):
+    # "Safety and Considerations" and "Neuropathic Pain" are headings of the corpus.
+    assert engine.index.heads_section(word) is heads
+
+
 def test_centrality_is_each_sentences_cosine_with_its_pages_mean_direction(engine):
     idx = engine.index
     for doc_id in idx.documents:

@@ -113,6 +113,8 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
                                             ("haemophilia", True), ("diarrhoea", False),
                                             # a doubled consonant before a suffix
                                             ("gassy", False), ("swapped", False), ("shopper", False),
+                                            # a y turned i before a suffix, and a noun made of a verb
+                                            ("cherries", False), ("sleepiness", False), ("discolouration", False),
                                             # two everyday words run together, but not a bound form and a word
                                             ("bankroll", False), ("bankrolled", False), ("brainwave", False),
                                             ("antibody", True)])
