@@ -508,7 +508,11 @@ def _largest_count(counted: re.Pattern[str] | None, text: str) -> float | None:
 
 
 # "What kind of glue", "which type of tape": the frame says a kind is asked for; the glue is what is asked about.
-_FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b", re.I)
+# So does a lay verdict ("a total waste of money", "worth it", "a con", "actually", "tbh"): it asks whether the
+# thing works, in words no page answering that would use.
+_FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b"
+                    r"|\b((?:(?:just|a|an|total|complete|absolute|utter)\s+)*waste\s+of\s+(?:time|money)"
+                    r"|worth\s+(?:it|the\s+(?:money|cost|price))|a\s+(?:con|scam|rip.?off)|tbh|actually)\b", re.I)
 
 
 def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:

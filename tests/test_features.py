@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rag.features import (QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, QuestionTerms, SentenceView,
-                          asked_shapes, counted_pattern, names_in, qualifier_terms, question_features,
+                          asked_shapes, counted_pattern, framing_terms, names_in, qualifier_terms, question_features,
                           sentence_features, shapes_of)
 from rag.lexical import terms_of
 
@@ -87,6 +87,18 @@ def test_a_magnet_s_strength_is_a_quantity_and_a_deposit_is_money():
     assert "quantity" in shapes_of("Look for strong magnets of at least 2,000 gauss.")
     assert "money" in asked_shapes("How much deposit does the Acme studio take to book a first appointment?")
     assert "money" in shapes_of("A £25 non-refundable deposit secures your first appointment.")
+
+
+@pytest.mark.parametrize("question, framing", [
+    ("What kind of glue does it use?", {"kind"}),
+    ("are these pills just a total waste of money tbh", {"wast", "money", "total", "tbh"}),
+    ("is the package worth it", {"worth"}),
+    ("will it actually help", {"actual"}),
+    ("Is it worth a trip to the clinic?", set()),
+])
+def test_a_lay_verdict_frames_the_question(question, framing):
+    # Whether it works, asked in words no page answering that would use: those words are not what is asked about.
+    assert framing_terms(question) == framing
 
 
 def test_a_specific_kind_is_not_met_by_any_digit():
