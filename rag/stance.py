@@ -268,7 +268,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bproved\b|\b(?:large|strong|solid|robust) evidence base\b"
         # Unmoved by checks, agreed on, unconflicted: "did not change the direction of any result", "no doubt left",
         # "science agrees", "so many studies agreeing", "recommended by surgeons".
-        r"|\bdid(?: not|n't) change (?:the direction of )?(?:any|our|the) (?:main )?(?:results?|findings?|conclusions?)\b"
+        r"|\bdid(?: not|n't) change (?:the direction of )?(?:any|our|the) (?:main )?"
+        r"(?:results?|findings?|conclusions?)\b"
         r"|\bno doubt left\b|\bscience agrees\b|\b(?:studies|trials) agreeing\b"
         r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
@@ -380,7 +381,8 @@ _CUES: dict[str, tuple[str, str]] = {
         # recorded", "very different from one another", "different definitions", "could plausibly find no benefit",
         # "inadequate concealment", "I cannot prove that".
         r"|\bfor only \d|\bonly \d+ of the \d+ (?:trials|studies)\b|\bdid(?: not|n't) (?:say|describe|explain) how\b"
-        r"|\bblinding (?:[\w-]+ ){0,3}(?:was|is) not possible\b|\b(?:often|usually) not (?:recorded|reported|measured)\b"
+        r"|\bblinding (?:[\w-]+ ){0,3}(?:was|is) not possible\b"
+        r"|\b(?:often|usually) not (?:recorded|reported|measured)\b"
         r"|\bdifferent from (?:one another|each other)\b|\bdifferent definitions\b|\bcould (?:plausibly )?find no\b"
         r"|\binadequate (?:concealment|blinding|randomi[sz]ation)\b|\bcan(?:not|'t) prove\b",
     ),
@@ -411,7 +413,8 @@ _HARMS_LIKE_CONTROL = re.compile(
     rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ)",
     re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
-_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|nobody|zero|cannot|hardly|lack of|free of|free from)\b"
+_NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|nobody|zero|cannot|hardly|lack of|free of|"
+                      r"free from)\b"
                       r"|(?<!\ba )\blittle\b(?! or no)"
                       r"|n't\b", re.I)
 # What a study sets out to find, or how it measured, is not a finding: "to assess the effectiveness", "whether it
