@@ -204,7 +204,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bpotential (?:long.term )?side effects\b"
         r"|\bnobody can promise\b|\bseek (?:urgent )?medical help\b|\bsigns of too much\b|\bare real\b"
         r"|\bdropped out\b|\bdrows\w+|\bseizures?\b|\bpoison\w*|\bnot recommended for\b"
-        r"|\b(?:should|must) not be (?:taken|used|given|worn)\b|\bgreatly increases?\b|\bmay (?:affect|change how)\b"
+        r"|\bmust not be (?:taken|used|given|worn)\b|\bshould not be worn\b|\bgreatly increases?\b"
+        r"|\bmay (?:affect|change how)\b"
         r"|\bbruis\w*|\bsoreness\b|\bfaint(?:ed|ing)?\b|\bhaematoma\b|\bhematoma\b|\bheadaches?\b[^.;]{0,40}\b(?:reported|described)\b"
         r"|\b(?:described|reported) (?:\w+ ){0,2}headaches?\b"
         # Harm: "an unpleasant taste", "feeling sick", "can trigger", "permanently lost", "stop some antibiotics from
