@@ -84,7 +84,15 @@ _CUES: dict[str, tuple[str, str]] = {
         # "a head start", "a secret weapon", "recommend it without hesitation", "much worse without it".
         r"|\b(?:hours?|days?|weeks?|minutes?) sooner\b|\bhome (?:\w+ ){0,4}(?:sooner|earlier)\b|\bin half the time\b"
         r"|\bhead start\b|\bsecret weapon\b|\bbest.kept secret\b|\bthe way to go\b|\bdouble the\b"
-        r"|\bwithout hesitation\b|\bone of the best\b|\bworse without\b|\bcould(?:n't| not) believe how\b",
+        r"|\bwithout hesitation\b|\bone of the best\b|\bworse without\b|\bcould(?:n't| not) believe how\b"
+        # Cut by a share, a number needed to treat, a sensible choice, more power: "cut the number of clots by roughly
+        # nine-tenths", "35 would need to wear them for one to avoid", "a reasonable choice", "never looked back",
+        # "far more powerful than", "the single best thing you can do", "no reason not to wear them".
+        r"|\bby (?:roughly |about |around |nearly |almost )?(?:nine|eight|seven)-tenths\b"
+        r"|\bwould need to (?:\w+ ){1,4}for one (?:of them |person )?to (?:avoid|benefit|be spared)\b"
+        r"|\b(?:a |an )?(?:perfectly )?(?:reasonable|sensible) (?:choice|option)\b|\bnever looked back\b"
+        r"|\bmore powerful\b|\bbest thing you can do\b|\bno reason not to\b|\bchanged (?:their|your|our) lives\b"
+        r"|\b(?:had|have|has) (?:much |far )?less (?:\w+ )?swelling\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -169,7 +177,11 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bno reason to (?:start|use|try|recommend|buy|pay)\b|\bnobody has (?:found|shown|proved)\b"
         rf"|\balmost identical\b|\ba fraction of an? \w+\b|\bwhether they (?:[\w-]+ ){{1,3}}or not\b"
         rf"|\b(?:does|do)(?: not|n't) routinely recommend\b|\bconfirms? that it (?:does|did) not\b"
-        rf"|\b(?:benefit|effect|difference|gain)s?\b[^.;]{{0,25}}\b(?:much|considerably|far) smaller\b",
+        rf"|\b(?:benefit|effect|difference|gain)s?\b[^.;]{{0,25}}\b(?:much|considerably|far) smaller\b"
+        # Chance, no change between groups, nothing much, no substitute: "could easily be down to chance", "both groups
+        # fell asleep in about the same time", "didn't do much for me", "is no substitute for".
+        rf"|\bdown to chance\b|\bboth groups\b[^.;]{{0,40}}\b(?:the same|similar)\b"
+        rf"|\b(?:didn't|did not|doesn't|does not) do (?:very )?much\b|\bno substitute for\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -191,7 +203,11 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\brarely a problem\b"
         # None of a harm seen, no limit needed: "no choking episodes were reported", "as much as you like".
         r"|\bno (?:[\w-]+ ){0,2}(?:episodes|events|incidents|cases) (?:were|was) reported\b|\bas much as you like\b"
-        r"|\bno such thing as too much\b",
+        r"|\bno such thing as too much\b"
+        # "non-toxic", "a non-drowsy formula", "no nasty chemicals", "most people have no trouble", "the harms are
+        # small", "comfortable enough to wear all day".
+        r"|\bnon.toxic\b|\bnon.drowsy\b|\bno (?:nasty|harsh|harmful) chemicals\b|\bno trouble\b"
+        r"|\b(?:harms?|side effects?|risks?) (?:are|were|is|was) (?:small|slight)\b|\bcomfortable enough\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -247,7 +263,16 @@ _CUES: dict[str, tuple[str, str]] = {
         # Where and how never to use it: "should not be put on broken skin", "should never be taken by mouth",
         # "never swallow", "laxative effects", "a bit gassy".
         r"|\bshould(?: not|n't| never) be (?:put|used|applied|taken|given|swallowed)\b"
-        r"|\bnever(?:, ever,?)? (?:swallow|put|apply|take)\b|\blaxative\b|\bgassy\b",
+        r"|\bnever(?:, ever,?)? (?:swallow|put|apply|take)\b|\blaxative\b|\bgassy\b"
+        # Who should not, and what not to mix: "do not drive if you feel drowsy", "avoid it if you are pregnant", "do
+        # not use if", "avoid alcohol while taking", "not to mix it with", "must not wear", "reduce blood flow", "cut
+        # off your circulation", "rare reports of liver problems", "may make you feel groggy", "much sleepier".
+        r"|\bdo not drive\b|\bavoid (?:it |this |them )?if\b|\bdo not (?:use|take) (?:it |this |them )?if\b"
+        r"|\bavoid \w+ while (?:taking|using)\b|\b(?:not to|do not|don't) mix\b"
+        r"|\bmust not (?:wear|use|take|give)\b"
+        r"|\b(?:reduce|restrict|cut off) (?:the |your )?(?:blood flow|circulation)\b"
+        r"|\breports of (?:\w+ ){0,2}(?:problems|injury|injuries|damage)\b|\bhave had (?:\w+ ){0,2}problems\b"
+        r"|\bmake you (?:feel )?(?:much |more |very )?(?:groggy|drowsy|drowsier|sleepier|dizzy)\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -272,7 +297,11 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bdid(?: not|n't) change (?:the direction of )?(?:any|our|the) (?:main )?"
         r"(?:results?|findings?|conclusions?)\b"
         r"|\bno doubt left\b|\bscience agrees\b|\b(?:studies|trials) agreeing\b"
-        r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b",
+        r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b"
+        # "the trials were consistent", a domain at low risk ("Selective reporting: low risk"), "a careful piece of
+        # work", "recommended by travel experts".
+        r"|\b(?:trials|studies|results|findings) were consistent\b|:\s*low risk\b|\ba careful piece of work\b"
+        r"|\brecommended by \w+ experts\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -385,7 +414,23 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bblinding (?:[\w-]+ ){0,3}(?:was|is) not possible\b"
         r"|\b(?:often|usually) not (?:recorded|reported|measured)\b"
         r"|\bdifferent from (?:one another|each other)\b|\bdifferent definitions\b|\bcould (?:plausibly )?find no\b"
-        r"|\binadequate (?:concealment|blinding|randomi[sz]ation)\b|\bcan(?:not|'t) prove\b",
+        r"|\binadequate (?:concealment|blinding|randomi[sz]ation)\b|\bcan(?:not|'t) prove\b"
+        # A few small trials, an effect that could be far off, only what was published, weak trials, suspicion,
+        # makers' gifts, the same few groups, partial blinding, less precise, under-counted, too rare to measure:
+        # "came mostly from a few small, early trials", "the true effect could be quite different", "could only
+        # include trials that had been published", "the old trials were weak", "right to be suspicious", "no longer
+        # blinded", "given free stockings by manufacturers", "conducted by two research groups", "blinded in five of
+        # the nine trials", "smaller and less precise", "unsystematic", "does not tell us that", "too rare to
+        # measure", "is generous", "thin on the ground", "be cautious about", "not on trials of".
+        r"|\ba few small\b|\btrue effect could be\b|\bcould only include\b"
+        r"|\b(?:trials|studies|evidence|data|research) (?:is|are|was|were) (?:\w+ )?weak\b|\bsuspicious\b"
+        r"|\bno longer blind\w*|\bgiven free \w+ by (?:the )?(?:manufacturer|maker|compan)\w*"
+        r"|\b(?:conducted|run|came) (?:\w+ ){0,2}(?:by|from) (?:just |only )?(?:two|three|a few|the same few) "
+        r"research groups\b|\bblinded in (?:only )?\w+ of (?:the )?\w+\b|\bless precise\b|\bunsystematic\b"
+        r"|\bunder.counted\b|\bdoes not tell us (?:that|whether)\b"
+        r"|\btoo rare (?:\w+ ){0,3}?to (?:measure|tell|detect)\b"
+        r"|\b(?:is|was) generous\b|\bthin on the ground\b|\bbe (?:cautious|wary|sceptical|skeptical) (?:about|of)\b"
+        r"|\bnot on (?:trials|studies) of\b",
     ),
 }
 # Fewer harms than with the comparison.
@@ -397,7 +442,7 @@ _REASSURANCE = re.compile(
     rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b|\bslightly more (?:often|common)\b|\bin both groups\b"
     rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
-    rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b"
+    rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b(?! reports?)"
     rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b"
     rf"|\b(?:pass(?:es)?|fades?|goes away|wears? off) (?:quickly|soon)\b|\b(?:totally|completely|perfectly) normal\b"
     # Harms put down to something else, fewer than with the comparison, or few: "none was attributed to", "fewer
@@ -466,7 +511,8 @@ _QUESTION_TOPICS = {
                            r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"
                            r"|\bprevent|\brebuild|\brepair|\bregrow|\bprotect|\breplace (?:my|your|other|the need)\b", re.I),
-    "safety": re.compile(r"\bsafe|\bside.?effect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict",
+    # "side affects" is how the question is often typed.
+    "safety": re.compile(r"\bsafe|\bside.?[ae]ffect|\brisk(?! of bias)|\badverse|\bdanger|\bharm|\btolerat|\baddict",
                          re.I),
     "evidence": re.compile(rf"{_STRENGTH_WORDS}|\bstud(y|ies)|\bresearch|\btrials?\b", re.I),
 }

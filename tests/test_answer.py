@@ -512,6 +512,13 @@ def test_bad_questions_are_refused(engine, question, words):
     ("No fainting episodes were reported.", {("safety", 1)}),
     ("Only 9 of the 40 studies reported harms.", {("evidence", -1)}),
     ("Blinding of the surgeons was not possible.", {("evidence", -1)}),
+    ("About 20 patients would need to use the gel for one of them to avoid a scar.", {("efficacy", 1)}),
+    ("In both groups the wounds closed in about the same time.", {("efficacy", -1)}),
+    ("The patch is no substitute for a proper diet.", {("efficacy", -1)}),
+    ("The lotion is non-toxic.", {("safety", 1)}),
+    ("Do not drive if the drops blur your vision.", {("safety", -1)}),
+    ("Eight of the ten trials were run by two research groups.", {("evidence", -1)}),
+    ("Side-effect reporting was unsystematic.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
@@ -522,6 +529,9 @@ def test_stance_cues(sentence, expected):
     ("Never, ever swallow the gel.", "safety", -1),
     ("Leaving out the smallest trials did not change our main findings.", "evidence", 1),
     ("With so many trials agreeing, the question is settled.", "evidence", 1),
+    ("Bleeding was too rare in the trials to measure.", "evidence", -1),
+    ("There are rare reports of kidney problems with the tea.", "safety", -1),
+    ("Allocation concealment: low risk.", "evidence", 1),
 ])
 def test_stance_on_one_topic(sentence, topic, polarity):
     assert {s.polarity for s in stances(sentence) if s.topic == topic} == {polarity}
