@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,6 +18,7 @@ from .embed import Batcher, Encoder, Tokens, TorchEncoder, query_encoder
 from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, load_index
+from .lexical import plain_chat
 from .retrieve import Hit, Query, Scores, search, search_pointed
 from .scorer import Scorer, load_scorer
 from .settings import AnswerSettings, RetrievalSettings, Settings
@@ -123,7 +124,9 @@ class Engine:
         """The same index and encoder with concurrent callers' questions encoded in shared batches."""
         return Engine(self.index, Batcher(self.encoder, self.settings.model.batch_size), self.settings, self._scorer)
 
-    def query(self, text: str) -> Query:
+    def query(self, question: str) -> Query:
+        """The question as retrieval and the scorer read it: chat spellings written out ("a 30 yr old")."""
+        text = plain_chat(question)
         tokens, vector = self._cached(self._vectors, text, lambda: self._embed(text))
         return Query(text, vector, self.index.lexicon.query_terms(text), *pointed_documents(self.index, text),
                      tokens=tokens)
@@ -170,7 +173,7 @@ class Engine:
         hits = search_pointed(self.index, query, k, self.settings.retrieval, doc_ids, clock)
         answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold)
         clock.lap("compose")
-        return answer
+        return replace(answer, question=question)
 
     def context(self, question: str, max_tokens: int) -> Context:
         question = check_question(question, "question", self.settings.answer)

@@ -38,6 +38,15 @@ CEILING, DOC_FREQ = "token_ceiling.npy", "doc_freq.npy"
 
 # How bm25s splits text into words (two word characters or more), so each word lines up with its term.
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+# How questions are typed in a hurry ("a 30 yr old", "how long b4 i give up", "4 wks", "wat do ppl say"): each
+# stands for one everyday word, which the pages write out. "u" and "r" only in lower case, where they are words.
+_CHAT = {"yr": "year", "yrs": "years", "hr": "hour", "hrs": "hours", "mins": "minutes", "wk": "week", "wks": "weeks",
+         "mth": "month", "mths": "months", "b4": "before", "ppl": "people", "wat": "what", "wot": "what",
+         "pls": "please", "plz": "please", "ur": "your", "thru": "through", "tho": "though", "coz": "because",
+         "cuz": "because", "abt": "about", "smth": "something", "2day": "today", "gonna": "going to",
+         "wanna": "want to", "dunno": "don't know", "w/": "with", "w/o": "without"}
+_CHAT_WORD = re.compile(r"(?<![\w/])(?:(?i:" + "|".join(sorted(map(re.escape, _CHAT), key=len, reverse=True))
+                        + r")|u|r)(?![\w/])")
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +103,15 @@ def _compound(word: str) -> bool:
     """Whether a word is two everyday words run together, the first no bound form: "sunburn", "outlay"."""
     return any(word[:i] not in _BOUND and zipf(word[:i]) >= COMPOUND_ZIPF and zipf(word[i:]) >= COMPOUND_ZIPF
                for i in range(3, len(word) - 2))
+
+
+def plain_chat(text: str) -> str:
+    """The text with chat spellings written out: "is it ok for a 30 yr old" asks about a "30 year old". In
+    capitals they are abbreviations of something else ("HR 0.8" is a hazard ratio)."""
+    def written_out(m: re.Match[str]) -> str:
+        word = m.group()
+        return {"u": "you", "r": "are"}.get(word) or (word if word.isupper() else _CHAT[word.lower()])
+    return _CHAT_WORD.sub(written_out, text)
 
 
 def common_abbreviation(word: str) -> bool:

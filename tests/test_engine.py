@@ -31,3 +31,12 @@ def test_a_new_engine_starts_with_an_empty_cache(engine):
 def test_cache_can_be_turned_off(engine):
     off = Engine(engine.index, engine.encoder, engine.settings.with_(cache_size=0))
     assert off.ask("How is ketamine given?") is not off.ask("How is ketamine given?")
+
+
+def test_chat_spellings_are_read_written_out_and_the_question_is_kept_as_asked(engine):
+    typed = "how many hrs does a ketamine infusion take, is it ok for a 30 yr old"
+    written = "how many hours does a ketamine infusion take, is it ok for a 30 year old"
+    assert engine.query(typed).terms == engine.query(written).terms
+    answer, plain = engine.ask(typed), engine.ask(written)
+    assert answer.question == typed
+    assert (answer.answer, answer.confidence) == (plain.answer, plain.confidence)

@@ -122,3 +122,16 @@ def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, e
     from rag.lexical import specialist
 
     assert specialist(word) is expected
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("a 30 yr old", "a 30 year old"), ("how long b4 i give up", "how long before i give up"),
+    ("can u take it w/ food, r there risks?", "can you take it with food, are there risks?"),
+    ("4 wks, 2 hrs a day", "4 weeks, 2 hours a day"), ("Yr 2", "year 2"),
+    # In capitals they abbreviate something else; inside a word they are part of it.
+    ("HR 0.8 (R 0.4)", "HR 0.8 (R 0.4)"), ("hours and your turn", "hours and your turn"),
+])
+def test_chat_spellings_are_written_out(typed, written):
+    from rag.lexical import plain_chat
+
+    assert plain_chat(typed) == written
