@@ -482,7 +482,14 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
     inside = [c for c in candidates if index.sentences[c.sentence].doc_id in pointed]
     held = {c.sentence for c in inside}
     outside = [c for c in candidates if c.sentence not in held]
-    ranked = ([(c, floor(inside[0].relevance)) for c in inside] +
+    # Each source asked about is measured against its own best, and its best speaks before any source's second:
+    # asked "the listicle says X; is that what the leaflet advises?", the leaflet answers however closely the
+    # listicle echoes X.
+    best: dict[str, float] = {}
+    for c in inside:
+        best.setdefault(index.sentences[c.sentence].doc_id, c.relevance)
+    inside.sort(key=lambda c: c.relevance < best[index.sentences[c.sentence].doc_id])
+    ranked = ([(c, floor(best[index.sentences[c.sentence].doc_id])) for c in inside] +
               [(c, floor(candidates[0].relevance)) for c in outside])
     chosen: list[Candidate] = []
     tokens = 0

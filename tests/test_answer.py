@@ -781,3 +781,21 @@ def test_a_question_asking_for_a_yes_or_a_no_is_told_apart_after_what_the_asker_
     from rag.answer import asks_yes_no
 
     assert asks_yes_no(question) is yes_no
+
+
+def test_each_source_asked_about_is_measured_against_its_own_best(engine):
+    from rag.answer import Candidate, select_sentences
+
+    idx = engine.index
+    echo, judge = "thurston-chronic-pain", "nmda-review-2025"
+    ids = {d: [s for s in range(len(idx.sentences)) if idx.sentences[s].doc_id == d
+               and idx.sentences[s].kind != "heading"][:3] for d in (echo, judge)}
+    # The page making the claim echoes the question; the page asked to judge it answers far less closely.
+    candidates = sorted([Candidate(s, idx.sentences[s].chunk, p, 0) for s, p in zip(ids[echo], (0.95, 0.9, 0.85))] +
+                        [Candidate(s, idx.sentences[s].chunk, p, 0) for s, p in zip(ids[judge], (0.3, 0.1, 0.05))],
+                        key=lambda c: -c.relevance)
+    both = select_sentences(idx, candidates, engine.settings, frozenset({echo, judge}))
+    assert ids[judge][0] in [c.sentence for c in both]
+    assert ids[judge][1] not in [c.sentence for c in both]  # below the floor outright
+    alone = select_sentences(idx, candidates, engine.settings, frozenset({echo}))
+    assert ids[judge][0] not in [c.sentence for c in alone]
