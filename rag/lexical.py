@@ -210,6 +210,13 @@ class Lexicon:
 
         if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf(word) >= TYPO_ZIPF:
             return term
+        # Another form of a word English uses ("gummies", "repot", "wilting") is that word, not a slip of the keys:
+        # the corpus's own form of it where it holds one ("unstretched": stretch), else the term as it is. Not
+        # through "-less", which says the opposite ("footless" asks about no foot).
+        forms = [f for f in _relatives(word) if zipf(f) >= TYPO_ZIPF]
+        if forms:
+            held = [t for f in forms for t in terms_of(f) if self.known(t)] if not word.endswith("less") else []
+            return max(held, key=self._df) if held else term
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
                                 limit=None)
         return max(found, key=lambda f: (-f[1], self.doc_freq[f[2]]))[0] if found else term
