@@ -485,11 +485,12 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
     # Each source asked about is measured against its own best, and its best speaks before any source's second:
     # asked "the listicle says X; is that what the leaflet advises?", the leaflet answers however closely the
     # listicle echoes X.
+    doc = {c.sentence: index.sentences[c.sentence].doc_id for c in inside}
     best: dict[str, float] = {}
     for c in inside:
-        best.setdefault(index.sentences[c.sentence].doc_id, c.relevance)
-    inside.sort(key=lambda c: c.relevance < best[index.sentences[c.sentence].doc_id])
-    ranked = ([(c, floor(best[index.sentences[c.sentence].doc_id])) for c in inside] +
+        best.setdefault(doc[c.sentence], c.relevance)
+    inside.sort(key=lambda c: c.relevance < best[doc[c.sentence]])
+    ranked = ([(c, floor(best[doc[c.sentence]])) for c in inside] +
               [(c, floor(candidates[0].relevance)) for c in outside])
     chosen: list[Candidate] = []
     tokens = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -45,8 +46,9 @@ _CHAT = {"yr": "year", "yrs": "years", "hr": "hour", "hrs": "hours", "mins": "mi
          "pls": "please", "plz": "please", "ur": "your", "thru": "through", "tho": "though", "coz": "because",
          "cuz": "because", "abt": "about", "smth": "something", "2day": "today", "gonna": "going to",
          "wanna": "want to", "dunno": "don't know", "w/": "with", "w/o": "without"}
+_CHAT_LOWER = {"u": "you", "r": "are"}
 _CHAT_WORD = re.compile(r"(?<![\w/])(?:(?i:" + "|".join(sorted(map(re.escape, _CHAT), key=len, reverse=True))
-                        + r")|u|r)(?![\w/])")
+                        + r")|" + "|".join(_CHAT_LOWER) + r")(?![\w/])")
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +112,7 @@ def plain_chat(text: str) -> str:
     capitals they are abbreviations of something else ("HR 0.8" is a hazard ratio)."""
     def written_out(m: re.Match[str]) -> str:
         word = m.group()
-        return {"u": "you", "r": "are"}.get(word) or (word if word.isupper() else _CHAT[word.lower()])
+        return _CHAT_LOWER.get(word) or (word if word.isupper() else _CHAT[word.lower()])
     return _CHAT_WORD.sub(written_out, text)
 
 
@@ -215,8 +217,8 @@ class Lexicon:
         # through "-less", which says the opposite ("footless" asks about no foot).
         forms = [f for f in _relatives(word) if zipf(f) >= TYPO_ZIPF]
         if forms:
-            held = [t for f in forms for t in terms_of(f) if self.known(t)] if not word.endswith("less") else []
-            return max(held, key=self._df) if held else term
+            return term if word.endswith("less") else self._commonest(
+                [t for f in forms for t in terms_of(f)], term)
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
                                 limit=None)
         return max(found, key=lambda f: (-f[1], self.doc_freq[f[2]]))[0] if found else term
@@ -298,8 +300,12 @@ class Lexicon:
         term itself."""
         if len(term) < TYPO_MIN_LETTERS or self.known(term):
             return term
-        held = [t for t in other_spellings(term) if self.known(t)]
-        return max(held, key=self._df) if held else term
+        return self._commonest(other_spellings(term), term)
+
+    def _commonest(self, terms: Iterable[str], otherwise: str) -> str:
+        """Of `terms`, the one the corpus holds in the most passages; `otherwise` when it holds none."""
+        held = [t for t in terms if self.known(t)]
+        return max(held, key=self._df) if held else otherwise
 
     @cached_property
     def _prefixes(self) -> frozenset[str]:

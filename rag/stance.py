@@ -281,8 +281,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bstrong evidence\b|\bhigh.quality (?:evidence|trials?)\b|\bmoderate.certainty\b|\bhigh.certainty\b"
         r"|\bscience is clear\b|\bwidely studied\b|\bstudy published\b|\bwell designed\b|\bcarefully run\b"
         r"|\bclinically studied\b|\bback(?:s|ed)? up\b|\bencouraging\b|\b(?:experts|doctors) (?:now )?(?:agree|see)\b"
-        r"|\breasonably well run\b|\bresults were consistent\b|\bdeserves more weight\b"
-        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:experts|doctors)\b"
+        r"|\breasonably well run\b|\bdeserves more weight\b"
+        r"|\b(?:moderately|fairly|reasonably|highly|very) confident\b|\brecommended by (?:(?:\w+ )?experts|doctors)\b"
         r"|\b(?:moderate|high) confidence\b|\broughly symmetrical\b|\bnot suspected\b"
         r"|\bdeclare[sd]? no (?:financial )?(?:links|ties|conflicts?)\b"
         r"|\b(?:reasonably |fairly |very )?consistent (?:evidence|results|findings)\b|\bevidence (?:was|is) strongest\b"
@@ -299,9 +299,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bno doubt left\b|\bscience agrees\b|\b(?:studies|trials) agreeing\b"
         r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b"
         # "the trials were consistent", a domain at low risk ("Selective reporting: low risk"), "a careful piece of
-        # work", "recommended by travel experts".
-        r"|\b(?:trials|studies|results|findings) were consistent\b|:\s*low risk\b|\ba careful piece of work\b"
-        r"|\brecommended by \w+ experts\b",
+        # work" (and "recommended by travel experts", with the cue above).
+        r"|\b(?:trials|studies|results|findings) were consistent\b|:\s*low risk\b|\ba careful piece of work\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
