@@ -24,7 +24,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\broot cause\b|\bvaluable\b|\blong.lasting\b|\blasting (?:relief|results?|benefits?|effects?)\b"
         # Sales talk about any complaint: it goes away, people are free of it, the product fixes its cause.
         r"|\bfewer\b|\bsay goodbye\b|\b\w+.free by\b|\bcompletely \w+.free\b|\bfix(?:es|ed)?\b|\bboosts?\b"
-        r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't be wrong\b|\bsimply stopped\b"
+        r"|\bcorrect(?:s|ing)? the\b|\bnumber one\b|\bcan't (?:all )?be wrong\b|\bsimply stopped\b"
         r"|\bstops? (?:\w+ ){1,3}(?:at|in|within|for)\b|\bcure[sd]?\b|\b(?:life|lives) back\b|\bsleep better\b"
         r"|\bmore energy\b|\bbetter results\b|\blooked better than\b"
         # The complaint goes away; the benefit going away is a doubt (below), and the longer cue wins.
@@ -90,9 +90,27 @@ _CUES: dict[str, tuple[str, str]] = {
         # "far more powerful than", "the single best thing you can do", "no reason not to wear them".
         r"|\bby (?:roughly |about |around |nearly |almost )?(?:nine|eight|seven)-tenths\b"
         r"|\bwould need to (?:\w+ ){1,4}for one (?:of them |person )?to (?:avoid|benefit|be spared)\b"
-        r"|\b(?:a |an )?(?:perfectly )?(?:reasonable|sensible) (?:choice|option)\b|\bnever looked back\b"
-        r"|\bmore powerful\b|\bbest thing you can do\b|\bno reason not to\b|\bchanged (?:their|your|our) lives\b"
-        r"|\b(?:had|have|has) (?:much |far )?less (?:\w+ )?swelling\b",
+        r"|\bnever looked back\b"
+        r"|\b(?:more|most) powerful\b|\bbest thing you can do\b|\bno reason not to\b"
+        r"|\bchanged (?:their|your|our) lives\b"
+        r"|\b(?:had|have|has) (?:much |far )?less (?:\w+ )?swelling\b"
+        # What the product is sold as taking out of the body, and what buyers are told they will feel: "draws out
+        # wax", "sucks it out", "removes impurities" (not "removed from the analysis"), "a natural detox", "cleanses",
+        # "feel results within hours", "feel lighter", "a sensible, cheap first step", "a modest, useful treatment",
+        # "I will keep recommending it", "starts to work within 2 to 3 days", "twice the effect", "supports healthy
+        # digestion", "easier to pass", "increases the number ... compared with placebo", "had more bowel movements
+        # than people taking a placebo", "used for thousands of years".
+        r"|\b(?:draws?|drawn|drew|pulls?|pulled|sucks?|sucked)\b (?:[\w-]+ ){0,4}?(?:up and )?out\b"
+        r"|\bremov(?:e|es|ed|ing)\b(?! from)|\bdetox\w*|\bcleans(?:e|es|ing)\b|\bfeel(?:s)? (?:the )?results\b"
+        r"|\bfeel(?:s|ing)? (?:\w+ )?(?:lighter|energetic|happier|clean|cleaner)\b"
+        r"|\b(?:sensible|reasonable|useful)[, ]+(?:[\w-]+[, ]+){0,2}?(?:choice|option|step|treatment)\b"
+        r"|\bkeep recommending\b|\bstart(?:s|ed)? to work\b|\btwice the effect\b"
+        r"|\bsupports? (?:[\w-]+,? ){0,2}?(?:regular\w*|healthy|normal)\b"
+        r"|\beasier to (?:pass|breathe|move|sleep|walk)\b"
+        rf"|\bincreases?\b[^.;]{{0,100}}\bcompared (?:with|to) (?:the )?{_CONTROL}"
+        rf"|\bmore (?!side|adverse|harms?\b|often|common|frequent|people (?:stopped|dropped))[\w\s-]{{0,30}}?"
+        rf"\bthan (?:\w+ ){{0,2}}"
+        rf"(?:taking|on|given|with|after) (?:a |the )?{_CONTROL}|\bfor (?:thousands|hundreds) of years\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -111,8 +129,9 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bprobably (?:does not|doesn't|not)\b|\bno replacement for\b"
         rf"|\b(?:difference|advantage|benefit|effect|improvement|estimate)s?\b[^.;]{{0,60}}\bdisappear(?:s|ed)\b"
         rf"|\b(?:advises?|recommends?) against\b"
-        rf"|\bneither\b[^.]{{0,40}}\bsignificant\b|\bfar from\b"
-        rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower)\b"
+        rf"|\bneither\b[^.]{{0,40}}\bsignifican\w*|\bfar from\b"
+        rf"|\bdo(?:es)?(?: not|n't) (?:treat|cure|prevent|replace|reduce|improve|relieve|help|lower|create|produce|"
+        rf"generate|remove|increase|clear)\b"
         rf"|\bnot (?:as good as|much use)\b"
         # Weaker, wrong-way or worse: "did nothing", "worked less well", "in the wrong direction", "make it worse".
         rf"|\bdid nothing\b|\bless (?:well|certain|likely to)\b|\bmay be small\b|\bwrong (?:direction|time|way)\b"
@@ -147,7 +166,7 @@ _CUES: dict[str, tuple[str, str]] = {
         # No better by another measure, an interval reaching no effect, next to nothing, a benefit that wears off:
         # "did not recover faster or better", "all confidence intervals included zero", "does not exclude a trivial
         # effect", "almost nothing", "unconvincing", "the benefits simply wear off".
-        rf"|\bdid(?: not|n't) (?:\w+ ){{0,2}}(?:longer|better|faster|more)\b"
+        rf"|\bdid(?: not|n't) (?:\w+ ){{0,2}}(?:longer|better|faster|more|less)\b"
         rf"|\b(?:intervals?|CIs?) (?:\w+ )?(?:included|include|includes|crossed|spanned) (?:zero|0|1|one|no effect)\b"
         rf"|\b(?:does|did|do)(?: not|n't) (?:exclude|rule out) (?:a |an )?(?:trivial|tiny|negligible|small|no)\b"
         rf"|\b(?:almost|next to|virtually) nothing\b|\bunconvincing\b|\bwears? off\b"
@@ -181,7 +200,18 @@ _CUES: dict[str, tuple[str, str]] = {
         # Chance, no change between groups, nothing much, no substitute: "could easily be down to chance", "both groups
         # fell asleep in about the same time", "didn't do much for me", "is no substitute for".
         rf"|\bdown to chance\b|\bboth groups\b[^.;]{{0,40}}\b(?:the same|similar)\b"
-        rf"|\b(?:didn't|did not|doesn't|does not) do (?:very )?much\b|\bno substitute for\b",
+        rf"|\b(?:didn't|did not|doesn't|does not) do (?:very )?much\b|\bno substitute for\b"
+        # Nothing taken out, no change found, the same after the dummy, nothing gained, an interval that rules out
+        # what matters: "removed no wax", "generates no measurable pressure", "found no drop in", "just as much ...
+        # as after a dummy procedure", "scores were about the same", "gain nothing at all", "no more able to", "both
+        # intervals exclude a clinically important benefit", "the opposite of what the review found".
+        rf"|\b(?:removed|removes|generates?|produces?|creates?) no\b"
+        rf"|\bfound no (?:[\w-]+ )?(?:drop|fall|rise|change|increase|reduction|decrease|effect|benefit)\b"
+        rf"|\bjust as (?:many|much|often|likely)\b|\b(?:were|was|are|is) (?:about|roughly|much|almost) the same\b"
+        rf"|\bgain(?:s|ed)? nothing\b|\bno more able\b"
+        rf"|\bexclude[sd]? (?:a |any )?(?:clinically )?(?:important|meaningful|worthwhile) "
+        rf"(?:benefit|effect|difference)"
+        rf"|\bthe opposite of what\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -207,7 +237,10 @@ _CUES: dict[str, tuple[str, str]] = {
         # "non-toxic", "a non-drowsy formula", "no nasty chemicals", "most people have no trouble", "the harms are
         # small", "comfortable enough to wear all day".
         r"|\bnon.toxic\b|\bnon.drowsy\b|\bno (?:nasty|harsh|harmful) chemicals\b|\bno trouble\b"
-        r"|\b(?:harms?|side effects?|risks?) (?:are|were|is|was) (?:small|slight)\b|\bcomfortable enough\b",
+        r"|\b(?:harms?|side effects?|risks?) (?:are|were|is|was) (?:small|slight)\b|\bcomfortable enough\b"
+        # "most people never have any problems at all", "a small glass is fine for most people".
+        r"|\bnever (?:have|had|get|experience) any (?:problems|issues|side effects|trouble)\b"
+        r"|\b(?:is|are) fine for (?:most|almost all|nearly all|everyone)\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -235,7 +268,7 @@ _CUES: dict[str, tuple[str, str]] = {
         # caused by", "isn't for everyone".
         r"|\bwork(?:s|ing)? less well\b|\b(?:can|may|could) (?:also )?(?:affect|interfere|change how)\b"
         r"|\bmore sensitive to\b|\bsensitivity to\b|\b(?:may|could|might) (?:cause|lead to|trigger)\b"
-        r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? of\b|\binfections? caused by\b"
+        r"|\bcause\w* (?:\w+ )?problems\b|\b(?:can|may) be (?:a )?signs? (?:of|that)\b|\binfections? caused by\b"
         r"|\b(?:isn't|is not|not) for everyone\b"
         # Harms counted: "the most common side effect" (and "side effects included", with the listing cues above).
         r"|\bmost (?:common|frequent)(?:ly reported)? (?:side effect|adverse|harm)"
@@ -272,7 +305,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bmust not (?:wear|use|take|give)\b"
         r"|\b(?:reduce|restrict|cut off) (?:the |your )?(?:blood flow|circulation)\b"
         r"|\breports of (?:\w+ ){0,2}(?:problems|injury|injuries|damage)\b|\bhave had (?:\w+ ){0,2}problems\b"
-        r"|\bmake you (?:feel )?(?:much |more |very )?(?:groggy|drowsy|drowsier|sleepier|dizzy)\b",
+        r"|\bmake you (?:feel )?(?:much |more |very )?(?:groggy|drowsy|drowsier|sleepier|dizzy)\b"
+        # Who must never have it, fire, case reports, medicines not absorbed: "should never have
+        # it", "completely off limits", "not for use on anyone with", "we do not treat anyone with", "is never used in
+        # children", "can catch fire", "an open flame", "so be careful", "case reports of obstruction", "can stop some
+        # medicines from being absorbed".
+        r"|\bshould never (?:have|use|take|get|try)\b|\boff limits\b|\bnot for use (?:on|in|by|with)\b"
+        r"|\b(?:do|does|will) not (?:treat|see|accept) (?:anyone|people|patients|clients) (?:with|who)\b"
+        r"|\bis never used (?:in|on|by|for|with)\b|\bcatch(?:es)? fire\b|\bopen flames?\b|\bbe careful\b"
+        r"|\bcase reports? of\b|\bfrom being absorbed\b|\bhow well (?:\w+ ){0,3}(?:are|is) absorbed\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -300,7 +341,12 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\brecommended by (?:surgeons|nurses|pharmacists|dentists|physiotherapists|clinicians)\b"
         # "the trials were consistent", a domain at low risk ("Selective reporting: low risk"), "a careful piece of
         # work" (and "recommended by travel experts", with the cue above).
-        r"|\b(?:trials|studies|results|findings) were consistent\b|:\s*low risk\b|\ba careful piece of work\b",
+        r"|\b(?:trials|studies|results|findings) were consistent\b|:\s*low risk\b|\ba careful piece of work\b"
+        # Results that agree, convincing: "heterogeneity was low", "consistent across studies", "supported by
+        # consistent laboratory data", "the evidence is convincing".
+        r"|\bheterogeneity (?:was|is) (?:low|small|negligible)\b(?! to| for)"
+        r"|\bconsistent across (?:the )?(?:studies|trials)\b|\bsupported by consistent\b"
+        r"|\b(?:evidence|data|results?|findings?) (?:is|are|was|were) (?:\w+ )?convincing\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -318,7 +364,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcannot (?:say|tell)\b|\bhard to know\b|\bmay miss\b|\bloss to follow.up\b|\bdid not blind\b"
         r"|\bwere aware of (?:group |treatment )?allocation\b|\bblinding problem\b|\blasted only\b"
         r"|\bcertainty (?:of [\w\s]+ )?(?:is|was) (?:very )?low\b|\bcannot be excluded\b"
-        r"|\bnone of the (?:trials|studies)\b|\bnobody has shown\b|\bnone of [\w\s]+ (?:has|have) been shown\b"
+        r"|\bnone of the (?:included )?(?:trials|studies)\b|\bnobody has shown\b"
+        r"|\bnone of [\w\s]+ (?:has|have) been shown\b"
         r"|\bnot a controlled\b|\bfewer than \d+ participants\b"
         r"|\bhard to blind\b|\bbetter than it really is\b|\bseem to work\b|\bimpression\b"
         # Reporting and agreement: "not reported well", "only 16 of 49 trials reported", "the trials disagreed".
@@ -404,7 +451,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bknows? which\b|\bno control group\b|\b(?:does|do|did)(?: not|n't) prove\b"
         # Low certainty, however worded; too little reported: "our certainty in the evidence about X is very low",
         # "too little information about side effects".
-        r"|\bcertainty\b[^.;]{0,40}?\b(?:is|was|are|were) (?:very )?low\b|\btoo little (?:information|data|detail)\b"
+        r"|\bcertainty\b[^.;]{0,40}?\b(?:is|was|are|were) (?:rated |judged |graded )?(?:as )?(?:very )?low\b"
+        r"|\btoo little (?:information|data|detail)\b"
         # Short, unreported, unblinded, disagreeing, unprovable: "followed people for only 7 to 14 days", "only 23 of
         # the 68 trials", "did not say how people were put into groups", "blinding was not possible", "often not
         # recorded", "very different from one another", "different definitions", "could plausibly find no benefit",
@@ -429,7 +477,15 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bunder.counted\b|\bdoes not tell us (?:that|whether)\b"
         r"|\btoo rare (?:\w+ ){0,3}?to (?:measure|tell|detect)\b"
         r"|\b(?:is|was) generous\b|\bthin on the ground\b|\bbe (?:cautious|wary|sceptical|skeptical) (?:about|of)\b"
-        r"|\bnot on (?:trials|studies) of\b",
+        r"|\bnot on (?:trials|studies) of\b"
+        # Not estimable, few people, not built to measure it, unreviewed, small-study effects, limited by, blinding
+        # lost, unlookable: "incidence cannot be estimated", "only 52 people", "never designed to measure", "not peer
+        # reviewed", "suggested small-study effects", "limited by small, short trials", "unlikely to have been
+        # maintained", "could not look at them separately", "a striking gap".
+        r"|\bcannot be (?:estimated|assessed|judged|calculated)\b"
+        r"|\bonly \d+ (?:people|patients|adults|women|men|children)\b|\b(?:never|not) designed to\b"
+        r"|\bnot peer.reviewed\b|\b(?:suggest\w*|likely) small.study effects?\b|\blimited by\b"
+        r"|\bunlikely to have been\b|\bcould(?: not|n't) look at\b|\b(?:striking|glaring|big|major|important) gap\b",
     ),
 }
 # Fewer harms than with the comparison.
@@ -439,7 +495,7 @@ _FEWER_HARMS = re.compile(r"\bfewer\b[^.;]{0,60}\b(?:side.effects?|adverse|dropo
 _REASSURANCE = re.compile(
     rf"\bmild\b|\btemporary\b|\bshort.lived\b|\bdiminish\w*|\bas (?:often|commonly) (?:as|with|in) (?:the )?{_CONTROL}"
     rf"|\bsimilar to (?:the |a )?{_CONTROL}|\babout as common\b|\bslightly more (?:often|common)\b|\bin both groups\b"
-    rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant )?"
+    rf"|\bno more (?:often|common|frequent)|\bdid(?: not|n't) differ\b|\bno (?:serious |significant |real |major )?"
     rf"(?:side effects|adverse|problems)\b|\bnot (?:damage|harm)\b|\bunlikely to (?:trigger|cause)\b"
     rf"|\b(?:low|lower|reduced|minimal) risk\b|\b(?:is|are|was|were) (?:very |extremely )?rare\b(?! reports?)"
     rf"|\b(?:is|are|was|were) less (?:frequent|common|often)\b|\bvery uncommon\b"
@@ -447,7 +503,9 @@ _REASSURANCE = re.compile(
     # Harms put down to something else, fewer than with the comparison, or few: "none was attributed to", "fewer
     # dropouts due to side effects", "only about 3 in 100 stopped", "virtually no downsides".
     rf"|\bnone (?:was|were) (?:attributed|linked|related|due) to\b|{_FEWER_HARMS.pattern}"
-    rf"|\bonly (?:about |around |roughly )?(?:\d+|one|two|three|four|five) (?:in|out of) \d+|\bno downsides?\b",
+    rf"|\bonly (?:about |around |roughly )?(?:\d+|one|two|three|four|five) (?:in|out of) \d+|\bno downsides?\b"
+    # "Few people stopped taking it because of side effects", "clients rarely experience any bloating".
+    rf"|(?<!\ba )\bfew (?:people|patients|participants) stopped\b|\brarely (?:experience|have|get|notice|report)\b",
     re.I)
 # What reassurance is about: harms named in general terms.
 _HARMS = re.compile(r"\bside.effects?\b|\badverse\b|\brisks?\b|\bharm|\bunwanted effects?\b", re.I)
@@ -455,7 +513,8 @@ _HARMS_IN_GENERAL = re.compile(r"\b(?:side.effects?|adverse (?:effects?|events?|
 # Harms no more frequent than with a dummy treatment: a finding on safety, not on whether it works.
 _HARMS_LIKE_CONTROL = re.compile(
     rf"{_HARMS_IN_GENERAL.pattern}[^.;]*?(?:similar to (?:the |a )?{_CONTROL}"
-    rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ)",
+    rf"|as (?:often|commonly) (?:as|with|in)|about as common|no more (?:often|common|frequent)|did(?: not|n't) differ"
+    rf"|(?:about|roughly|much|almost) the same)",
     re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|nobody|zero|cannot|hardly|lack of|free of|"
@@ -491,6 +550,9 @@ _ALTHOUGH = re.compile(r"^\s*(?:although|though|while|whilst|despite|even though
 # A confidence interval: one that excludes the null value is a significant effect, one that spans it is not.
 _INTERVAL = re.compile(r"\b(?:CI|confidence interval)\s*(?:of\s*|(?:running|ranging|going) from\s*)?"
                        r"(-?[−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–|-)\s*([−–-]?\d+(?:\.\d+)?)", re.I)
+# An estimate with its interval in brackets and no "CI": "MD 1.9 (1.2 to 2.6)", "RR 0.71 (0.59 to 0.85)".
+_ESTIMATE = re.compile(r"\b(?:MD|SMD|RR|OR|HR|mean difference|risk ratio|odds ratio)\s*[−–-]?\d+(?:\.\d+)?\s*"
+                       r"\(\s*([−–-]?\d+(?:\.\d+)?)\s*(?:to|,|–)\s*([−–-]?\d+(?:\.\d+)?)\s*[;,)]")
 _RATIO = re.compile(r"\bratio\b|\b(?:RR|OR|HR)\b")
 # Whether subgroups differ from each other says nothing of whether the treatment works in any of them.
 _SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|did not differ)\b"
@@ -603,11 +665,11 @@ def _interval(sentence: str) -> int:
 
 def _bounds(sentence: str) -> tuple[float, float, float] | None:
     """The first confidence interval's bounds, lower first, and its value of no effect (1 for a ratio)."""
-    m = _INTERVAL.search(sentence)
+    m = _INTERVAL.search(sentence) or _ESTIMATE.search(sentence)
     if not m:
         return None
-    low, high = sorted(float(g.replace("−", "-").replace("–", "-")) for g in m.groups())
-    return low, high, 1.0 if _RATIO.search(sentence[:m.start()]) else 0.0
+    low, high = sorted(float(g.replace("−", "-").replace("–", "-")) for g in m.groups()[-2:])
+    return low, high, 1.0 if _RATIO.search(sentence[:m.start()] + m.group()) else 0.0
 
 
 def _ratio_under_one(sentence: str) -> bool:

@@ -519,6 +519,28 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Do not drive if the drops blur your vision.", {("safety", -1)}),
     ("Eight of the ten trials were run by two research groups.", {("evidence", -1)}),
     ("Side-effect reporting was unsystematic.", {("evidence", -1)}),
+    ("The spray does not clear the blockage.", {("efficacy", -1)}),
+    ("Our cones gently draw the impurities out.", {("efficacy", 1)}),
+    ("A paper cone cannot pull anything out of the nose.", {("efficacy", -1)}),
+    ("Think of the tea as a natural detox.", {("efficacy", 1)}),
+    ("The powder is not a detox.", {("efficacy", -1)}),
+    ("Most customers feel results within a day.", {("efficacy", 1)}),
+    ("For most people it is a sensible, low-cost first step.", {("efficacy", 1)}),
+    ("The drops usually start to work within two days.", {("efficacy", 1)}),
+    ("Walking scores were about the same in both arms.", {("efficacy", -1)}),
+    ("People with the brace did not limp less than people with a sham brace.", {("efficacy", -1)}),
+    ("Both intervals exclude a clinically important benefit.", {("efficacy", -1)}),
+    ("Patients given the gel had more pain-free days than those given a placebo.", {("efficacy", 1)}),
+    ("High dose: MD 2.1 (1.3 to 2.9), 4 trials.", {("efficacy", 1)}),
+    ("Anyone with a pacemaker should never have the massage.", {("safety", -1)}),
+    ("The mats are off limits for anyone with broken skin.", {("safety", -1)}),
+    ("The oil can catch fire if it is heated.", {("safety", -1)}),
+    ("There are case reports of choking on the tablets.", {("safety", -1)}),
+    ("The gel can stop some medicines from being absorbed.", {("safety", -1)}),
+    ("Most people never have any problems at all.", {("safety", 1)}),
+    ("Heterogeneity was low (I² = 4%).", {("evidence", 1)}),
+    ("The pilot study had only 40 people.", {("evidence", -1)}),
+    ("Newsletters are not peer reviewed.", {("evidence", -1)}),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
@@ -532,6 +554,8 @@ def test_stance_cues(sentence, expected):
     ("Bleeding was too rare in the trials to measure.", "evidence", -1),
     ("There are rare reports of kidney problems with the tea.", "safety", -1),
     ("Allocation concealment: low risk.", "evidence", 1),
+    ("The patch removed no fluid at all.", "efficacy", -1),
+    ("Certainty about long-term harms was rated very low.", "evidence", -1),
 ])
 def test_stance_on_one_topic(sentence, topic, polarity):
     assert {s.polarity for s in stances(sentence) if s.topic == topic} == {polarity}
