@@ -56,6 +56,13 @@ _NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|co
 # A question's condition: "if it doesn't help", "unless I feel better".
 _CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
+# A claimed multiple: "does it double your chances?", "halves the time".
+_MULTIPLE = re.compile(r"\b(?:doubles?|doubling|triples?|halve[sd]?|twice|three times)\b", re.I)
+# A share, other than an interval's confidence: "60%", "9 out of 10", "about 3 in 100", "per cent".
+_SHARE = re.compile(r"(?<!I² = )(?<!I2 = )\b(?!95\s?%)\d+(?:\.\d+)?\s?%|\bper ?cent\b"
+                    r"|\b\d+ (?:in|out of) (?:every )?\d+\b", re.I)
+# A figure a finding gives: a digit that is not a year or a citation mark ("about 3 points lower", "RR 0.71").
+_FIGURE = re.compile(r"(?<![\[(])\b(?!(?:19|20)\d\d\b)\d")
 # A question that first reports a page's claim, then asks in a sentence of its own ("Acme says it cures IBS. Is there
 # evidence that it does?", "The listicle says it is very safe. How certain is the evidence?"): the claim's page is
 # judged, as when asked "does it, as Acme says?".
@@ -311,6 +318,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
     finding = strongest_finding(index, topics, candidates, settings)
+    finding += claimed_figure(index, query, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
     chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
     leading = {s for strong, _ in sides.values() for s in strong}
@@ -463,6 +471,22 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     against = [c for c, p in sides if lean not in p and not _FORECAST.search(index.sentence_text(c.sentence))]
     mixed = sum(c.relevance for c in against) >= MIXED_SHARE * sum(c.relevance for c in agreeing)
     return agreeing[:FINDING_SENTENCES] + (against[:1] if mixed else [])
+
+
+def claimed_figure(index: Index, query: Query, topics: tuple[str, ...], candidates: list[Candidate],
+                   settings: Settings) -> list[Candidate]:
+    """Asked whether a claimed share or multiple holds ("does it cut pain by 60%?", "does it work for 9 out of 10?",
+    "does it double your chances?"), the strongest plausible tier's likeliest sentence giving a share of its own, or
+    else any figure: what the trials measured, set beside the claim, whether or not it carries a word taking a side."""
+    share = bool(_SHARE.search(query.text))
+    if not (topics and (asks_yes_no(query.text) or _REPORTED_CLAIM.match(query.text))
+            and (share or _MULTIPLE.search(query.text))):
+        return []
+    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    strongest = min((c.tier_rank for c in plausible), default=None)
+    figures = [c for c in plausible if c.tier_rank == strongest and _FIGURE.search(index.sentence_text(c.sentence))]
+    shares = [c for c in figures if _SHARE.search(index.sentence_text(c.sentence))] if share else []
+    return (shares or figures)[:1]
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings,
