@@ -367,11 +367,14 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
     safe for almost everyone, as the studio says?", "Acme says it works in minutes. What did the trials find?"), the
     pages that judge it: those of the strongest tier among the plausible sentences, if stronger than the page asked
     about. Otherwise none: the page asked about answers."""
-    if not (settings.retrieval.weighting and topics and query.pointed
-            and (asks_yes_no(query.text) or _REPORTED_CLAIM.match(query.text))):
+    # A claim reported and then asked about ("Bloom says the review showed X. Is that a fair summary?", "Verdana says
+    # its clients rarely get bloating. How common is it really?") is judged whatever words it asks in.
+    reported = _REPORTED_CLAIM.match(query.text) is not None
+    if not (settings.retrieval.weighting and (topics or reported) and query.pointed
+            and (asks_yes_no(query.text) or reported)):
         return frozenset()
     # "Can I get my money back if it doesn't help?" asks about a refund; whether it helps is only the condition.
-    if not answer_topics(_CONDITION.sub("", query.text)):
+    if topics and not answer_topics(_CONDITION.sub("", query.text)):
         return frozenset()
     # "The listicle says it works as well as sleeping pills. Does the hospital leaflet agree?" asks the leaflet: a
     # page the asking sentence names is the one asked, whatever its tier.

@@ -352,6 +352,35 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
     assert (quoted[0].startswith(figure) if figure else not quoted), quoted
 
 
+def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_in(built, encoder, write_document):
+    """"The clinic says its clients rarely get bloating. How common is bloating really?" names no topic word, yet it
+    asks whether the clinic's claim holds: the review judges it. Asked without the claim, the clinic answers."""
+    from rag.answer import Candidate, claim_judges
+    from rag.build import build_index
+    from rag.index import load_index
+    from rag.retrieve import Query
+
+    write_document(built.corpus_dir, "acme-clinic", "Our clients rarely get bloating on the Acme plan.\n",
+                   tier="promotional")
+    write_document(built.corpus_dir, "acme-review", "Bloating affected about 12 in 100 people on the plan.\n",
+                   tier="systematic-review")
+    build_index(built, encoder)
+    index = load_index(built)
+    rank = built.retrieval.tier_rank
+    candidates = [Candidate(s, index.sentences[s].chunk, p, rank(index.documents[index.sentences[s].doc_id]
+                                                                   .evidence_tier))
+                  for s, p in ((_sentence(index, "acme-clinic", "rarely"), 0.9),
+                               (_sentence(index, "acme-review", "12 in 100"), 0.6))]
+
+    def judges(text: str) -> frozenset[str]:
+        query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset({"acme-clinic"}))
+        return claim_judges(index, query, answer_topics(text), candidates, built)
+
+    assert judges("The Acme clinic says its clients rarely get bloating. How common is bloating really?") == {
+        "acme-review"}
+    assert judges("How common is bloating on the Acme clinic's plan?") == frozenset()
+
+
 def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write_document):
     """Asked how long to try it before deciding it is not helping, a leaflet's "we suggest a trial of four weeks"
     is quoted, though it talks to the reader; its chat around the duration is still set aside."""
