@@ -380,12 +380,11 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
     # page the asking sentence names is the one asked, whatever its tier.
     if _asked_documents(index, query.text)[0]:
         return frozenset()
-    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    strongest = strongest_plausible(candidates, settings)
     rank = settings.retrieval.tier_rank
-    strongest = min((c.tier_rank for c in plausible), default=None)
-    if strongest is None or strongest >= min(rank(index.documents[d].evidence_tier) for d in query.pointed):
+    if not strongest or strongest[0].tier_rank >= min(rank(index.documents[d].evidence_tier) for d in query.pointed):
         return frozenset()
-    return frozenset(index.sentences[c.sentence].doc_id for c in plausible if c.tier_rank == strongest)
+    return frozenset(index.sentences[c.sentence].doc_id for c in strongest)
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
@@ -452,16 +451,21 @@ def _titled(index: Index, phrase: str) -> set[str]:
     return index.published_documents(terms) or index.phrase_documents(phrase)
 
 
+def strongest_plausible(candidates: list[Candidate], settings: Settings) -> list[Candidate]:
+    """The candidates likely enough to quote that belong to the strongest tier among them, in their order."""
+    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
+    strongest = min((c.tier_rank for c in plausible), default=None)
+    return [c for c in plausible if c.tier_rank == strongest]
+
+
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings
                       ) -> list[Candidate]:
     """On a question of efficacy, safety or evidence: the likeliest sentence of the strongest plausible tier that
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
-    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
-    if not topics or not plausible:
+    if not topics:
         return []
-    strongest = min(c.tier_rank for c in plausible)
     sides = [(c, [s.polarity for s in stances(index.sentence_text(c.sentence)) if s.topic in topics])
-             for c in plausible if c.tier_rank == strongest]
+             for c in strongest_plausible(candidates, settings)]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))
@@ -485,9 +489,7 @@ def claimed_figure(index: Index, query: Query, topics: tuple[str, ...], candidat
     if not (topics and (asks_yes_no(query.text) or _REPORTED_CLAIM.match(query.text))
             and (share or _MULTIPLE.search(query.text))):
         return []
-    plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
-    strongest = min((c.tier_rank for c in plausible), default=None)
-    figures = [c for c in plausible if c.tier_rank == strongest and _FIGURE.search(index.sentence_text(c.sentence))]
+    figures = [c for c in strongest_plausible(candidates, settings) if _FIGURE.search(index.sentence_text(c.sentence))]
     shares = [c for c in figures if _SHARE.search(index.sentence_text(c.sentence))] if share else []
     return (shares or figures)[:1]
 
