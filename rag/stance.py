@@ -306,10 +306,10 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:reduce|restrict|cut off) (?:the |your )?(?:blood flow|circulation)\b"
         r"|\breports of (?:\w+ ){0,2}(?:problems|injury|injuries|damage)\b|\bhave had (?:\w+ ){0,2}problems\b"
         r"|\bmake you (?:feel )?(?:much |more |very )?(?:groggy|drowsy|drowsier|sleepier|dizzy)\b"
-        # Who must never have it, fire, case reports, medicines not absorbed: "should never have
-        # it", "completely off limits", "not for use on anyone with", "we do not treat anyone with", "is never used in
-        # children", "can catch fire", "an open flame", "so be careful", "case reports of obstruction", "can stop some
-        # medicines from being absorbed".
+        # Who must never have it, fire, case reports, medicines not absorbed: "should never have it", "completely off
+        # limits", "not for use on anyone with", "we do not treat anyone with", "is never used in children", "can
+        # catch fire", "an open flame", "so be careful", "case reports of obstruction", "can stop some medicines from
+        # being absorbed".
         r"|\bshould never (?:have|use|take|get|try)\b|\boff limits\b|\bnot for use (?:on|in|by|with)\b"
         r"|\b(?:do|does|will) not (?:treat|see|accept) (?:anyone|people|patients|clients) (?:with|who)\b"
         r"|\bis never used (?:in|on|by|for|with)\b|\bcatch(?:es)? fire\b|\bopen flames?\b|\bbe careful\b"
@@ -668,8 +668,8 @@ def _bounds(sentence: str) -> tuple[float, float, float] | None:
     m = _INTERVAL.search(sentence) or _ESTIMATE.search(sentence)
     if not m:
         return None
-    low, high = sorted(float(g.replace("−", "-").replace("–", "-")) for g in m.groups()[-2:])
-    return low, high, 1.0 if _RATIO.search(sentence[:m.start()] + m.group()) else 0.0
+    low, high = sorted(float(g.replace("−", "-").replace("–", "-")) for g in m.groups())
+    return low, high, 1.0 if _RATIO.search(sentence[:m.end()]) else 0.0
 
 
 def _ratio_under_one(sentence: str) -> bool:
