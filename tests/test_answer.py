@@ -86,6 +86,13 @@ def _quoted(index, s: int):
     return Candidate(s, index.sentences[s].chunk, 0.9, 0)
 
 
+def _query(index, encoder, text: str, pointed: frozenset[str] = frozenset()):
+    """`text` as the answer reads a question, pointing at `pointed`."""
+    from rag.retrieve import Query
+
+    return Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), pointed)
+
+
 def _index_with_page(settings, encoder, write_document, doc_id: str, body: str):
     """The index of the corpus at `settings` rebuilt with one more page."""
     from rag.build import build_index
@@ -238,14 +245,13 @@ def test_a_sentence_that_asks_is_never_quoted_as_an_answer(built, encoder, write
     from rag.answer import Candidate, choose_and_order
     from rag.build import build_index
     from rag.index import load_index
-    from rag.retrieve import Query
 
     write_document(built.corpus_dir, "acme-shop", "Worried about Acme side effects? Acme is gentle.\n\n"
                    "**Is Acme safe?**\n", tier="promotional")
     build_index(built, encoder)
     index = load_index(built)
     text = "Is Acme safe?"
-    query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset())
+    query = _query(index, encoder, text)
     worried, gentle, bold = (i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-shop")
     scored = ((worried, 0.95), (bold, 0.9), (gentle, 0.6))
     candidates = [Candidate(s, index.sentences[s].chunk, p, 2) for s, p in scored]
@@ -333,7 +339,6 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
     from rag.answer import Candidate, claimed_figure
     from rag.build import build_index
     from rag.index import load_index
-    from rag.retrieve import Query
 
     write_document(built.corpus_dir, "acme-review", "Acme gel made little difference to knee pain. People using "
                    "it scored 4 points lower on a 100-point pain scale. About 21 in 100 people using the gel said "
@@ -346,7 +351,7 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
     candidates = [Candidate(s, index.sentences[s].chunk, p, tiers[index.sentences[s].doc_id])
                   for s, p in zip(sorted(ids, key=lambda s: index.sentences[s].doc_id == "acme-review"),
                                   (0.95, 0.9, 0.6, 0.4))]
-    query = Query(question, encoder.encode([question])[0], index.lexicon.query_terms(question), frozenset())
+    query = _query(index, encoder, question)
     quoted = [index.sentence_text(c.sentence) for c in claimed_figure(index, query, answer_topics(question),
                                                                      candidates, built)]
     assert (quoted[0].startswith(figure) if figure else not quoted), quoted
@@ -358,7 +363,6 @@ def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_
     from rag.answer import Candidate, claim_judges
     from rag.build import build_index
     from rag.index import load_index
-    from rag.retrieve import Query
 
     write_document(built.corpus_dir, "acme-clinic", "Our clients rarely get bloating on the Acme plan.\n",
                    tier="promotional")
@@ -373,8 +377,8 @@ def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_
                                (_sentence(index, "acme-review", "12 in 100"), 0.6))]
 
     def judges(text: str) -> frozenset[str]:
-        query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset({"acme-clinic"}))
-        return claim_judges(index, query, answer_topics(text), candidates, built)
+        return claim_judges(index, _query(index, encoder, text, frozenset({"acme-clinic"})), answer_topics(text),
+                            candidates, built)
 
     assert judges("The Acme clinic says its clients rarely get bloating. How common is bloating really?") == {
         "acme-review"}
@@ -387,7 +391,6 @@ def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write
     from rag.answer import Candidate, choose_and_order
     from rag.build import build_index
     from rag.index import load_index
-    from rag.retrieve import Query
 
     write_document(built.corpus_dir, "acme-leaflet", "If you want to try Acme tablets, we suggest a trial of four "
                    "weeks. We hope you enjoy your visit to our friendly clinic.\n", tier="expert-opinion")
@@ -396,7 +399,7 @@ def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write
     build_index(built, encoder)
     index = load_index(built)
     text = "How long should I take Acme tablets before deciding they are not helping?"
-    query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), frozenset())
+    query = _query(index, encoder, text)
     advice, chat = (i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-leaflet")
     finding = next(i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-review")
     candidates = [Candidate(advice, index.sentences[advice].chunk, 0.9, 1),
