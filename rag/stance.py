@@ -110,7 +110,17 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bincreases?\b[^.;]{{0,100}}\bcompared (?:with|to) (?:the )?{_CONTROL}"
         rf"|\bmore (?!side|adverse|harms?\b|often|common|frequent|people (?:stopped|dropped))[\w\s-]{{0,30}}?"
         rf"\bthan (?:\w+ ){{0,2}}"
-        rf"(?:taking|on|given|with|after) (?:a |the )?{_CONTROL}|\bfor (?:thousands|hundreds) of years\b",
+        rf"(?:taking|on|given|with|after) (?:a |the )?{_CONTROL}|\bfor (?:thousands|hundreds) of years\b"
+        # Gone by morning, back to work, free of it for years, able again: "the cold is gone by the next morning",
+        # "goes to work within minutes", "fight back", "knock four days off", "back to normal in three days",
+        # "haven't had a proper cold in years", "haven't needed ibuprofen since", "can manage the stairs again",
+        # "genuinely encouraging", an interval that "did not cross the line of no effect".
+        r"|\b(?:is|was|are|were) (?:\w+ )?gone (?:by|in|within|after)\b|\bgo(?:es)? to work\b|\bfight(?:s|ing)? back\b"
+        r"|\bknock\w* (?:[\w-]+ ){0,4}off\b|\bback to normal (?:in|within|after)\b"
+        r"|\bhave(?:n't| not) (?:had|caught) (?:a |one |any )?(?:proper |single |real )?[\w-]+ (?:in|for) "
+        r"(?:years|months|ages)\b|\bhave(?:n't| not) needed (?:[\w-]+ ){0,3}since\b"
+        r"|\bcan (?:manage|walk|climb|run|sleep|play|work|garden) (?:[\w-]+ ){0,3}again\b"
+        r"|\bencouraging\b|\b(?:did|does)(?: not|n't) cross (?:the line of )?(?:no effect|no difference|zero|one|1)\b",
         rf"\bno (?:clear |convincing |good |consistent |significant |meaningful |reliable |real |important |solid )?"
         rf"(?:proof|evidence|benefit|difference|effect|improvement|advantage|change)\b"
         rf"|\bdid(?: not|n't) (?:\w+ly )?(?:differ|reduce|improve|relieve|outperform|help|work|show|find|lead|slow|"
@@ -211,7 +221,14 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bgain(?:s|ed)? nothing\b|\bno more able\b"
         rf"|\bexclude[sd]? (?:a |any )?(?:clinically )?(?:important|meaningful|worthwhile) "
         rf"(?:benefit|effect|difference)"
-        rf"|\bthe opposite of what\b",
+        rf"|\bthe opposite of what\b"
+        # Nothing shown, chance, halved or fading with time: "the root extracts showed nothing", "a figure that could
+        # easily be chance", "the effect was roughly halved in longer trials", "the benefit is already fading",
+        # "did not clearly make symptoms milder", "didn't notice any difference".
+        rf"|\bshow(?:s|ed)? nothing\b|\b(?:could|might|may) (?:easily |well )?(?:be|have been) (?:down to )?chance\b"
+        rf"|\b(?:effect|benefit|improvement)s? (?:was|were|is|are) (?:roughly |about |almost |more than )?halved\b"
+        rf"|\b(?:benefit|effect|improvement)s? (?:[\w-]+ ){{0,3}}(?:fad|wan)(?:es|ed|ing)\b"
+        rf"|\bdid(?: not|n't) (?:\w+ly )?(?:make|notice)\b",
     ),
     "safety": (
         r"\bsafe(?:ly|r|ty profile)?\b|\bwell.tolerated\b|\blow(?:er)? risk\b|\bshort.lived\b"
@@ -240,7 +257,9 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\b(?:harms?|side effects?|risks?) (?:are|were|is|was) (?:small|slight)\b|\bcomfortable enough\b"
         # "most people never have any problems at all", "a small glass is fine for most people".
         r"|\bnever (?:have|had|get|experience) any (?:problems|issues|side effects|trouble)\b"
-        r"|\b(?:is|are) fine for (?:most|almost all|nearly all|everyone)\b",
+        r"|\b(?:is|are) fine for (?:most|almost all|nearly all|everyone)\b"
+        # "the review is reassuring", "you simply can't take too much".
+        r"|\breassuring\b|\bcan(?:'t|not) take too much\b",
         r"\badverse (?:effects?|events?|reactions?)\b|\bside effects? (?:include|included|were|can|may|such)\b"
         r"|\bincreased risks?\b|\brisks?\b|\bdanger\w*|\bserious\b|\bharm(?:s|ful)?\b|\btoxic\w*|\bbleeding\b"
         r"|\ballerg\w*|\birritation\b|\bburns?\b|\bnausea\b|\bvomiting\b|\bdizziness\b|\bhallucinat\w*"
@@ -313,7 +332,14 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bshould never (?:have|use|take|get|try)\b|\boff limits\b|\bnot for use (?:on|in|by|with)\b"
         r"|\b(?:do|does|will) not (?:treat|see|accept) (?:anyone|people|patients|clients) (?:with|who)\b"
         r"|\bis never used (?:in|on|by|for|with)\b|\bcatch(?:es)? fire\b|\bopen flames?\b|\bbe careful\b"
-        r"|\bcase reports? of\b|\bfrom being absorbed\b|\bhow well (?:\w+ ){0,3}(?:are|is) absorbed\b",
+        r"|\bcase reports? of\b|\bfrom being absorbed\b|\bhow well (?:\w+ ){0,3}(?:are|is) absorbed\b"
+        # Cases of injury, a stronger effect of another drug, warnings to stop or not to mix: "rare cases of liver
+        # injury", "may potentiate anticoagulant drugs", "should avoid it", "stop taking it if you get a rash", "stop
+        # taking it and call 999", "do not take it with warfarin".
+        r"|\bcases of (?:[\w-]+ ){0,2}(?:injury|injuries|damage|toxicity|bleeding|poisoning|reactions?)\b"
+        r"|\bpotentiat\w*|\bshould avoid\b"
+        r"|\bstop (?:taking|using) (?:it|this|them|the [\w-]+) and (?:call|see|contact|seek|get|tell|go)\b"
+        r"|\bdo not (?:take|use) (?:it|this|them) with\b",
     ),
     "evidence": (
         r"\b(?:studies|research|trials?|evidence|data|analysis|review) (?:of [\w\s,]+ )?(?:have |has |had )?"
@@ -346,7 +372,11 @@ _CUES: dict[str, tuple[str, str]] = {
         # consistent laboratory data", "the evidence is convincing".
         r"|\bheterogeneity (?:was|is) (?:low|small|negligible)\b(?! to| for)"
         r"|\bconsistent across (?:the )?(?:studies|trials)\b|\bsupported by consistent\b"
-        r"|\b(?:evidence|data|results?|findings?) (?:is|are|was|were) (?:\w+ )?convincing\b",
+        r"|\b(?:evidence|data|results?|findings?) (?:is|are|was|were) (?:\w+ )?convincing\b"
+        # Settled, catching up, agreeing: "the debate is over", "modern science is finally catching up", "now the
+        # research agrees", "the real deal".
+        r"|\bthe debate is over\b|\bscience is (?:finally )?catching up\b"
+        r"|\b(?:research|science|evidence|studies) (?:now )?agrees?\b|\breal deal\b",
         r"\b(?:very )?low.certainty\b|\blow.quality\b|\blimited (?:evidence|data|research)\b|\binsufficient\b"
         r"|\binconclusive\b|\buncertain\w*|\brisk of bias\b|\bimprecise\b|\bsmall (?:and short |short )?"
         r"(?:trials?|studies|numbers?|samples?)\b|\b(?:more|further|larger|better) (?:research|studies|trials)"
@@ -485,7 +515,14 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcannot be (?:estimated|assessed|judged|calculated)\b"
         r"|\bonly \d+ (?:people|patients|adults|women|men|children)\b|\b(?:never|not) designed to\b"
         r"|\bnot peer.reviewed\b|\b(?:suggest\w*|likely) small.study effects?\b|\blimited by\b"
-        r"|\bunlikely to have been\b|\bcould(?: not|n't) look at\b|\b(?:striking|glaring|big|major|important) gap\b",
+        r"|\bunlikely to have been\b|\bcould(?: not|n't) look at\b|\b(?:striking|glaring|big|major|important) gap\b"
+        # Small trials finding more, the unknown, products unlike one another, none of them long: "smaller trials
+        # tended to report bigger benefits", "long-term harms are unknown", "doses differed a lot between trials",
+        # "not one of the 21 trials lasted longer than 16 weeks".
+        r"|\bsmall(?:er)? (?:trials|studies) (?:tended to )?(?:report|show|find|found)\w* (?:bigger|larger|greater)\b"
+        r"|\b(?:are|remain) unknown\b"
+        r"|\bdiffered (?:a lot|widely|greatly|considerably|markedly) between (?:the )?(?:trials|studies)\b"
+        r"|\bnot one of the (?:\d+ )?(?:trials|studies)\b",
     ),
 }
 # Fewer harms than with the comparison.

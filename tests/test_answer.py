@@ -605,6 +605,23 @@ def test_bad_questions_are_refused(engine, question, words):
     ("Heterogeneity was low (I² = 4%).", {("evidence", 1)}),
     ("The pilot study had only 40 people.", {("evidence", -1)}),
     ("Newsletters are not peer reviewed.", {("evidence", -1)}),
+    ("My headache was gone by lunchtime.", {("efficacy", 1)}),
+    ("I haven't had a proper migraine in months!", {("efficacy", 1)}),
+    ("The spray can knock two days off a sore throat.", {("efficacy", 1)}),
+    ("The herbal extracts showed nothing.", {("efficacy", -1)}),
+    ("The half-point gain could easily be chance.", {("efficacy", -1)}),
+    ("The benefit was roughly halved in the longer trials.", {("efficacy", -1)}),
+    ("The interval did not cross the line of no effect.", {("efficacy", 1), ("evidence", 1)}),
+    ("Isolated cases of kidney injury have been reported.", {("safety", -1)}),
+    ("The oil may potentiate blood-pressure tablets.", {("safety", -1)}),
+    ("Stop using the cream and see a doctor if your skin blisters.", {("safety", -1)}),
+    ("The safety data are reassuring.", {("safety", 1)}),
+    ("Smaller studies tended to report bigger effects than larger ones.", {("evidence", -1)}),
+    ("Long-term effects remain unknown.", {("evidence", -1)}),
+    ("Doses differed widely between trials.", {("evidence", -1)}),
+    # Methods and plain instructions take no side.
+    ("Pain scales differed between trials.", set()),
+    ("Stop taking them if they upset you.", set()),
 ])
 def test_stance_cues(sentence, expected):
     assert {(s.topic, s.polarity) for s in stances(sentence)} == expected
