@@ -111,11 +111,11 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"|\bmore (?!side|adverse|harms?\b|often|common|frequent|people (?:stopped|dropped))[\w\s-]{{0,30}}?"
         rf"\bthan (?:\w+ ){{0,2}}"
         rf"(?:taking|on|given|with|after) (?:a |the )?{_CONTROL}|\bfor (?:thousands|hundreds) of years\b"
-        # Gone by morning, back to work, free of it for years, able again: "the cold is gone by the next morning",
-        # "goes to work within minutes", "fight back", "knock four days off", "back to normal in three days",
+        # Gone by morning, at work within minutes, free of it for years, able again: "the cold is gone by the next
+        # morning", "goes to work within minutes", "fight back", "knock four days off", "back to normal in three days",
         # "haven't had a proper cold in years", "haven't needed ibuprofen since", "can manage the stairs again",
         # "genuinely encouraging", an interval that "did not cross the line of no effect".
-        r"|\b(?:is|was|are|were) (?:\w+ )?gone (?:by|in|within|after)\b|\bgo(?:es)? to work\b|\bfight(?:s|ing)? back\b"
+        r"|\b(?:is|was|are|were) (?:\w+ )?gone (?:by|in|within|after)\b|\bgoes to work\b|\bfight(?:s|ing)? back\b"
         r"|\bknock\w* (?:[\w-]+ ){0,4}off\b|\bback to normal (?:in|within|after)\b"
         r"|\bhave(?:n't| not) (?:had|caught) (?:a |one |any )?(?:proper |single |real )?[\w-]+ (?:in|for) "
         r"(?:years|months|ages)\b|\bhave(?:n't| not) needed (?:[\w-]+ ){0,3}since\b"
@@ -334,8 +334,8 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bis never used (?:in|on|by|for|with)\b|\bcatch(?:es)? fire\b|\bopen flames?\b|\bbe careful\b"
         r"|\bcase reports? of\b|\bfrom being absorbed\b|\bhow well (?:\w+ ){0,3}(?:are|is) absorbed\b"
         # Cases of injury, a stronger effect of another drug, warnings to stop or not to mix: "rare cases of liver
-        # injury", "may potentiate anticoagulant drugs", "should avoid it", "stop taking it if you get a rash", "stop
-        # taking it and call 999", "do not take it with warfarin".
+        # injury", "may potentiate anticoagulant drugs", "should avoid it", "stop taking it and call 999", "do not
+        # take it with warfarin" (not "stop taking it if it upsets you", which some pages say of any medicine).
         r"|\bcases of (?:[\w-]+ ){0,2}(?:injury|injuries|damage|toxicity|bleeding|poisoning|reactions?)\b"
         r"|\bpotentiat\w*|\bshould avoid\b"
         r"|\bstop (?:taking|using) (?:it|this|them|the [\w-]+) and (?:call|see|contact|seek|get|tell|go)\b"
