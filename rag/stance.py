@@ -113,7 +113,7 @@ _CUES: dict[str, tuple[str, str]] = {
         rf"(?:taking|on|given|with|after) (?:a |the )?{_CONTROL}|\bfor (?:thousands|hundreds) of years\b"
         # Gone by morning, at work within minutes, free of it for years, able again: "the cold is gone by the next
         # morning", "goes to work within minutes", "fight back", "knock four days off", "back to normal in three days",
-        # "haven't had a proper cold in years", "haven't needed ibuprofen since", "can manage the stairs again",
+        # "haven't had a proper cold in years", "haven't needed painkillers since", "can manage the stairs again",
         # "genuinely encouraging", an interval that "did not cross the line of no effect".
         r"|\b(?:is|was|are|were) (?:\w+ )?gone (?:by|in|within|after)\b|\bgoes to work\b|\bfight(?:s|ing)? back\b"
         r"|\bknock\w* (?:[\w-]+ ){0,4}off\b|\bback to normal (?:in|within|after)\b"
@@ -335,7 +335,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"|\bcase reports? of\b|\bfrom being absorbed\b|\bhow well (?:\w+ ){0,3}(?:are|is) absorbed\b"
         # Cases of injury, a stronger effect of another drug, warnings to stop or not to mix: "rare cases of liver
         # injury", "may potentiate anticoagulant drugs", "should avoid it", "stop taking it and call 999", "do not
-        # take it with warfarin" (not "stop taking it if it upsets you", which some pages say of any medicine).
+        # take it with a blood thinner" (not "stop taking it if it upsets you", which some pages say of any medicine).
         r"|\bcases of (?:[\w-]+ ){0,2}(?:injury|injuries|damage|toxicity|bleeding|poisoning|reactions?)\b"
         r"|\bpotentiat\w*|\bshould avoid\b"
         r"|\bstop (?:taking|using) (?:it|this|them|the [\w-]+) and (?:call|see|contact|seek|get|tell|go)\b"
