@@ -25,6 +25,7 @@ from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
 from .stance import CLAIM_VERBS, answer_topics, question_topics, stances
+from .term_vectors import question_vectors, resemblance
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # The strongest tier's finding on a contested question: its framing and its result, and the figure or caveat
@@ -160,7 +161,20 @@ def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], in
         hits = with_strongest_neighbours(index, hits, rank)
     hits = with_passages(hits, {index.sentences[b].chunk for b in pointed_bylines(index, query)})
     views, ids, chunks = candidate_views(index, query, hits, rank)
-    return Gathered(hits, views, ids, chunks, question_terms(index, query))
+    terms = question_terms(index, query)
+    return Gathered(hits, with_soft_coverage(index, query, terms, views), ids, chunks, terms)
+
+
+def with_soft_coverage(index: Index, query: Query, terms: QuestionTerms, views: list[SentenceView]
+                       ) -> list[SentenceView]:
+    """The views with how much of the question they cover once a word may stand for another it resembles."""
+    if not views or not terms.idf.sum():
+        return views
+    vectors = question_vectors(query.text, query.tokens, terms.terms)
+    near = resemblance(index.term_vectors, terms.terms, vectors, [v.terms for v in views] +
+                       [v.nearby_terms for v in views]) @ (terms.idf / terms.idf.sum())
+    return [replace(v, soft_coverage=float(own), soft_coverage_nearby=float(around))
+            for v, own, around in zip(views, near[:len(views)], near[len(views):])]
 
 
 def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
@@ -246,7 +260,8 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
                          not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)),
-                         unknown_specialist(index, query.text), bool(pointed_bylines(index, query)))
+                         unknown_specialist(index, query.text), bool(pointed_bylines(index, query)),
+                         float(index.lexicon.idf(sorted(query.pointing)).sum()) if pointed and query.pointing else 0.0)
 
 
 def unknown_specialist(index: Index, question: str) -> bool:

@@ -23,6 +23,7 @@ from .errors import BuildError
 from .records import CHUNK_SCHEMA, SENTENCE_SCHEMA, ChunkRecord, SentenceRecord, write_records
 from .lexical import build_lexicon, save_lexicon
 from .settings import Settings
+from .term_vectors import TermVectors, build_term_vectors, needed
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -69,7 +70,14 @@ def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, 
         by_id = {d.id: d for d in documents}
         texts = passages + [by_id[s.doc_id].text[s.char_start:s.char_end] for s in sentences]
         keys = reuse.text_keys(texts, fingerprint)
-        embedded = reuse.embed_reusing(embedder, texts, keys, old, progress)
+        readings = [texts[len(passages) + i] for i in needed(texts[len(passages):])]
+        digest = reuse.readings_digest(readings, fingerprint)
+        # When the published build read the same sentences, its term vectors are taken over.
+        same = old.terms[1] if old.terms and old.terms[0] == digest else None
+        readings = [] if same else readings
+        # The term vectors read their sentences after the embedding, on the same progress bar.
+        told = (lambda done, total: progress(done, total + len(readings))) if progress else None
+        embedded = reuse.embed_reusing(embedder, texts, keys, old, told)
         chunk_vectors, sentence_vectors = embedded.vectors[: len(passages)], embedded.vectors[len(passages):]
         dense, dense_info = build_dense(chunk_vectors, settings.dense)
         save_dense(dense, scratch / store.DENSE, scratch / store.DENSE_VECTORS)
@@ -81,18 +89,31 @@ def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, 
         np.save(scratch / store.CHUNK_VECTORS, chunk_vectors)
         np.save(scratch / store.TEXT_KEYS, keys)
         save_lexicon(build_lexicon(passages), scratch / store.LEXICAL)
+        _term_vectors(encoder, readings, same, scratch, settings.model.batch_size,
+                      (lambda done: progress(embedded.embedded + done, embedded.embedded + len(readings)))
+                      if progress else None)
         store.write_json(scratch / store.DOCUMENTS, [asdict(d) for d in documents])
         write_records(scratch / store.CHUNKS, CHUNK_SCHEMA, chunks)
         write_records(scratch / store.SENTENCES, SENTENCE_SCHEMA, sentences)
         embedding = {"fingerprint": fingerprint, "vectors": len(texts), "reused": embedded.reused,
                      "embedded": embedded.embedded, "reused_from": old.build_id if embedded.reused else None}
         manifest = {"build_id": stamp, **_manifest(settings, encoder, documents, chunks, sentences, dense_info,
-                                                   int(embedded.vectors.shape[1]), scratch), "embedding": embedding}
+                                                   int(embedded.vectors.shape[1]), scratch), "embedding": embedding,
+                    "term_vectors": {"readings": digest, "read": len(readings)}}
         store.write_json(scratch / store.MANIFEST, {**manifest, "manifest_sha256": store.manifest_digest(manifest)})
         return store.finish(settings.index_dir, scratch, stamp)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+
+
+def _term_vectors(encoder: TorchEncoder, readings: list[str], same: Path | None, scratch: Path, batch: int,
+                  read: Callable[[int], None] | None) -> None:
+    """Write the term vectors: those of the build in `same`, or else read from `readings`."""
+    if same is not None:
+        TermVectors.load(same).save(scratch)
+    else:
+        build_term_vectors(readings, encoder.encode_tokens, batch, read).save(scratch)
 
 
 def reuse_summary(manifest: dict) -> str:

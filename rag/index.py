@@ -17,6 +17,7 @@ from .corpus import Document, document_paths
 from .dense import load_dense
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, load_lexicon
+from .term_vectors import TermVectors
 from .records import ChunkRecord, Records, SentenceRecord, read_records
 from .settings import Settings
 
@@ -59,6 +60,7 @@ class Index:
     sentence_vectors: np.ndarray
     dense: Any  # faiss.Index
     lexicon: Lexicon
+    term_vectors: TermVectors
     doc_of_chunk: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -389,11 +391,13 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         # Mapped, not read: pages come in as the sentences they hold are scored.
         sentence_vectors = np.load(folder / store.SENTENCE_VECTORS, mmap_mode="r")
         lexicon = load_lexicon(folder / store.LEXICAL)
+        term_vectors = TermVectors.load(folder)
     except Exception as err:  # a file that passed its checksum but still will not parse is damage too
         raise IndexDamagedError(f"index in {folder} cannot be read ({err.__class__.__name__}: {err})") from None
     if dense.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexDamagedError(f"index in {folder} has mismatched counts (rebuild with `rag build`)")
-    return Index(folder.resolve(), manifest, documents, chunks, sentences, sentence_vectors, dense, lexicon)
+    return Index(folder.resolve(), manifest, documents, chunks, sentences, sentence_vectors, dense, lexicon,
+                 term_vectors)
 
 
 def stale_reasons(manifest: dict, settings: Settings) -> list[str]:

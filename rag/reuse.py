@@ -24,6 +24,7 @@ from . import store
 from .embed import ONNX_FILE, Advance, model_path
 from .errors import IndexDamagedError
 from .settings import ModelSettings
+from .term_vectors import TERMS, VECTORS
 
 log = logging.getLogger("rag.build")
 
@@ -72,6 +73,7 @@ class Reusable:
     vectors: np.ndarray | None = None
     build_id: str | None = None
     onnx: tuple[Path, str] | None = None  # (file, its sha256 in that build's manifest)
+    terms: tuple[str, Path] | None = None  # (the digest of the sentences its term vectors read, its folder)
 
 
 def previous(index_dir: Path, fingerprint: str, backend: str) -> Reusable:
@@ -102,8 +104,20 @@ def _read(folder: Path, fingerprint: str, backend: str) -> Reusable:
         raise IndexDamagedError("keys and vectors differ in number")
     same_export = (manifest.get("identity", {}).get("backend") == backend and ONNX_FILE in files
                    and manifest.get("format") == store.FORMAT)
+    readings = manifest.get("term_vectors", {}).get("readings") if manifest.get("format") == store.FORMAT else None
+    if readings:
+        store.verify_files(folder, {name: files[name] for name in (TERMS, VECTORS)})
     return Reusable({k.tobytes(): i for i, k in enumerate(keys)}, vectors, manifest.get("build_id") or folder.name,
-                    (folder / ONNX_FILE, files[ONNX_FILE]) if same_export else None)
+                    (folder / ONNX_FILE, files[ONNX_FILE]) if same_export else None,
+                    (readings, folder) if readings else None)
+
+
+def readings_digest(readings: Sequence[str], fingerprint: str) -> str:
+    """What a build's term vectors come from: the model and the sentences read, in order."""
+    h = hashlib.sha256(bytes.fromhex(fingerprint))
+    for text in readings:
+        h.update(hashlib.sha256(text.encode("utf-8")).digest())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)

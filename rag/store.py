@@ -20,7 +20,8 @@ from .errors import BuildBusyError, IndexDamagedError
 # 7: an abbreviation inside emphasis ("*Dr. Jo Acme") does not end a sentence.
 # 8: "ok" and "okay" are stop words.
 # 9: each row of a table is a sentence of its own, under its header row.
-FORMAT = 9
+# 10: each term's vector as the model reads it in context (`term_vectors`).
+FORMAT = 10
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"

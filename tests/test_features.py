@@ -9,7 +9,9 @@ from rag.lexical import terms_of
 
 @pytest.mark.parametrize("question, asked", [
     ("How much does the device cost?", {"money"}),
-    ("What is the phone number of the clinic?", {"contact"}),
+    ("What is the phone number of the clinic?", {"phone"}),  # a number to dial: no email address gives it
+    ("What is the telephone number for Acme customer care?", {"phone"}),
+    ("Is the clinic's phone line open at the weekend?", {"contact", "time"}),  # when the line is open
     ("What year was the clinic founded?", {"year"}),
     ("What percentage of patients improved?", {"share"}),
     ("How long do the benefits last?", {"duration"}),
@@ -36,7 +38,8 @@ from rag.lexical import terms_of
     ("Do I have to pay for delivery?", {"money"}),
     ("How much ginger does each lozenge contain?", {"quantity"}),
     ("What is Jo Acme's job?", {"person"}),
-    ("whats the number to ring at the clinic at night", {"contact"}),
+    ("whats the number to ring at the clinic at night", {"phone"}),
+    ("what number do i ring to talk to the pharmacy", {"phone"}),
     ("who do i ring at the hospital about my symptoms", {"contact"}),
     ("legs still aching 8 days later, should i see someone??", {"care"}),
     ("got a rash from the cream, is that serious", {"care"}),
@@ -118,6 +121,9 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "quantity" in shapes_of("Pick one about 10% of your body weight.")
     assert "quantity" not in shapes_of("It weighs a lot.")
     assert "fax" in shapes_of("Fax: 01632 960 419") and "fax" not in shapes_of("Telephone: 01632 960 418")
+    assert "phone" in shapes_of("Telephone: 01632 960 418") and "phone" in shapes_of("Call us on (555) 014-7720.")
+    assert "phone" in shapes_of("If it gets worse, ring 111.") and "phone" not in shapes_of("Trials ran 2019-2024.")
+    assert "phone" not in shapes_of("Email care@acme.example.com for a refund.")
     assert "age" in shapes_of("For adults aged 18 and over.") and "age" in shapes_of("Not for anyone under 16.")
     assert "place" in shapes_of("Put the pads either side of the spine.")
     assert "quantity" in shapes_of("Water at 5°C to 15°C.") and "quantity" not in shapes_of("Five of the 12 trials.")
@@ -263,6 +269,26 @@ def test_a_price_asked_is_met_only_beside_what_it_is_the_price_of():
                  frozenset()) == 0.0
     assert unmet("How much does a bottle of Acme syrup cost?", "£11.99 for 150 mL.", frozenset({"ml"}),
                  frozenset({"acm", "syrup"})) == 0.0
+
+
+def test_what_a_price_is_asked_of_is_missing_in_the_share_no_priced_sentence_names():
+    """Asked the price of the Acme Junior blanket when the page prices only the Acme Single, "junior" is missing; a
+    word no page uses at all (a paraphrase as often as not) and the words naming the page asked about are not."""
+    question = "How much does the Acme Junior blanket cost?"
+    terms = ("junior", "blanket")
+
+    def missing(known: list[bool], pointing: float, nearby: frozenset[str]) -> float:
+        q = QuestionTerms(terms, np.array([3.0, 1.0]), np.array(known), np.array(known), 4.0, False,
+                          pointing_weight=pointing)
+        view = SentenceView("The Acme Single costs £89.", nearby, nearby, frozenset(), "sentence", 5, 0.5, 0.3, 0.5, 2)
+        row = question_features(question, q, [view], np.array([0.9]), frozenset(), 0.5)
+        return dict(zip(QUESTION_FEATURES, row))["asked_of_missing"]
+
+    single = frozenset({"singl", "blanket", "cost"})
+    assert missing([True, True], 0.0, single) == pytest.approx(0.75)
+    assert missing([True, True], 4.0, single) == pytest.approx(3 / 8)  # "Acme" names the page: present
+    assert missing([False, True], 0.0, single) == 0.0  # no page says "junior"
+    assert missing([True, True], 0.0, single | {"junior"}) == 0.0
 
 
 def test_the_words_pointing_at_a_source_are_no_missing_qualifier():

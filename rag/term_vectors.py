@@ -1,0 +1,120 @@
+"""Each term of the corpus as the model reads it in the sentences that use it, so that a question's word can meet
+the pages' word for the same thing when the two share no letters: "money back" and "refund", "shipping" and
+"delivery", "pensioners" and "older adults"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Tokens
+from .features import word_terms, word_terms_of
+
+TERMS, VECTORS = "term_list.json", "term_vectors.npy"
+# Enough uses of a term to read its common sense; a build encodes only the sentences needed to reach it for every
+# term, so a large corpus costs a pass over a small share of its sentences.
+USES_PER_TERM = 8
+
+
+@dataclass(frozen=True)
+class TermVectors:
+    terms: tuple[str, ...]
+    vectors: np.ndarray  # (terms, dimension), L2-normalised
+    row: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row", {t: i for i, t in enumerate(self.terms)})
+
+    def save(self, folder: Path) -> None:
+        (folder / TERMS).write_text(json.dumps(list(self.terms)), encoding="utf-8")
+        np.save(folder / VECTORS, self.vectors.astype(np.float16))
+
+    @staticmethod
+    def load(folder: Path) -> TermVectors:
+        return TermVectors(tuple(json.loads((folder / TERMS).read_text(encoding="utf-8"))),
+                           np.load(folder / VECTORS).astype(np.float32))
+
+
+Words = tuple[tuple[tuple[int, int], tuple[str, ...]], ...]
+
+
+def word_vectors(words: Words, tokens: Tokens) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """Each word (`word_terms_of`) with its terms and the mean of the token vectors it is made of."""
+    found = []
+    for (start, end), terms in words:
+        inside = (tokens.spans[:, 0] < end) & (tokens.spans[:, 1] > start)
+        if terms and inside.any():
+            found.append((terms, tokens.vectors[inside].mean(0)))
+    return found
+
+
+def needed(sentences: Sequence[str], uses: int = USES_PER_TERM) -> list[int]:
+    """The sentences to read terms from: in order, each one that holds a term not yet seen `uses` times."""
+    seen: dict[str, int] = {}
+    chosen = []
+    for i, text in enumerate(sentences):
+        terms = {t for _, ts in word_terms_of(text) for t in ts}
+        if any(seen.get(t, 0) < uses for t in terms):
+            chosen.append(i)
+            for t in terms:
+                seen[t] = seen.get(t, 0) + 1
+    return chosen
+
+
+def build_term_vectors(sentences: Sequence[str], encode_tokens: Callable[[Sequence[str]], list[Tokens]],
+                       batch: int, read: Callable[[int], None] | None = None) -> TermVectors:
+    """Each term's vector: the normalised mean, over `sentences` (those `needed` picks), of the words that give
+    it; `read` hears how many sentences have been read so far."""
+    sums: dict[str, np.ndarray] = {}
+    for start in range(0, len(sentences), batch):
+        texts = sentences[start:start + batch]
+        for text, tokens in zip(texts, encode_tokens(texts)):
+            for terms, vector in word_vectors(word_terms_of(text), tokens):
+                for t in terms:
+                    sums[t] = sums[t] + vector if t in sums else vector.astype(np.float64)
+        if read:
+            read(start + len(texts))
+    terms = tuple(sorted(sums))
+    if not terms:
+        return TermVectors((), np.zeros((0, 0), dtype=np.float32))
+    return TermVectors(terms, _normalised(np.vstack([sums[t] for t in terms])))
+
+
+def question_vectors(question: str, tokens: Tokens | None, terms: Sequence[str]) -> np.ndarray | None:
+    """One vector per question term, in `terms` order (zeros for a term no word gives); None without tokens."""
+    if tokens is None or not terms:
+        return None
+    found: dict[str, list[np.ndarray]] = {}
+    for given, vector in word_vectors(word_terms(question), tokens):
+        for t in given:
+            found.setdefault(t, []).append(vector)
+    dimension = tokens.vectors.shape[1]
+    return _normalised(np.vstack([np.mean(found[t], 0) if t in found else np.zeros(dimension) for t in terms]))
+
+
+def resemblance(table: TermVectors, terms: Sequence[str], vectors: np.ndarray | None,
+                sets: Sequence[frozenset[str]]) -> np.ndarray:
+    """For each set of terms and each question term, 1 when the set holds the term, else its best cosine with a
+    term of the set (0 at worst): shape (sets, terms)."""
+    if vectors is None or not sets or not len(terms) or not len(table.terms):
+        return np.zeros((len(sets), len(terms)))
+    rows: list[int] = []
+    starts = []
+    for s in sets:
+        starts.append(len(rows))
+        rows.extend(table.row[t] for t in s if t in table.row)
+        if len(rows) == starts[-1]:
+            rows.append(-1)  # an empty set: a row that resembles nothing
+    held = np.asarray(rows)
+    cosines = np.where(held[:, None] >= 0, table.vectors[np.maximum(held, 0)] @ vectors.T, 0.0)
+    best = np.clip(np.maximum.reduceat(cosines, np.asarray(starts), axis=0), 0.0, 1.0)
+    exact = np.array([[t in s for t in terms] for s in sets], dtype=bool)
+    return np.where(exact, 1.0, best)
+
+
+def _normalised(m: np.ndarray) -> np.ndarray:
+    return (m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)).astype(np.float32)
