@@ -28,6 +28,16 @@ class TermVectors:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "row", {t: i for i, t in enumerate(self.terms)})
+        object.__setattr__(self, "_rows", {})
+
+    def rows_of(self, terms: frozenset[str]) -> np.ndarray:
+        """The rows of the terms (-1 alone for a set with none), kept per set: a question's candidates are the
+        index's cached sentence term sets, met again by the next question."""
+        cache: dict[frozenset[str], np.ndarray] = self._rows  # type: ignore[attr-defined]
+        found = cache.get(terms)
+        if found is None:
+            found = cache[terms] = np.array([self.row[t] for t in terms if t in self.row] or [-1])
+        return found
 
     def save(self, folder: Path) -> None:
         (folder / TERMS).write_text(json.dumps(list(self.terms)), encoding="utf-8")
@@ -102,18 +112,19 @@ def resemblance(table: TermVectors, terms: Sequence[str], vectors: np.ndarray | 
     term of the set (0 at worst): shape (sets, terms)."""
     if vectors is None or not sets or not len(terms) or not len(table.terms):
         return np.zeros((len(sets), len(terms)))
-    rows: list[int] = []
-    starts = []
-    for s in sets:
-        starts.append(len(rows))
-        rows.extend(table.row[t] for t in s if t in table.row)
-        if len(rows) == starts[-1]:
-            rows.append(-1)  # an empty set: a row that resembles nothing
-    held = np.asarray(rows)
-    cosines = np.where(held[:, None] >= 0, table.vectors[np.maximum(held, 0)] @ vectors.T, 0.0)
-    best = np.clip(np.maximum.reduceat(cosines, np.asarray(starts), axis=0), 0.0, 1.0)
-    exact = np.array([[t in s for t in terms] for s in sets], dtype=bool)
-    return np.where(exact, 1.0, best)
+    held = [table.rows_of(s) for s in sets]
+    starts = np.cumsum([0] + [len(h) for h in held[:-1]])
+    rows = np.concatenate(held)
+    # Each distinct term once: the sets share most of their terms, and gathering a vector per mention would copy
+    # megabytes a question.
+    distinct, mention = np.unique(rows, return_inverse=True)
+    # Summed in numpy's own loops, not BLAS: its threads would spin on after the product, taking the cores the
+    # next question's encoding needs (a few hundred terms by a few question terms is no work for them anyway).
+    cosines = np.einsum("ij,kj->ik", table.vectors[np.maximum(distinct, 0)], vectors)
+    cosines[distinct < 0] = 0.0
+    asked = np.array([table.row.get(t, -2) for t in terms])
+    cosines[distinct[:, None] == asked[None, :]] = 1.0  # a term the set holds counts whole
+    return np.clip(np.maximum.reduceat(cosines[mention], starts, axis=0), 0.0, 1.0)
 
 
 def _normalised(m: np.ndarray) -> np.ndarray:
