@@ -23,7 +23,7 @@ from .errors import BuildError
 from .records import CHUNK_SCHEMA, SENTENCE_SCHEMA, ChunkRecord, SentenceRecord, write_records
 from .lexical import build_lexicon, save_lexicon
 from .settings import Settings
-from .term_vectors import TermVectors, build_term_vectors, needed
+from .term_vectors import TERMS, VECTORS, build_term_vectors, needed
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -109,9 +109,11 @@ def _build(settings: Settings, encoder: TorchEncoder, embedder: reuse.Embedder, 
 
 def _term_vectors(encoder: TorchEncoder, readings: list[str], same: Path | None, scratch: Path, batch: int,
                   read: Callable[[int], None] | None) -> None:
-    """Write the term vectors: those of the build in `same`, or else read from `readings`."""
+    """Write the term vectors: those of the build in `same` (checked against its manifest when it was taken up),
+    or else read from `readings`."""
     if same is not None:
-        TermVectors.load(same).save(scratch)
+        for name in (TERMS, VECTORS):
+            shutil.copyfile(same / name, scratch / name)
     else:
         build_term_vectors(readings, encoder.encode_tokens, batch, read).save(scratch)
 

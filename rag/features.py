@@ -575,17 +575,19 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
     top = [views[i] for i in np.argsort(-probabilities)[:TOP_SENTENCES]] if len(probabilities) else []
     evidence_terms = frozenset().union(*(v.nearby_terms for v in top))
     asked = asked_shapes(question)
+    event = _asked_of(question, q.terms, asked)
+    shaped = [v for v, p in zip(views, probabilities) if p >= QUOTABLE and asked & view_shapes(v)]
     return np.asarray([
         float(ranked[0]), second, max((v.cos for v in views), default=0.0), top_passage, q.unseen,
         1.0 - q.weight(top_passage_terms), max((q.weight(v.terms) for v in views), default=0.0),
         float(bool(asked)), q.missing_specific(evidence_terms), 1.0 - q.weight(evidence_terms),
-        _shape_unmet(question, q, asked, views, probabilities),
+        _shape_unmet(asked, event, shaped),
         _qualifier_missing(question, q, evidence_terms | top_passage_terms), float(q.unknown_name),
         1.0 - q.weight(q.pointed_terms) if q.pointed_terms is not None else 0.0,
         float(q.pointed_terms is not None and bool(asked - GENERIC_SHAPES) and not asked & q.pointed_shapes),
         _pointed_best(q, views, probabilities), narrowing(question, q, tokens, top, evidence_terms),
         float(q.unknown_specialist), float(q.byline_asked),
-        _asked_of_missing(question, q, asked, views, probabilities),
+        _asked_of_missing(q, event, shaped),
     ], dtype=np.float64)
 
 
@@ -619,37 +621,36 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
     return max(0.0, float((narrowed - np.array([v.cos for v in top])).mean()))
 
 
-def _shape_unmet(question: str, q: QuestionTerms, asked: frozenset[str], views: list[SentenceView],
-                 probabilities: np.ndarray) -> float:
-    """No sentence likely enough to quote holds the kind of answer asked for. A year or a price must sit beside
-    what the question asks it of (`_asked_of`): asked what year the Acme clinic opened, "(2) Review, 2024" is a
-    year but says nothing of opening; asked what the clinic charges for an X-ray, its price list says nothing of
-    X-rays. (A phone number needs no such company: "Call us on ..." answers "what is the clinic's phone
-    number?".)"""
+def _shape_unmet(asked: frozenset[str], event: list[str], shaped: list[SentenceView]) -> float:
+    """No quotable sentence holding the kind of answer asked for (`shaped`) holds it beside what the question asks
+    it of (`event`, from `_asked_of`): asked what year the Acme clinic opened,
+    "(2) Review, 2024" is a year but says nothing of opening; asked what the clinic charges for an X-ray, its price
+    list says nothing of X-rays. (A phone number needs no such company: "Call us on ..." answers "what is the
+    clinic's phone number?".)"""
     if not asked:
         return 0.0
-    event = _asked_of(question, q.terms, asked)
-    return float(not any(p >= QUOTABLE and asked & view_shapes(v)
-                         and (not event or any(t in v.nearby_terms or t in v.section_terms for t in event))
-                         for v, p in zip(views, probabilities)))
+    return float(not any(not event or any(_nearby(t, v) for t in event) for v in shaped))
 
 
-def _asked_of_missing(question: str, q: QuestionTerms, asked: frozenset[str], views: list[SentenceView],
-                      probabilities: np.ndarray) -> float:
-    """How much of what a price or a year is asked of no quotable sentence holding one mentions nearby, as a share
-    of the question's IDF: asked the price of the Acme Junior blanket, the page prices the Acme Single and the Acme
-    Double; asked what the clinic charges for a breath test, its price list names none. Only terms the corpus
-    holds somewhere count as missing (a word no page uses is a paraphrase as often as a near miss), and the words
-    naming the page asked about count as present: its price list need not repeat the clinic's name."""
-    event = _asked_of(question, q.terms, asked)
-    shaped = [v for v, p in zip(views, probabilities) if p >= QUOTABLE and asked & view_shapes(v)]
+def _asked_of_missing(q: QuestionTerms, event: list[str], shaped: list[SentenceView]) -> float:
+    """How much of what a price or a year is asked of (`event`) no quotable sentence holding one (`shaped`)
+    mentions nearby, as a share of the question's IDF: asked the price of the Acme Junior blanket, the page prices
+    the Acme Single and the Acme Double; asked what the clinic charges for a breath test, its price list names
+    none. Only terms the corpus holds somewhere count as missing (a word no page uses is a paraphrase as often as a
+    near miss), and the words naming the page asked about count as present: its price list need not repeat the
+    clinic's name."""
     if not event or not shaped:
         return 0.0
     idf = {t: w for t, w, k in zip(q.terms, q.idf, q.known) if k}
     known = [t for t in event if t in idf]
-    absent = sum(idf[t] for t in known if not any(t in v.nearby_terms or t in v.section_terms for v in shaped))
+    absent = sum(idf[t] for t in known if not any(_nearby(t, v) for v in shaped))
     total = sum(idf[t] for t in known) + q.pointing_weight
     return float(absent / total) if total else 0.0
+
+
+def _nearby(term: str, view: SentenceView) -> bool:
+    return term in view.nearby_terms or term in view.section_terms
+
 
 def _asked_of(question: str, terms: tuple[str, ...], asked: frozenset[str]) -> list[str]:
     """What a year is asked of, the question's words that are no name ("when did the Acme clinic open?": open);

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import Tokens
+from .embed import Tokens, normalised
 from .features import word_terms, word_terms_of
 
 TERMS, VECTORS = "term_list.json", "term_vectors.npy"
@@ -25,18 +25,17 @@ class TermVectors:
     terms: tuple[str, ...]
     vectors: np.ndarray  # (terms, dimension), L2-normalised
     row: dict[str, int] = field(init=False, repr=False, compare=False)
+    kept: dict[frozenset[str], np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "row", {t: i for i, t in enumerate(self.terms)})
-        object.__setattr__(self, "_rows", {})
 
     def rows_of(self, terms: frozenset[str]) -> np.ndarray:
         """The rows of the terms (-1 alone for a set with none), kept per set: a question's candidates are the
         index's cached sentence term sets, met again by the next question."""
-        cache: dict[frozenset[str], np.ndarray] = self._rows  # type: ignore[attr-defined]
-        found = cache.get(terms)
+        found = self.kept.get(terms)
         if found is None:
-            found = cache[terms] = np.array([self.row[t] for t in terms if t in self.row] or [-1])
+            found = self.kept[terms] = np.array([self.row[t] for t in terms if t in self.row] or [-1])
         return found
 
     def save(self, folder: Path) -> None:
@@ -56,7 +55,7 @@ def word_vectors(words: Words, tokens: Tokens) -> list[tuple[tuple[str, ...], np
     """Each word (`word_terms_of`) with its terms and the mean of the token vectors it is made of."""
     found = []
     for (start, end), terms in words:
-        inside = (tokens.spans[:, 0] < end) & (tokens.spans[:, 1] > start)
+        inside = tokens.inside([(start, end)])
         if terms and inside.any():
             found.append((terms, tokens.vectors[inside].mean(0)))
     return found
@@ -91,7 +90,7 @@ def build_term_vectors(sentences: Sequence[str], encode_tokens: Callable[[Sequen
     terms = tuple(sorted(sums))
     if not terms:
         return TermVectors((), np.zeros((0, 0), dtype=np.float32))
-    return TermVectors(terms, _normalised(np.vstack([sums[t] for t in terms])))
+    return TermVectors(terms, normalised(np.vstack([sums[t] for t in terms])))
 
 
 def question_vectors(question: str, tokens: Tokens | None, terms: Sequence[str]) -> np.ndarray | None:
@@ -103,7 +102,7 @@ def question_vectors(question: str, tokens: Tokens | None, terms: Sequence[str])
         for t in given:
             found.setdefault(t, []).append(vector)
     dimension = tokens.vectors.shape[1]
-    return _normalised(np.vstack([np.mean(found[t], 0) if t in found else np.zeros(dimension) for t in terms]))
+    return normalised(np.vstack([np.mean(found[t], 0) if t in found else np.zeros(dimension) for t in terms]))
 
 
 def resemblance(table: TermVectors, terms: Sequence[str], vectors: np.ndarray | None,
@@ -125,7 +124,3 @@ def resemblance(table: TermVectors, terms: Sequence[str], vectors: np.ndarray | 
     asked = np.array([table.row.get(t, -2) for t in terms])
     cosines[distinct[:, None] == asked[None, :]] = 1.0  # a term the set holds counts whole
     return np.clip(np.maximum.reduceat(cosines[mention], starts, axis=0), 0.0, 1.0)
-
-
-def _normalised(m: np.ndarray) -> np.ndarray:
-    return (m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)).astype(np.float32)

@@ -29,19 +29,25 @@ class Tokens:
     spans: np.ndarray  # (tokens, 2) character start and end
 
     def pooled(self) -> np.ndarray:
-        return _normalised(self.vectors.mean(0))
+        return normalised(self.vectors.mean(0))
+
+    def inside(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """Which tokens overlap any of the character spans."""
+        starts, ends = self.spans[:, 0], self.spans[:, 1]
+        found = np.zeros(len(self.spans), dtype=bool)
+        for start, end in spans:
+            found |= (starts < end) & (ends > start)
+        return found
 
     def pooled_without(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
         """The text's vector with the tokens inside `spans` left out: the text as if those words were not there."""
-        starts, ends = self.spans[:, 0], self.spans[:, 1]
-        inside = np.zeros(len(self.spans), dtype=bool)
-        for start, end in spans:
-            inside |= (starts < end) & (ends > start)
-        return _normalised(self.vectors[~inside].mean(0)) if not inside.all() else self.pooled()
+        inside = self.inside(spans)
+        return normalised(self.vectors[~inside].mean(0)) if not inside.all() else self.pooled()
 
 
-def _normalised(v: np.ndarray) -> np.ndarray:
-    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+def normalised(v: np.ndarray) -> np.ndarray:
+    """Float32 vectors of length 1 along the last axis (a zero vector stays zero)."""
+    return (v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 class Encoder(Protocol):
