@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -118,9 +118,10 @@ class Evidence:
 
 
 def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer,
-                   threshold: float) -> Answer:
-    """The answer, or an abstention when P(answered) falls below `threshold`."""
-    evidence = weigh_evidence(index, query, hits, settings, scorer)
+                   threshold: float, further: Sequence[Hit] = ()) -> Answer:
+    """The answer, or an abstention when P(answered) falls below `threshold`; the `further` passages may be quoted
+    but do not count towards P(answered)."""
+    evidence = weigh_evidence(index, query, hits, settings, scorer, further)
     confidence = round(evidence.confidence, 4)
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
@@ -146,23 +147,30 @@ class Gathered:
     ids: list[int]
     chunks: list[int]
     terms: QuestionTerms
+    judged: np.ndarray  # which views lie in the passages the question is judged on; the rest may only be quoted
 
     def question_row(self, index: Index, query: Query, probabilities: np.ndarray) -> np.ndarray:
         top = max(self.hits, key=lambda h: h.fused) if self.hits else None
-        return question_features(query.text, self.terms, self.views, probabilities,
+        views = [v for v, judged in zip(self.views, self.judged) if judged]
+        return question_features(query.text, self.terms, views, probabilities[self.judged],
                                  index.chunk_terms(top.chunk) if top else frozenset(), top.fused if top else 0.0,
                                  query.tokens)
 
 
-def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]) -> Gathered:
+def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int], further: Sequence[Hit] = ()
+           ) -> Gathered:
     """The sentences of the retrieved passages, and of the passages known to answer whatever their words: beside
-    the strongest tier's hits on a contested question, and a pointed page's byline when asked who wrote it."""
+    the strongest tier's hits on a contested question, and a pointed page's byline when asked who wrote it. Those
+    of the `further` passages follow, to be quoted but not to judge the question by."""
     if question_topics(query.text):
         hits = with_strongest_neighbours(index, hits, rank)
     hits = with_passages(hits, {index.sentences[b].chunk for b in pointed_bylines(index, query)})
-    views, ids, chunks = candidate_views(index, query, hits, rank)
+    held = {h.chunk for h in hits}
+    views, ids, chunks = candidate_views(index, query, hits + [h for h in further if h.chunk not in held], rank)
+    inside = {s for c in held for s in range(index.chunks[c].first, index.chunks[c].last)}
     terms = question_terms(index, query)
-    return Gathered(hits, with_soft_coverage(index, query, terms, views), ids, chunks, terms)
+    return Gathered(hits, with_soft_coverage(index, query, terms, views), ids, chunks, terms,
+                    np.array([s in inside for s in ids], dtype=bool))
 
 
 def with_soft_coverage(index: Index, query: Query, terms: QuestionTerms, views: list[SentenceView]
@@ -177,12 +185,14 @@ def with_soft_coverage(index: Index, query: Query, terms: QuestionTerms, views: 
             for v, own, around in zip(views, near[:len(views)], near[len(views):])]
 
 
-def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer) -> Evidence:
+def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer,
+                   further: Sequence[Hit] = ()) -> Evidence:
     rank = settings.retrieval.tier_rank if settings.retrieval.weighting else (lambda tier: 0)
-    found = gather(index, query, hits, rank)
+    found = gather(index, query, hits, rank, further)
     if not found.views:
         return Evidence([], 0.0)
-    probabilities, ranking = scorer.sentence_probabilities(sentence_features(query.text, found.terms, found.views))
+    probabilities, ranking = scorer.sentence_probabilities(sentence_features(query.text, found.terms, found.views,
+                                                                             found.judged))
     row = found.question_row(index, query, probabilities)
     confidence = float(scorer.question.probability(row[None, :])[0])
     candidates = [Candidate(s, c, float(p), rank(index.documents[index.sentences[s].doc_id].evidence_tier))

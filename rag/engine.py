@@ -19,7 +19,7 @@ from .errors import QueryError, UnknownDocumentError
 from .errors import IndexMissingError, IndexStaleError
 from .index import Index, load_index
 from .lexical import plain_chat
-from .retrieve import Hit, Query, Scores, search, search_pointed
+from .retrieve import Hit, Query, Scores, search, search_further, search_pointed
 from .scorer import Scorer, load_scorer
 from .settings import AnswerSettings, RetrievalSettings, Settings
 
@@ -170,8 +170,8 @@ class Engine:
     def _compose(self, question: str, k: int, doc_ids: list[str] | None, clock: Clock) -> Answer:
         query = self.query(question)
         clock.lap("encode")
-        hits = search_pointed(self.index, query, k, self.settings.retrieval, doc_ids, clock)
-        answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold)
+        hits, further = search_further(self.index, query, k, self.settings.retrieval, doc_ids, clock)
+        answer = compose_answer(self.index, query, hits, self.settings, self.scorer, self.threshold, further)
         clock.lap("compose")
         return replace(answer, question=question)
 

@@ -466,22 +466,27 @@ class SentenceView:
     soft_coverage_nearby: float = 0.0
 
 
-def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]) -> np.ndarray:
-    """One row per candidate, columns in RANKING_FEATURES order (SENTENCE_FEATURES, then the ranker's own)."""
+def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView], judged: np.ndarray | None = None
+                      ) -> np.ndarray:
+    """One row per candidate, columns in RANKING_FEATURES order (SENTENCE_FEATURES, then the ranker's own). The
+    best cosine, passage score, tier and count a candidate is measured against are those of the `judged` views
+    (all by default): sentences that may only be quoted leave the others' rows as they would be without them."""
     if not views:
         return np.zeros((0, len(RANKING_FEATURES)))
     asked = asked_shapes(question)
     rare = q.rarest_known
-    best_cos = max(v.cos for v in views)
-    best_passage = max(v.passage for v in views)
-    strongest = min(v.tier_rank for v in views)
+    mask = judged if judged is not None and judged.any() else np.ones(len(views), dtype=bool)
+    within = [v for v, j in zip(views, mask) if j]
+    best_cos = max(v.cos for v in within)
+    best_passage = max(v.passage for v in within)
+    strongest = min(v.tier_rank for v in within)
     topics = question_topics(question)
     counted = counted_pattern(question) if asked == {"number"} else None
     counts = [_largest_count(counted, v.text) for v in views]
     # Asked how many trials a review included, its total is its largest count of them: "We included 19 RCTs
     # (3,870 participants)", not "olive oil (7 trials, 1,530 participants)". Not when a part is asked ("how many
     # of the trials were at high risk of bias?").
-    most = max((c or 0.0 for c in counts), default=0.0) if not _SUBSET.search(question) else None
+    most = max((c or 0.0 for c, j in zip(counts, mask) if j), default=0.0) if not _SUBSET.search(question) else None
     rows = []
     for v, count in zip(views, counts):
         shapes = shapes_of(v.text)

@@ -83,7 +83,21 @@ def search_pointed(index: Index, query: Query, k: int, settings: RetrievalSettin
                    clock: Clock | None = None) -> list[Hit]:
     """The best few passages of the documents the question points at, then `search`'s hits not among them: "what
     does the leaflet say about X" is answered from the leaflet, however closely other pages echo X."""
-    hits = search(index, query, k, settings, doc_ids, clock)
+    return _with_pointed(index, query, search(index, query, k, settings, doc_ids, clock), settings, doc_ids)
+
+
+def search_further(index: Index, query: Query, k: int, settings: RetrievalSettings,
+                   doc_ids: list[str] | None = None, clock: Clock | None = None) -> tuple[list[Hit], list[Hit]]:
+    """`search_pointed`'s hits, and the passages ranked after them up to `settings.quote_k` (from one search):
+    those the question is judged on, and those that may be quoted besides."""
+    ranked = search(index, query, max(k, settings.quote_k), settings, doc_ids, clock)
+    hits = _with_pointed(index, query, ranked[:k], settings, doc_ids)
+    held = {h.chunk for h in hits}
+    return hits, [h for h in ranked[k:] if h.chunk not in held]
+
+
+def _with_pointed(index: Index, query: Query, hits: list[Hit], settings: RetrievalSettings,
+                  doc_ids: list[str] | None) -> list[Hit]:
     if not doc_ids:
         hits = with_strongest_tier(index, query, hits, settings)
     if doc_ids or not query.pointed:

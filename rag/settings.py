@@ -99,6 +99,10 @@ class RetrievalSettings:
     rrf_k: int = 60
     candidates: int = 50
     top_k: int = 8
+    # The answer quotes from this many passages at least, though the question is judged answered or not on its
+    # top_k: a review's figure or a paraphrase's answer often sits in a passage that echoes the question's words
+    # less well than the pages that do not answer it.
+    quote_k: int = 16
     # A question that points at a document by name or kind ("what does the leaflet say about...") also gets this
     # many of that document's best passages, however well other pages match its words.
     pointed_hits: int = 3

@@ -904,3 +904,29 @@ def test_each_source_asked_about_is_measured_against_its_own_best(engine):
     assert ids[judge][1] not in [c.sentence for c in both]  # below the floor outright
     alone = select_sentences(idx, candidates, engine.settings, frozenset({echo}))
     assert ids[judge][0] not in [c.sentence for c in alone]
+
+
+def test_passages_further_down_may_be_quoted_but_do_not_judge_the_question(engine):
+    """Sentences of the passages ranked after top_k may answer, but whether the question is answered at all is
+    judged on the top_k alone: the same confidence, and some answer quotes a further passage."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from rag.engine import Engine
+    from rag.evaluation.gold import load_gold
+    from rag.retrieve import search_further
+
+    rules = engine.settings.retrieval
+    narrow = Engine(engine.index, engine.encoder, engine.settings.with_(retrieval=replace(rules, quote_k=rules.top_k)),
+                    engine.scorer)
+    gold = load_gold(Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl")[0]
+    quoted_further = 0
+    for q in gold:
+        wide, plain = engine.ask(q.question), narrow.ask(q.question)
+        assert (wide.confidence, wide.abstained) == (plain.confidence, plain.abstained)
+        further = search_further(engine.index, engine.query(q.question), rules.top_k, rules)[1]
+        spans = [(c.doc_id, c.char_start, c.char_end) for c in (engine.index.chunks[h.chunk] for h in further)]
+        quoted_further += any(doc == c.doc_id and start <= c.char_start < end
+                              for c in wide.citations if c.quote not in {p.quote for p in plain.citations}
+                              for doc, start, end in spans)
+    assert quoted_further

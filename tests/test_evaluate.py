@@ -211,15 +211,16 @@ def test_the_question_model_learns_from_the_candidates_the_service_weighs(engine
     """On a contested question the service also weighs the passages beside the review's hits; the question model's
     training rows must be the rows the service computes, or its probabilities mean something else when served."""
     from rag.answer import weigh_evidence
-    from rag.retrieve import search_pointed
+    from rag.retrieve import search_further
 
     questions = [q for q in load_gold(ROOT / "eval" / "gold.jsonl")[0] if q.answerable][:20]
     samples = collect(engine, questions)
     widened = 0
     for sample in samples:
         query = engine.query(sample.gold.question)
-        hits = search_pointed(engine.index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
-        served = weigh_evidence(engine.index, query, hits, engine.settings, engine.scorer)
+        hits, further = search_further(engine.index, query, engine.settings.retrieval.top_k,
+                                       engine.settings.retrieval)
+        served = weigh_evidence(engine.index, query, hits, engine.settings, engine.scorer, further)
         row = sample.question_row(engine.scorer.sentence)
         assert engine.scorer.question.probability(row[None, :])[0] == pytest.approx(served.confidence)
         assert len(sample.served) == len(served.candidates) >= len(sample.x)

@@ -105,6 +105,27 @@ def test_a_pointed_document_joins_the_hits(engine):
     assert searched == first[:2]
 
 
+def test_the_further_passages_follow_the_hits_from_the_same_ranking(engine):
+    from rag.retrieve import search, search_further, search_pointed
+
+    from dataclasses import replace
+
+    rules = engine.settings.retrieval
+    for question in ("What does the content farm article say about the review's findings?",
+                     "Does ketamine work for chronic pain?"):
+        query = engine.query(question)
+        hits, further = search_further(engine.index, query, rules.top_k, rules)
+        # The passages the question is judged on are search_pointed's, whatever is quoted besides.
+        assert hits == search_pointed(engine.index, query, rules.top_k, rules)
+        ranked = search(engine.index, query, rules.quote_k, rules)
+        assert further == [h for h in ranked[rules.top_k:] if h.chunk not in {h.chunk for h in hits}]
+        assert further
+    query = engine.query("Does ketamine work for chronic pain?")
+    assert search_further(engine.index, query, rules.top_k, replace(rules, quote_k=rules.top_k))[1] == []
+    # Asked for more passages than quote_k, there are none further.
+    assert search_further(engine.index, query, rules.quote_k, rules)[1] == []
+
+
 def test_inside_the_pointed_pages_the_words_that_point_are_left_out(engine):
     from rag.retrieve import within_pointed
 

@@ -15,7 +15,7 @@ from ..engine import Engine
 from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS,
                         sentence_features)
 from ..index import Index
-from ..retrieve import Query, search_pointed
+from ..retrieve import Query, search_further
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
 from .gold import GoldQuestion, matches
 
@@ -48,9 +48,9 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
     rank = engine.settings.retrieval.tier_rank
     for q in gold:
         query = engine.query(q.question)
-        hits = search_pointed(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
-        found = gather(index, query, hits, rank)
-        served = sentence_features(q.question, found.terms, found.views)
+        hits, further = search_further(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
+        found = gather(index, query, hits, rank, further)
+        served = sentence_features(q.question, found.terms, found.views, found.judged)
         retrieved = set(candidate_views(index, query, hits, rank)[1])
         own = np.array([s in retrieved for s in found.ids], dtype=bool)
         y = np.array([q.answerable and index.sentences[s].doc_id in q.sources and any(matches(v.text, q.must_include))
