@@ -166,23 +166,28 @@ def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], in
         hits = with_strongest_neighbours(index, hits, rank)
     hits = with_passages(hits, {index.sentences[b].chunk for b in pointed_bylines(index, query)})
     held = {h.chunk for h in hits}
-    views, ids, chunks = candidate_views(index, query, hits + [h for h in further if h.chunk not in held], rank)
-    inside = {s for c in held for s in range(index.chunks[c].first, index.chunks[c].last)}
     terms = question_terms(index, query)
-    return Gathered(hits, with_soft_coverage(index, query, terms, views), ids, chunks, terms,
-                    np.array([s in inside for s in ids], dtype=bool))
+    views, ids, chunks = candidate_views(index, query, hits + [h for h in further if h.chunk not in held], rank,
+                                         terms)
+    inside = {s for c in held for s in range(index.chunks[c].first, index.chunks[c].last)}
+    return Gathered(hits, views, ids, chunks, terms, np.array([s in inside for s in ids], dtype=bool))
 
 
-def with_soft_coverage(index: Index, query: Query, terms: QuestionTerms, views: list[SentenceView]
-                       ) -> list[SentenceView]:
-    """The views with how much of the question they cover once a word may stand for another it resembles."""
-    if not views or not terms.idf.sum():
-        return views
+def soft_coverage(index: Index, query: Query, terms: QuestionTerms, ids: list[int],
+                  nearby: list[tuple[tuple[int, ...], frozenset[str]]]) -> tuple[np.ndarray, np.ndarray]:
+    """How much of the question each sentence covers once a word may stand for another it resembles, alone and with
+    its neighbours (`nearby`, as `Index.nearby` gives them)."""
+    if not ids or not terms.idf.sum():
+        return np.zeros(len(ids)), np.zeros(len(ids))
+    # Each sentence's terms once: what its neighbours' terms add is the better of its own and theirs, term by term.
+    pool = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near)]))
+    at = {s: i for i, s in enumerate(pool)}
     vectors = question_vectors(query.text, query.tokens, terms.terms)
-    near = resemblance(index.term_vectors, terms.terms, vectors, [v.terms for v in views] +
-                       [v.nearby_terms for v in views]) @ (terms.idf / terms.idf.sum())
-    return [replace(v, soft_coverage=float(own), soft_coverage_nearby=float(around))
-            for v, own, around in zip(views, near[:len(views)], near[len(views):])]
+    each = resemblance(index.term_vectors, terms.terms, vectors, [index.sentence_terms(s) for s in pool])
+    weights = terms.idf / terms.idf.sum()
+    # A sentence stands in for a missing neighbour: the rows are the sentence and its two neighbours.
+    rows = np.array([[at[s], *(at[n] for n in near), *[at[s]] * (2 - len(near))] for s, (near, _) in zip(ids, nearby)])
+    return each[rows[:, 0]] @ weights, each[rows].max(axis=1) @ weights
 
 
 def weigh_evidence(index: Index, query: Query, hits: list[Hit], settings: Settings, scorer: Scorer,
@@ -285,9 +290,10 @@ def unknown_specialist(index: Index, question: str) -> bool:
     return False
 
 
-def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int]
-                    ) -> tuple[list[SentenceView], list[int], list[int]]:
-    """Every non-heading sentence of the hit chunks with what the features need, its id and its best chunk."""
+def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], int],
+                    terms: QuestionTerms | None = None) -> tuple[list[SentenceView], list[int], list[int]]:
+    """Every non-heading sentence of the hit chunks with what the features need, its id and its best chunk (their
+    soft coverage only given the question's `terms`)."""
     best: dict[int, tuple[float, int]] = {}
     for h in hits:
         record = index.chunks[h.chunk]
@@ -303,16 +309,15 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     wanted = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near),
                                  *(head for head in headings if head is not None)]))
     cosine = dict(zip(wanted, (index.sentence_vectors[wanted] @ query.vector).tolist()))
+    own, around = soft_coverage(index, query, terms, ids, nearby) if terms is not None else ([0.0] * len(ids),) * 2
     views = []
-    for s, (near, nearby_terms), head in zip(ids, nearby, headings):
-        text = index.sentence_text(s)
-        views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s),
-                                  index.sentences[s].kind, len(text.split()), cosine[s],
-                                  max((cosine[n] for n in near), default=0.0), best[s][0],
-                                  rank(index.documents[index.sentences[s].doc_id].evidence_tier),
-                                  cosine[head] if head is not None else 0.0,
-                                  index.sentences[s].doc_id in query.pointed, index.sentence_vectors[s],
-                                  index.centrality(s)))
+    for s, (near, nearby_terms), head, alone, with_near in zip(ids, nearby, headings, own, around):
+        sentence, text = index.sentences[s], index.sentence_text(s)
+        views.append(SentenceView(text, index.sentence_terms(s), nearby_terms, index.section_terms(s), sentence.kind,
+                                  len(text.split()), cosine[s], max((cosine[n] for n in near), default=0.0),
+                                  best[s][0], rank(index.documents[sentence.doc_id].evidence_tier),
+                                  cosine[head] if head is not None else 0.0, sentence.doc_id in query.pointed,
+                                  index.sentence_vectors[s], index.centrality(s), float(alone), float(with_near)))
     return views, ids, [best[s][1] for s in ids]
 
 

@@ -53,12 +53,9 @@ Words = tuple[tuple[tuple[int, int], tuple[str, ...]], ...]
 
 def word_vectors(words: Words, tokens: Tokens) -> list[tuple[tuple[str, ...], np.ndarray]]:
     """Each word (`word_terms_of`) with its terms and the mean of the token vectors it is made of."""
-    found = []
-    for (start, end), terms in words:
-        inside = tokens.inside([(start, end)])
-        if terms and inside.any():
-            found.append((terms, tokens.vectors[inside].mean(0)))
-    return found
+    inside = tokens.inside([span for span, _ in words])
+    return [(terms, tokens.vectors[inside[:, i]].mean(0)) for i, (_, terms) in enumerate(words)
+            if terms and inside[:, i].any()]
 
 
 def needed(sentences: Sequence[str], uses: int = USES_PER_TERM) -> list[int]:

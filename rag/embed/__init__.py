@@ -32,16 +32,13 @@ class Tokens:
         return normalised(self.vectors.mean(0))
 
     def inside(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
-        """Which tokens overlap any of the character spans."""
-        starts, ends = self.spans[:, 0], self.spans[:, 1]
-        found = np.zeros(len(self.spans), dtype=bool)
-        for start, end in spans:
-            found |= (starts < end) & (ends > start)
-        return found
+        """Which tokens overlap each of the character spans: (tokens, spans)."""
+        bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        return (self.spans[:, :1] < bounds[None, :, 1]) & (self.spans[:, 1:] > bounds[None, :, 0])
 
     def pooled_without(self, spans: Sequence[tuple[int, int]]) -> np.ndarray:
         """The text's vector with the tokens inside `spans` left out: the text as if those words were not there."""
-        inside = self.inside(spans)
+        inside = self.inside(spans).any(axis=1)
         return normalised(self.vectors[~inside].mean(0)) if not inside.all() else self.pooled()
 
 
