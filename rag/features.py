@@ -470,7 +470,8 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
                       ) -> np.ndarray:
     """One row per candidate, columns in RANKING_FEATURES order (SENTENCE_FEATURES, then the ranker's own). The
     best cosine, passage score, tier and count a candidate is measured against are those of the `judged` views
-    (all by default): sentences that may only be quoted leave the others' rows as they would be without them."""
+    (all, by default or when none is): sentences that may only be quoted leave the others' rows as they would be
+    without them."""
     if not views:
         return np.zeros((0, len(RANKING_FEATURES)))
     asked = asked_shapes(question)
@@ -628,10 +629,9 @@ def narrowing(question: str, q: QuestionTerms, tokens: Tokens | None, top: list[
 
 def _shape_unmet(asked: frozenset[str], event: list[str], shaped: list[SentenceView]) -> float:
     """No quotable sentence holding the kind of answer asked for (`shaped`) holds it beside what the question asks
-    it of (`event`, from `_asked_of`): asked what year the Acme clinic opened,
-    "(2) Review, 2024" is a year but says nothing of opening; asked what the clinic charges for an X-ray, its price
-    list says nothing of X-rays. (A phone number needs no such company: "Call us on ..." answers "what is the
-    clinic's phone number?".)"""
+    it of (`event`, from `_asked_of`): asked what year the Acme clinic opened, "(2) Review, 2024" is a year but
+    says nothing of opening; asked what the clinic charges for an X-ray, its price list says nothing of X-rays. (A
+    phone number needs no such company: "Call us on ..." answers "what is the clinic's phone number?".)"""
     if not asked:
         return 0.0
     return float(not any(not event or any(_nearby(t, v) for t in event) for v in shaped))

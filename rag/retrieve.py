@@ -98,6 +98,7 @@ def search_further(index: Index, query: Query, k: int, settings: RetrievalSettin
 
 def _with_pointed(index: Index, query: Query, hits: list[Hit], settings: RetrievalSettings,
                   doc_ids: list[str] | None) -> list[Hit]:
+    """The hits with the strongest tier's and the pointed pages' best passages, unless the search was confined."""
     if not doc_ids:
         hits = with_strongest_tier(index, query, hits, settings)
     if doc_ids or not query.pointed:
