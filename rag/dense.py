@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embed import normalised
 from .settings import DenseSettings
 
 
@@ -139,7 +140,7 @@ def probe_queries(vectors: np.ndarray, count: int, rng: np.random.Generator) -> 
     """Stored vectors nudged off themselves, as stand-ins for questions near the data but not on it."""
     picked = np.asarray(vectors[rng.choice(len(vectors), min(count, len(vectors)), replace=False)], dtype=np.float32)
     noisy = picked + rng.standard_normal(picked.shape).astype(np.float32) * (0.6 / math.sqrt(picked.shape[1]))
-    return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+    return normalised(noisy)
 
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int, block: int = 1_000_000) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 from . import store
 from .corpus import Document, document_paths
 from .dense import load_dense
+from .embed import normalised
 from .errors import IndexDamagedError, IndexMissingError, IndexStaleError
 from .lexical import Lexicon, load_lexicon
 from .term_vectors import TermVectors
@@ -110,7 +111,7 @@ class Index:
         if mean is None:
             start, end = self._span_of(doc_id)
             total = np.asarray(self.sentence_vectors[start:end], dtype=np.float64).sum(axis=0)
-            mean = self._page_means[doc_id] = (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
+            mean = self._page_means[doc_id] = normalised(total)
         return float(self.sentence_vectors[i] @ mean)
 
     def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:

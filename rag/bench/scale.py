@@ -77,6 +77,7 @@ def build_synthetic(plan: ScalePlan, settings: Settings, root: Path, encoder_fil
     """Write the synthetic index under `root` (index/ and an empty corpus/ it matches); returns the build folder."""
     from ..dense import build_dense, save_dense
     from ..lexical import build_lexicon_from_ids, save_lexicon
+    from ..embed import normalised
     from ..term_vectors import TermVectors
 
     index_dir, corpus_dir = root / "index", root / "corpus"
@@ -92,7 +93,7 @@ def build_synthetic(plan: ScalePlan, settings: Settings, root: Path, encoder_fil
     del token_ids
     # Made-up words mean nothing, so each gets a random direction, as each text does.
     terms = np.random.default_rng(plan.seed + 1).standard_normal((len(words.stems), DIMENSION)).astype(np.float32)
-    TermVectors(tuple(words.stems), terms / np.linalg.norm(terms, axis=1, keepdims=True)).save(scratch)
+    TermVectors(tuple(words.stems), normalised(terms)).save(scratch)
     if plan.chunks > settings.dense.compress_limit:
         # The re-rank vectors are the same numbers as the sentence vectors: one file on disk under two names.
         os.link(scratch / store.SENTENCE_VECTORS, scratch / store.DENSE_VECTORS)
