@@ -7,8 +7,8 @@ from rag.evaluation.fit import collect, fit_scorer
 from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
 from rag.evaluation.harness import Outcome, run_questions, score
 from rag.evaluation.stance import stance_scores
-from rag.features import QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_SIGNS
-from rag.scorer import fit_logistic, fit_threshold, load_scorer, save_scorer
+from rag.features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_SIGNS
+from rag.scorer import Trees, fit_logistic, fit_threshold, fit_trees, load_scorer, save_scorer
 
 from conftest import ROOT
 
@@ -103,8 +103,35 @@ def test_a_feature_held_to_a_sign_never_pushes_the_other_way():
 
 
 def test_every_signed_feature_is_one_the_models_compute():
-    assert set(SENTENCE_SIGNS) <= set(RANKING_FEATURES) and set(QUESTION_SIGNS) <= set(QUESTION_FEATURES)
-    assert set(SENTENCE_SIGNS.values()) | set(QUESTION_SIGNS.values()) <= {-1, 1}
+    assert set(SENTENCE_SIGNS) <= set(RANKING_FEATURES) and set(SENTENCE_SIGNS.values()) <= {-1, 1}
+
+
+def test_the_flattened_trees_give_lightgbms_own_probabilities_and_survive_a_round_trip():
+    import lightgbm
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(600, 3))
+    # An interaction no single feature shows: the positives are where a and b agree in sign.
+    y = (x[:, 0] * x[:, 1] > 0) & (x[:, 2] > -1.5)
+    trees = fit_trees(x, y, ("a", "b", "c"))
+    model = lightgbm.LGBMClassifier(n_estimators=200, num_leaves=4, learning_rate=0.03, min_child_samples=40,
+                                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8, class_weight="balanced",
+                                    random_state=0, deterministic=True, force_row_wise=True, n_jobs=1,
+                                    verbose=-1).fit(x, y.astype(int))
+    probe = rng.normal(size=(300, 3))
+    assert np.allclose(trees.probability(probe), model.predict_proba(probe)[:, 1], atol=1e-9)
+    # The interaction is learnt, which a logistic model over the same columns cannot.
+    held = probe[:, 0] * probe[:, 1] > 0
+    assert trees.probability(probe)[held].mean() > trees.probability(probe)[~held].mean() + 0.3
+    again = Trees.from_dict(json.loads(json.dumps(trees.to_dict())))
+    assert np.array_equal(again.probability(probe), trees.probability(probe)) and again.depth == trees.depth
+
+
+def test_trees_too_few_to_split_give_one_probability_for_every_question():
+    x = np.arange(20, dtype=float)[:, None]
+    trees = fit_trees(x, x[:, 0] > 12, ("a",))
+    p = trees.probability(np.array([[0.0], [19.0]]))
+    assert trees.depth == 0 and p[0] == p[1]
 
 
 def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():

@@ -12,11 +12,10 @@ import numpy as np
 
 from ..answer import Gathered, candidate_views, gather
 from ..engine import Engine
-from ..features import (QUESTION_FEATURES, QUESTION_SIGNS, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS,
-                        sentence_features)
+from ..features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS, sentence_features
 from ..index import Index
 from ..retrieve import Query, search_further
-from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold
+from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold, fit_trees
 from .gold import GoldQuestion, matches
 
 
@@ -78,11 +77,11 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
         for i in np.flatnonzero(folds == k):
             rows[i] = samples[i].question_row(model)
     answerable = np.array([s.gold.answerable for s in samples])
-    question = fit_logistic(rows, answerable, QUESTION_FEATURES, QUESTION_SIGNS)
+    question = fit_trees(rows, answerable, QUESTION_FEATURES)
     held = np.zeros(len(samples))
     for k in np.unique(folds):
-        model = fit_logistic(rows[folds != k], answerable[folds != k], QUESTION_FEATURES, QUESTION_SIGNS)
-        held[folds == k] = model.probability(rows[folds == k])
+        trees = fit_trees(rows[folds != k], answerable[folds != k], QUESTION_FEATURES)
+        held[folds == k] = trees.probability(rows[folds == k])
     return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on, _ranking_model(samples))
 
 
