@@ -50,6 +50,9 @@ TREE_LEARNING_RATE = 0.03
 TREE_MIN_LEAF = 40
 # Each tree sees this share of the questions and of the features, so the ensemble does not lean on one of either.
 TREE_SAMPLE = 0.8
+# Fitted on questions of one class only, the odds the model gives that class: sure, but not so sure that one
+# question's features could never count against it.
+ONE_CLASS_ODDS = 99.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,15 @@ class Trees:
             raise ValueError("the trees' node lists differ in length")
         if any(((a < 0) | (a >= nodes)).any() for a in (roots, left, right)):
             raise ValueError("a tree points at a node it does not have")
+        if ((feature < 0) | (feature >= len(data["features"]))).any():
+            raise ValueError("a tree splits on a feature it does not have")
         return cls(tuple(data["features"]), roots, feature, threshold, left, right, value, int(data["depth"]))
+
+    @classmethod
+    def constant(cls, features: tuple[str, ...], log_odds: float) -> "Trees":
+        """One tree of one leaf: the same probability for every row."""
+        zero = np.zeros(1, dtype=np.int64)
+        return cls(features, zero, zero, np.array([np.inf]), zero, zero, np.array([log_odds]), 0)
 
     @classmethod
     def from_lightgbm(cls, dump: dict[str, Any], features: tuple[str, ...]) -> "Trees":
@@ -227,6 +238,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], signs:
 def fit_trees(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Trees:
     """Boosted trees (TREES of TREE_LEAVES leaves) for P(y) from the rows of x, the rarer class weighed up as in
     `fit_logistic`; the same rows give the same trees on every machine."""
+    if y.all() or not y.any():
+        # One class only (a gold set with no unanswerable question): nothing to split on, and LightGBM would
+        # weigh the missing class up to a certainty the other way. One leaf says what every question was.
+        return Trees.constant(features, float(np.log(ONE_CLASS_ODDS)) * (1.0 if y.all() else -1.0))
     import lightgbm
 
     model = lightgbm.LGBMClassifier(

@@ -134,6 +134,22 @@ def test_trees_too_few_to_split_give_one_probability_for_every_question():
     assert trees.depth == 0 and p[0] == p[1]
 
 
+@pytest.mark.parametrize("answerable", [True, False])
+def test_trees_fitted_on_one_class_say_that_class_whatever_the_row(answerable):
+    rng = np.random.default_rng(3)
+    trees = fit_trees(rng.normal(size=(80, 2)), np.full(80, answerable), ("a", "b"))
+    p = trees.probability(rng.normal(size=(5, 2)))
+    assert np.allclose(p, 0.99 if answerable else 0.01)
+
+
+def test_trees_pointing_outside_themselves_are_refused():
+    trees = fit_trees(np.arange(200, dtype=float)[:, None], np.arange(200) > 90, ("a",)).to_dict()
+    with pytest.raises(ValueError, match="node it does not have"):
+        Trees.from_dict({**trees, "left": [n + len(trees["left"]) for n in trees["left"]]})
+    with pytest.raises(ValueError, match="feature it does not have"):
+        Trees.from_dict({**trees, "feature": [1] * len(trees["feature"])})
+
+
 def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():
     corpora = load_suite(ROOT / "eval" / "suite.toml")
     assert len(corpora) >= 3 and all(c.corpus_dir.is_dir() and c.gold.is_file() for c in corpora)
