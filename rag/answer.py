@@ -169,7 +169,7 @@ def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], in
     terms = question_terms(index, query)
     views, ids, chunks = candidate_views(index, query, hits + [h for h in further if h.chunk not in held], rank,
                                          terms)
-    inside = {s for c in held for s in range(index.chunks[c].first, index.chunks[c].last)}
+    inside = index.sentences_of(held)
     return Gathered(hits, views, ids, chunks, terms, np.array([s in inside for s in ids], dtype=bool))
 
 

@@ -114,6 +114,10 @@ class Index:
             mean = self._page_means[doc_id] = normalised(total)
         return float(self.sentence_vectors[i] @ mean)
 
+    def sentences_of(self, chunks: Iterable[int]) -> set[int]:
+        """The sentences of these chunks, headings included."""
+        return {s for c in chunks for s in range(self.chunks[c].first, self.chunks[c].last)}
+
     def sentences_within(self, doc_id: str, start: int, end: int) -> list[int]:
         """The sentences lying inside a span of one document, in reading order."""
         found = []

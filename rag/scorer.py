@@ -242,15 +242,19 @@ def fit_trees(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Trees:
         # One class only (a gold set with no unanswerable question): nothing to split on, and LightGBM would
         # weigh the missing class up to a certainty the other way. One leaf says what every question was.
         return Trees.constant(features, float(np.log(ONE_CLASS_ODDS)) * (1.0 if y.all() else -1.0))
+    model = tree_classifier().fit(x, y.astype(int))
+    return Trees.from_lightgbm(model.booster_.dump_model(), features)
+
+
+def tree_classifier() -> Any:
+    """The LightGBM classifier `fit_trees` fits, configured as the constants above say."""
     import lightgbm
 
-    model = lightgbm.LGBMClassifier(
+    # Single-threaded: the suite fits over a thousand of these on a few thousand rows each, where threads only wait.
+    return lightgbm.LGBMClassifier(
         n_estimators=TREES, num_leaves=TREE_LEAVES, learning_rate=TREE_LEARNING_RATE, min_child_samples=TREE_MIN_LEAF,
         subsample=TREE_SAMPLE, subsample_freq=1, colsample_bytree=TREE_SAMPLE, class_weight="balanced",
         random_state=0, deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1)
-    # Single-threaded: the suite fits over a thousand of these on a few thousand rows each, where threads only wait.
-    model.fit(x, y.astype(int))
-    return Trees.from_lightgbm(model.booster_.dump_model(), features)
 
 
 def fit_threshold(probabilities: np.ndarray, answerable: np.ndarray) -> float:

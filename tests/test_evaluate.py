@@ -8,7 +8,7 @@ from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
 from rag.evaluation.harness import Outcome, run_questions, score
 from rag.evaluation.stance import stance_scores
 from rag.features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_SIGNS
-from rag.scorer import Trees, fit_logistic, fit_threshold, fit_trees, load_scorer, save_scorer
+from rag.scorer import Trees, fit_logistic, fit_threshold, fit_trees, load_scorer, save_scorer, tree_classifier
 
 from conftest import ROOT
 
@@ -107,17 +107,12 @@ def test_every_signed_feature_is_one_the_models_compute():
 
 
 def test_the_flattened_trees_give_lightgbms_own_probabilities_and_survive_a_round_trip():
-    import lightgbm
-
     rng = np.random.default_rng(2)
     x = rng.normal(size=(600, 3))
     # An interaction no single feature shows: the positives are where a and b agree in sign.
     y = (x[:, 0] * x[:, 1] > 0) & (x[:, 2] > -1.5)
     trees = fit_trees(x, y, ("a", "b", "c"))
-    model = lightgbm.LGBMClassifier(n_estimators=200, num_leaves=4, learning_rate=0.03, min_child_samples=40,
-                                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8, class_weight="balanced",
-                                    random_state=0, deterministic=True, force_row_wise=True, n_jobs=1,
-                                    verbose=-1).fit(x, y.astype(int))
+    model = tree_classifier().fit(x, y.astype(int))
     probe = rng.normal(size=(300, 3))
     assert np.allclose(trees.probability(probe), model.predict_proba(probe)[:, 1], atol=1e-9)
     # The interaction is learnt, which a logistic model over the same columns cannot.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..answer import Gathered, candidate_views, gather
+from ..answer import Gathered, gather
 from ..engine import Engine
 from ..features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, SENTENCE_SIGNS, sentence_features
 from ..index import Index
@@ -50,7 +50,7 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
         hits, further = search_further(index, query, engine.settings.retrieval.top_k, engine.settings.retrieval)
         found = gather(index, query, hits, rank, further)
         served = sentence_features(q.question, found.terms, found.views, found.judged)
-        retrieved = set(candidate_views(index, query, hits, rank)[1])
+        retrieved = index.sentences_of(h.chunk for h in hits)
         own = np.array([s in retrieved for s in found.ids], dtype=bool)
         y = np.array([q.answerable and index.sentences[s].doc_id in q.sources and any(matches(v.text, q.must_include))
                       for s, v in zip(found.ids, found.views)], dtype=bool)
