@@ -115,6 +115,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     # result", "our confidence in these results is low".
     "certainty": re.compile(r"\bcertainty\b|\bGRADE\b|\b(?:moderately|fairly|very|not) (?:confident|certain|sure)\b|"
                            r"\bconfidence in (?:the|these|this|its) (?:results?|evidence|findings?|estimates?)\b|"
+                           r"\b(?:high|moderate|low|little|limited) confidence in\b|"
                            r"\b(?:quality|strength) of (?:the )?evidence\b|\bvery uncertain\b|"
                            # ... and in plain words: "insufficient evidence", "the evidence is weak", "no clear proof".
                            r"\b(?:insufficient|limited|weak|inconclusive|strong|robust|poor|sparse|little|"
@@ -184,7 +185,9 @@ ASKS: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"\bpercentage\b|\bproportion\b|\bwhat (?:share|fraction|part)\b|\bhow many (?:of|out of)\b|"
                         r"\brate\b", re.I),
     "year": re.compile(r"\b(?:what|which) years?\b|\bwhen (?:was|were|did)\b|\bsince when\b|\bwhat dates?\b|"
-                       r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b", re.I),
+                       r"\b(?:what|which) (?:span|range|period) of (?:years|dates)\b|\bup to what date\b|"
+                       # How current it is: "how up to date is the review?", "how recent is the latest trial?"
+                       r"\bhow (?:up[- ]to[- ]date|recent|current)\b", re.I),
     "rating": re.compile(r"\b(?:customer|average|overall|star|user|shopper|buyer) (?:rating|score)s?\b|"
                          r"\bhow many stars\b|\bhow (?:well|highly|badly) do (?:[\w-]+ ){0,3}rate\b|"
                          r"\bwhat (?:do|did) (?:the )?(?:customers|buyers|shoppers|users|reviewers) (?:rate|give)\b",
@@ -194,7 +197,10 @@ ASKS: dict[str, re.Pattern[str]] = {
                          r"\bwhere did (?:the|its) (?:money|funding) come from\b|\bwho put up the money\b|"
                          # ... and whether someone did: "did companies pay for the review?", "was the study funded?"
                          rf"\b(?:pay|paid|fund|funded|sponsor|sponsored|finance|financed)(?: for)? {_RESEARCH}|"
-                         r"\b(?:funded|paid for|sponsored|financed) by\b|\bbankroll(?:s|ed|ing)?\b", re.I),
+                         r"\b(?:funded|paid for|sponsored|financed) by\b|\bbankroll(?:s|ed|ing)?\b|"
+                         # Whether money from those who sell it swayed the research: "biased by industry funding?"
+                         r"\b(?:industry|manufacturer|maker|company|commercial|supplement[- ]industry)[- ]"
+                         r"(?:funding|funded|money|sponsorship|sponsored)\b", re.I),
     "interests": re.compile(r"\bconflicts? of interest\b|\bcompeting interests?\b|\bdeclare|"
                             r"\b(?:financial|personal|commercial) (?:ties|links?|interests?|relationships?)\b|"
                             r"\b(?:ties|links?) (?:to|with) (?:the )?(?:industry|companies|manufacturers|makers)\b|"
@@ -224,7 +230,20 @@ ASKS: dict[str, re.Pattern[str]] = {
                         r"\b(?:which|what) parts? of the (?:world|country)\b", re.I),
     "certainty": re.compile(r"\bhow (?:strong|good|reliable|certain|sure|solid|trustworthy)\b.{0,30}\b(?:evidence|research|"
                            r"studies|science|proof|findings?|results?)\b|\bcertainty\b|\b(?:quality|strength) of (?:the )?"
-                           r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b", re.I),
+                           r"(?:evidence|research)\b|\bsolid (?:research|evidence|proof)\b|"
+                           # ... or how sure someone is of it, or how far to trust it: "how confident are the
+                           # reviewers?", "how much trust can be placed in it?", "can the results be trusted?"
+                           r"\bhow (?:confident|certain|sure) (?:are|is|was|were|can|could|should)\b"
+                           r"(?:\s+[\w'’-]+){0,2}?\s+(?:reviewers?|review|researchers?|authors?|scientists?|experts?|"
+                           r"trials?|stud(?:y|ies)|evidence|results?|findings?|data|be)\b|"
+                           r"\bhow much (?:confidence|trust|faith)\b|\bhow much (?:should|can|could) (?:we|i|you|one) "
+                           r"(?:trust|believe|rely on)\b|\bbe (?:trusted|believed|relied on)\b|"
+                           # ... or whether the research is any good: "is the research good quality?", "is it
+                           # clinically proven?"
+                           r"\b(?:research|evidence|studies|trials|data)\b[^?.]{0,40}\b(?:good|high|poor|low)[- ]"
+                           r"quality\b|"
+                           r"\b(?:good|high|poor|low)[- ]quality (?:research|evidence|studies|trials|data)\b|"
+                           r"\b(?:clinically|scientifically) proven\b", re.I),
     # "Who should avoid it?" asks for kinds of people, not a name: only questions about authorship ask for one.
     "caution": re.compile(r"\b(?:should|must|can|could)(?:n't| not)\b|\bcannot\b|\bavoid\b|"
                           r"\bcontraindicat|\bwarnings?\b|\bprecautions?\b", re.I),

@@ -28,6 +28,18 @@ from rag.lexical import terms_of
     ("What is the clinic's fax number?", {"fax"}),
     ("How strong is the evidence that it works?", {"certainty"}),  # how sure the evidence is, not a number
     ("Is there solid research behind it?", {"certainty"}),
+    ("How confident are the authors that it eases the aches?", {"certainty"}),  # how sure someone is of a finding
+    ("How sure are the researchers about the findings on sleep?", {"certainty"}),
+    ("How much trust can be placed in the research?", {"certainty"}),
+    ("Can the earlier positive trials be trusted?", {"certainty"}),
+    ("How confident can we be in the results?", {"certainty"}),
+    ("Can I trust the shop with my card details?", set()),  # trusting a seller is no question of evidence
+    ("Is it clinically proven to work?", {"certainty"}),
+    ("Is the research on it good quality?", {"certainty"}),
+    ("The shop blames low-quality products for the bad results. Is that fair?", set()),  # products, not research
+    ("How up to date is the review?", {"year"}),  # how current: a date answers
+    ("How recent is the latest trial they found?", {"year"}),
+    ("Were the trials biased by industry funding?", {"funder"}),
     ("Does it work?", set()),
     ("Did companies selling it pay for the review?", {"funder"}),  # whether someone paid, not a price
     ("Did supplement makers pay for the Acme review?", {"funder"}),
@@ -157,6 +169,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     certainty = asked_shapes("How good is the evidence that it helps?")
     assert certainty & shapes_of("Our confidence in these results is low.")
     assert certainty & shapes_of("We are moderately confident in the result for pain.")
+    assert certainty & shapes_of("We have low confidence in the small benefit on sleep.")
     assert not certainty & shapes_of("Pain scores fell by 2 points on a 10-point scale.")
 
 
