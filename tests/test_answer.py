@@ -277,6 +277,16 @@ def test_a_question_asking_for_a_kind_of_answer_hears_the_likeliest_holder_first
     assert chosen[0] == quick and review in chosen
 
 
+@pytest.mark.parametrize("question", ["How confident are the reviewers in what they found?",
+                                      "How much trust can be placed in the research on ketamine?",
+                                      "Can the findings on ketamine for pain be trusted?"])
+def test_asked_how_sure_the_evidence_is_a_sentence_grading_it_opens(engine, question):
+    """Asked how sure someone is of a finding, or whether it can be trusted, the sentence saying how sure the
+    evidence is opens, though a pitch echoes the question's words more closely."""
+    pitch, graded = _sentence(engine.index, None, PITCH), _sentence(engine.index, REVIEW, "no clear proof")
+    assert _chosen(engine, engine.query(question), [(pitch, 0.9, 2), (graded, 0.5, 0)])[0] == graded
+
+
 @pytest.mark.parametrize("question, review_first", [("Does ketamine change how the brain handles signals?", True),
                                                      ("How does ketamine change how the brain handles signals?", False)])
 def test_a_yes_or_no_question_hears_the_strongest_tier_first_among_equals(engine, question, review_first):
