@@ -32,8 +32,8 @@ FALSE_ANSWER_COST = 1.5
 # probabilities from models that did not see those questions (see `evaluation.fit.fit_scorer`).
 CROSS_FOLDS = 5
 # How far, in probability, a question's mistake fades in across the abstention cut when fitting it: with a hard
-# count the fitted cut jumped between 0.13 and 0.41 from one held-out corpus to the next; at 0.05 it stays within
-# 0.29-0.33 (0.02 and 0.1 score a little lower).
+# count the fitted cut jumped between 0.13 and 0.41 from one held-out corpus to the next; at 0.05 it stayed within
+# 0.29-0.33 (0.02 and 0.1 score a little lower), and with the question model's trees within 0.345-0.36.
 THRESHOLD_SMOOTHING = 0.05
 # The question model's trees. Whether a question is answered turns on features together (a price asked and none
 # quoted matters only when the pages price anything; a missing qualifier only when the rest is covered), which a
@@ -55,6 +55,11 @@ TREE_SAMPLE = 0.8
 ONE_CLASS_ODDS = 99.0
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The probability of log-odds z."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 @dataclass(frozen=True)
 class Logistic:
     features: tuple[str, ...]
@@ -65,8 +70,7 @@ class Logistic:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(positive) for each row of x (columns in `features` order)."""
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(((x - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features), "mean": self.mean.round(6).tolist(),
@@ -100,7 +104,7 @@ class Trees:
         node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
         for _ in range(self.depth):
             node = np.where(x[rows, self.feature[node]] <= self.threshold[node], self.left[node], self.right[node])
-        return 1.0 / (1.0 + np.exp(-self.value[node].sum(axis=1)))
+        return sigmoid(self.value[node].sum(axis=1))
 
     def to_dict(self) -> dict[str, Any]:
         # Thresholds in full: a split rounded past a value the features take sends that value the other way.
@@ -223,7 +227,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], signs:
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
         margin = z @ params[:n] + params[n]
-        p = 1.0 / (1.0 + np.exp(-margin))
+        p = sigmoid(margin)
         logloss = np.logaddexp(0.0, margin) - target * margin
         residual = weight * (p - target) * REGULARISATION_C
         grad = np.concatenate([z.T @ residual + params[:n], [residual.sum()]])
@@ -262,7 +266,7 @@ def fit_threshold(probabilities: np.ndarray, answerable: np.ndarray) -> float:
     declined questions. Each question's mistake is counted smoothly, by how far it sits across the cut
     (THRESHOLD_SMOOTHING), so that one question does not move the cut between two gaps in the probabilities."""
     cuts = np.linspace(0.0, 1.0, 401)
-    below = 1.0 / (1.0 + np.exp(-(cuts[:, None] - probabilities[None, :]) / THRESHOLD_SMOOTHING))
+    below = sigmoid((cuts[:, None] - probabilities[None, :]) / THRESHOLD_SMOOTHING)
     cost = np.where(answerable[None, :], below, FALSE_ANSWER_COST * (1.0 - below)).mean(axis=1)
     best = np.flatnonzero(cost <= cost.min() + 1e-12)
     return float(cuts[best[len(best) // 2]])
