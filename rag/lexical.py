@@ -39,13 +39,16 @@ CEILING, DOC_FREQ = "token_ceiling.npy", "doc_freq.npy"
 
 # How bm25s splits text into words (two word characters or more), so each word lines up with its term.
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+_DIGIT = re.compile(r"\d")
 # How questions are typed in a hurry ("a 30 yr old", "how long b4 i give up", "4 wks", "wat do ppl say"): each
 # stands for one everyday word, which the pages write out. "u" and "r" only in lower case, where they are words.
 _CHAT = {"yr": "year", "yrs": "years", "hr": "hour", "hrs": "hours", "mins": "minutes", "wk": "week", "wks": "weeks",
          "mth": "month", "mths": "months", "b4": "before", "ppl": "people", "wat": "what", "wot": "what",
          "pls": "please", "plz": "please", "ur": "your", "thru": "through", "tho": "though", "coz": "because",
          "cuz": "because", "abt": "about", "smth": "something", "2day": "today", "gonna": "going to",
-         "wanna": "want to", "dunno": "don't know", "w/": "with", "w/o": "without"}
+         "wanna": "want to", "dunno": "don't know", "w/": "with", "w/o": "without", "shud": "should",
+         "shld": "should", "wud": "would", "wld": "would", "cld": "could", "b/c": "because", "bcos": "because",
+         "tmrw": "tomorrow", "rly": "really", "sth": "something"}
 _CHAT_LOWER = {"u": "you", "r": "are"}
 _CHAT_WORD = re.compile(r"(?<![\w/])(?:(?i:" + "|".join(sorted(map(re.escape, _CHAT), key=len, reverse=True))
                         + r")|" + "|".join(_CHAT_LOWER) + r")(?![\w/])")
@@ -157,12 +160,33 @@ def other_spellings(term: str) -> set[str]:
 def slip_of_common_word(word: str) -> bool:
     """Whether a lower-case word is one slip of the keyboard (a letter dropped, added, changed, or two swapped)
     from a common English word: "shoud", "wierd", "wat"."""
+    return bool(common_words_a_slip_from(word))
+
+
+def misspelt(word: str) -> tuple[str, ...]:
+    """The common English words a lower-case word may be a slip of the keyboard for, commonest first: those one
+    slip from it that keep its first letter (changed there, it is most often another word: "croup" is no "group"),
+    when English rarely writes it and it is no form of a word English uses ("repot")."""
+    if zipf(word) >= TYPO_ZIPF or _DIGIT.search(word) or _english_forms(word):
+        return ()
+    return tuple(c for c in common_words_a_slip_from(word) if c[:1] == word[:1])
+
+
+def _english_forms(word: str) -> list[str]:
+    """The word's other forms that English uses: "gummies", "repot", "wilting" are those words, not slips."""
+    return [f for f in _relatives(word) if zipf(f) >= TYPO_ZIPF]
+
+
+@lru_cache(maxsize=4_096)
+def common_words_a_slip_from(word: str) -> tuple[str, ...]:
+    """The common English words one slip of the keyboard from a lower-case word, commonest first."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     dropped = {a + b[1:] for a, b in splits if b}
     swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     changed = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
     added = {a + c + b for a, b in splits for c in _LETTERS}
-    return any(zipf(e) >= COMMON_ZIPF for e in (dropped | swapped | changed | added) - {word})
+    found = [e for e in (dropped | swapped | changed | added) - {word} if zipf(e) >= COMMON_ZIPF]
+    return tuple(sorted(found, key=lambda e: (-zipf(e), e)))
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -201,8 +225,27 @@ class Lexicon:
             return terms
         words = _WORD.findall(query)
         # A capitalised word after the first is a name ("StrapRight"): it is what the user asked about, not a slip.
-        return [t if i and word[:1].isupper() else self.mended(word.lower(), self.respelt(t))
-                for i, (word, stems) in enumerate(zip(words, tokenize(words))) for t in stems]
+        return [m for i, (word, stems) in enumerate(zip(words, tokenize(words)))
+                for m in (stems if i and word[:1].isupper() else self.mended_word(word.lower(), stems))]
+
+    def mended_word(self, word: str, stems: list[str]) -> list[str]:
+        """The terms of a word as typed, a slip of the keyboard mended. A slip of a common English word is that
+        word when the corpus holds it, or it is a stop word ("shoud": should, "becuase": because): the word's stem
+        may be nothing like the right word's ("condtion": condtion, not condit). Other
+        slips are mended term by term, against the corpus's own words."""
+        if stems and not any(self.resembles(self.respelt(t)) for t in stems) and len(word) >= TYPO_MIN_LETTERS:
+            held = [terms for common in misspelt(word)
+                    for terms in ([self.respelt(t) for t in terms_of(common)],) if all(map(self.known, terms))]
+            if held:
+                # A stop word first, as the commonest words are; else the one the corpus uses most ("pian": pain,
+                # though English writes "plan" more).
+                return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf)
+        return [self.mended(word, self.respelt(t)) for t in stems]
+
+    def _typo(self, word: str, term: str) -> bool:
+        """Whether a word, as typed, can be a slip: long enough, English rarely uses it, and no number ("2018" is
+        another year than the corpus's "2016", not a typo of it)."""
+        return len(term) >= TYPO_MIN_LETTERS and zipf(word) < TYPO_ZIPF and not _DIGIT.search(term)
 
     def mended(self, word: str, term: str) -> str:
         """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the
@@ -210,17 +253,20 @@ class Lexicon:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        if len(term) < TYPO_MIN_LETTERS or self.resembles(term) or zipf(word) >= TYPO_ZIPF:
+        if self.resembles(term) or not self._typo(word, term):
             return term
-        # Another form of a word English uses ("gummies", "repot", "wilting") is that word, not a slip of the keys:
-        # the corpus's own form of it where it holds one ("unstretched": stretch), else the term as it is. Not
-        # through "-less", which says the opposite ("footless" asks about no foot).
-        forms = [f for f in _relatives(word) if zipf(f) >= TYPO_ZIPF]
+        # Another form of a word English uses is that word, not a slip of the keys: the corpus's own form of it
+        # where it holds one ("unstretched": stretch), else the term as it is. Not through "-less", which says the
+        # opposite ("footless" asks about no foot).
+        forms = _english_forms(word)
         if forms:
             return term if word.endswith("less") else self._commonest(
                 [t for f in forms for t in terms_of(f)], term)
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
                                 limit=None)
+        # A slip keeps the word's first letter: changed there, it is most often another word the corpus lacks
+        # ("croup" is no "group", "esketamine" no "ketamine", "underactive" no "interact").
+        found = [f for f in found if f[0][:1] == term[:1]]
         return max(found, key=lambda f: (-f[1], self.doc_freq[f[2]]))[0] if found else term
 
     def matches(self, terms: list[str], mask: np.ndarray | None = None) -> "Matches":

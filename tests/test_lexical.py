@@ -70,6 +70,14 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
     # another form of an English word is no typo ("repot" is not "report"); the corpus's own form of it stands in
     ("how do i repot a fern", None, None),
     ("is the pain unhelped by ketamine", "help", "unhelp"),
+    # a slip of a common word is that word, though its stem is nothing like the word's ("condtion": condit), and a
+    # slip of a stop word is a stop word, not a subject the corpus lacks
+    ("is it safe with a heart condtion", "condit", "condtion"),
+    ("how shoud ketamine be given", None, "shoud"), ("whats the dose becasue i worry", None, "becasu"),
+    # a rare word one change from a corpus word at its first letter is another word, not a slip of the keys
+    ("is esketamine better", None, None),
+    # and a number is another number: a decade the corpus lacks is not a typo of the decade it holds
+    ("what changed in the 2010s", None, None),
 ])
 def test_query_terms_mend_typos_only(engine, question, mended, kept):
     lexicon = engine.index.lexicon
@@ -131,6 +139,7 @@ def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, e
     ("a 30 yr old", "a 30 year old"), ("how long b4 i give up", "how long before i give up"),
     ("can u take it w/ food, r there risks?", "can you take it with food, are there risks?"),
     ("4 wks, 2 hrs a day", "4 weeks, 2 hours a day"), ("Yr 2", "year 2"),
+    ("shud i stop b/c of sth", "should i stop because of something"),
     # In capitals they abbreviate something else; inside a word they are part of it.
     ("HR 0.8 (R 0.4)", "HR 0.8 (R 0.4)"), ("hours and your turn", "hours and your turn"),
 ])
