@@ -167,9 +167,15 @@ def misspelt(word: str) -> tuple[str, ...]:
     """The common English words a lower-case word may be a slip of the keyboard for, commonest first: those one
     slip from it that keep its first letter (changed there, it is most often another word: "croup" is no "group"),
     when English rarely writes it and it is no form of a word English uses ("repot")."""
-    if zipf(word) >= TYPO_ZIPF or _DIGIT.search(word) or _english_forms(word):
+    if not _may_be_slip(word, word) or _english_forms(word):
         return ()
     return tuple(c for c in common_words_a_slip_from(word) if c[:1] == word[:1])
+
+
+def _may_be_slip(word: str, term: str) -> bool:
+    """Whether a word as typed, with its term, can be a slip: long enough, rare in English, and no number ("2018"
+    is another year than the corpus's "2016", not a typo of it)."""
+    return len(term) >= TYPO_MIN_LETTERS and zipf(word) < TYPO_ZIPF and not _DIGIT.search(term)
 
 
 def _english_forms(word: str) -> list[str]:
@@ -230,10 +236,10 @@ class Lexicon:
 
     def mended_word(self, word: str, stems: list[str]) -> list[str]:
         """The terms of a word as typed, a slip of the keyboard mended. A slip of a common English word is that
-        word when the corpus holds it, or it is a stop word ("shoud": should, "becuase": because): the word's stem
-        may be nothing like the right word's ("condtion": condtion, not condit). Other
-        slips are mended term by term, against the corpus's own words."""
-        if stems and not any(self.resembles(self.respelt(t)) for t in stems) and len(word) >= TYPO_MIN_LETTERS:
+        word when the corpus holds it or it is a stop word ("condtion": condition, "shoud": should), whose stem
+        may be nothing like the slip's ("condtion", not "condit"). Other slips are mended term by term, against
+        the corpus's own words."""
+        if stems and not any(self.resembles(self.respelt(t)) for t in stems):
             held = [terms for common in misspelt(word)
                     for terms in ([self.respelt(t) for t in terms_of(common)],) if all(map(self.known, terms))]
             if held:
@@ -242,18 +248,13 @@ class Lexicon:
                 return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf)
         return [self.mended(word, self.respelt(t)) for t in stems]
 
-    def _typo(self, word: str, term: str) -> bool:
-        """Whether a word, as typed, can be a slip: long enough, English rarely uses it, and no number ("2018" is
-        another year than the corpus's "2016", not a typo of it)."""
-        return len(term) >= TYPO_MIN_LETTERS and zipf(word) < TYPO_ZIPF and not _DIGIT.search(term)
-
     def mended(self, word: str, term: str) -> str:
         """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the
         corpus holds in no form and English rarely uses. Otherwise `term` as it is."""
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        if self.resembles(term) or not self._typo(word, term):
+        if self.resembles(term) or not _may_be_slip(word, term):
             return term
         # Another form of a word English uses is that word, not a slip of the keys: the corpus's own form of it
         # where it holds one ("unstretched": stretch), else the term as it is. Not through "-less", which says the
