@@ -15,7 +15,7 @@ import numpy as np
 # Letters two words must share at the start to count as forms of one word.
 PREFIX = 5
 # A word at least this common in English (Zipf scale: about once in 3 million words) is a word, not a slip of the
-# keyboard: "sprain" or "tyre" missing from the corpus is a question about something else, "pian" is a typo.
+# keyboard: "sprain" or "tyre" missing from the corpus is a question about something else, "tabelt" is a typo.
 TYPO_ZIPF = 2.5
 # A word rarer than this in English (about once in 3 million words) is a specialist's (a drug's name, a
 # condition's), not everyday wording a page may put otherwise ("glue", "money back"): when the corpus never uses it,
@@ -224,8 +224,8 @@ class Lexicon:
         return list(terms_of(query))
 
     def query_terms(self, query: str) -> list[str]:
-        """The query's terms in the corpus's spelling, with slips of the keyboard mended ("chronic pian" asks about
-        "pain")."""
+        """The query's terms in the corpus's spelling, with slips of the keyboard mended ("a sore thraot" asks about
+        a "throat")."""
         terms = [self.respelt(t) for t in self.terms(query)]
         if all(self.resembles(t) for t in terms):
             return terms
@@ -243,8 +243,8 @@ class Lexicon:
             held = [terms for common in misspelt(word)
                     for terms in ([self.respelt(t) for t in terms_of(common)],) if all(map(self.known, terms))]
             if held:
-                # A stop word first, as the commonest words are; else the one the corpus uses most ("pian": pain,
-                # though English writes "plan" more).
+                # A stop word first, as the commonest words are; else the one the corpus uses most ("slep": sleep,
+                # though English writes "step" more).
                 return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf)
         return [self.mended(word, self.respelt(t)) for t in stems]
 
@@ -266,7 +266,7 @@ class Lexicon:
         found = process.extract(term, self._vocabulary, scorer=OSA.distance, score_cutoff=1 + (len(term) >= 8),
                                 limit=None)
         # A slip keeps the word's first letter: changed there, it is most often another word the corpus lacks
-        # ("croup" is no "group", "esketamine" no "ketamine", "underactive" no "interact").
+        # ("croup" is no "group", "underactive" no "interact").
         found = [f for f in found if f[0][:1] == term[:1]]
         return max(found, key=lambda f: (-f[1], self.doc_freq[f[2]]))[0] if found else term
 
