@@ -115,6 +115,7 @@ def test_the_flattened_trees_give_lightgbms_own_probabilities_and_survive_a_roun
     model = tree_classifier().fit(x, y.astype(int))
     probe = rng.normal(size=(300, 3))
     assert np.allclose(trees.probability(probe), model.predict_proba(probe)[:, 1], atol=1e-9)
+    assert trees.slope.any(), "the leaves are lines in their branch's features, not constants"
     # The interaction is learnt, which a logistic model over the same columns cannot.
     held = probe[:, 0] * probe[:, 1] > 0
     assert trees.probability(probe)[held].mean() > trees.probability(probe)[~held].mean() + 0.3
@@ -143,6 +144,10 @@ def test_trees_pointing_outside_themselves_are_refused():
         Trees.from_dict({**trees, "left": [n + len(trees["left"]) for n in trees["left"]]})
     with pytest.raises(ValueError, match="feature it does not have"):
         Trees.from_dict({**trees, "feature": [1] * len(trees["feature"])})
+    with pytest.raises(ValueError, match="feature it does not have"):
+        Trees.from_dict({**trees, "slope_feature": [[1] * len(row) for row in trees["slope_feature"]]})
+    with pytest.raises(ValueError, match="one row a node"):
+        Trees.from_dict({**trees, "slope": trees["slope"][1:]})
 
 
 def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels():
