@@ -179,6 +179,8 @@ def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_
     p, ranked = scorer.sentence_probabilities(x)
     assert p[y].mean() > p[~y].mean() + 0.2 and ranked[y].mean() > ranked[~y].mean() + 0.2
     save_scorer(scorer, tmp_path / "scorer.json")
+    # A key a line, not a number a line: the question trees alone hold thousands of numbers.
+    assert len((tmp_path / "scorer.json").read_text(encoding="utf-8").splitlines()) < 50
     again = load_scorer(tmp_path / "scorer.json")
     assert again.fitted_on == ("ketamine",)
     assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(again.sentence_probabilities(x), (p, ranked)))
