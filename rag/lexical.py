@@ -21,6 +21,10 @@ TYPO_ZIPF = 2.5
 # condition's), not everyday wording a page may put otherwise ("glue", "money back"): when the corpus never uses it,
 # the question is most likely about something else. Fixed here, not a setting: the scorer was fitted with it.
 SPECIALIST_ZIPF = 3.5
+# What trials compare a treatment with, in the words pages use for it. They are one thing in different words: asked
+# whether it beats a placebo, a page of sham treatments answers, and a page naming no comparison answers whether it
+# works at all. None names what a question is about, however rare in English ("placebo").
+TRIAL_CONTROLS = ("placebo", "sham", "dummy")
 # A word at least this common in English (about once in 100,000 words) is one a slip of the keyboard was likely
 # aiming at: "shoud" is "should" mistyped, not a word the corpus lacks.
 COMMON_ZIPF = 4.0
@@ -92,6 +96,8 @@ def specialist(word: str) -> bool:
     word = _POSSESSIVE.sub("", word)
     if "-" in word:
         return any(specialist(part) for part in word.split("-") if part)
+    if _trial_control(word):
+        return False
     return zipf(word) < SPECIALIST_ZIPF and not slip_of_common_word(word) and not _compound(word) and not any(
         zipf(form) >= SPECIALIST_ZIPF or _compound(form) for form in _relatives(word))
 
@@ -172,6 +178,11 @@ def misspelt(word: str) -> tuple[str, ...]:
     return tuple(c for c in common_words_a_slip_from(word) if c[:1] == word[:1])
 
 
+def _trial_control(word: str) -> bool:
+    """Whether a lower-case word names a trial's control, or several ("placebos")."""
+    return word in TRIAL_CONTROLS or word.endswith("s") and word[:-1] in TRIAL_CONTROLS
+
+
 def _may_be_slip(word: str, term: str) -> bool:
     """Whether a word as typed, with its term, can be a slip: long enough, rare in English, and no number ("2018"
     is another year than the corpus's "2016", not a typo of it)."""
@@ -238,15 +249,23 @@ class Lexicon:
         """The terms of a word as typed, a slip of the keyboard mended. A slip of a common English word is that
         word when the corpus holds it or it is a stop word ("condtion": condition, "shoud": should), whose stem
         may be nothing like the slip's ("condtion", not "condit"). Other slips are mended term by term, against
-        the corpus's own words."""
+        the corpus's own words. A trial's control the corpus does not name is the one it names most ("placebo":
+        sham), or no term when it names none."""
         if stems and not any(self.resembles(self.respelt(t)) for t in stems):
-            held = [terms for common in misspelt(word)
-                    for terms in ([self.respelt(t) for t in terms_of(common)],) if all(map(self.known, terms))]
+            if _trial_control(word):
+                named = self._held(TRIAL_CONTROLS)
+                return max(named, key=lambda terms: max(map(self._df, terms))) if named else []
+            held = self._held(misspelt(word))
             if held:
                 # A stop word first, as the commonest words are; else the one the corpus uses most ("slep": sleep,
                 # though English writes "step" more).
                 return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf)
         return [self.mended(word, self.respelt(t)) for t in stems]
+
+    def _held(self, words: tuple[str, ...]) -> list[list[str]]:
+        """The terms of each of these words whose terms the corpus holds, in their order."""
+        return [terms for word in words for terms in ([self.respelt(t) for t in terms_of(word)],)
+                if all(map(self.known, terms))]
 
     def mended(self, word: str, term: str) -> str:
         """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the

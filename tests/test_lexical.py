@@ -78,6 +78,8 @@ def test_top_matches_a_full_stable_sort_of_all_passages():
     ("is esketamine better", None, None),
     # and a number is another number: a decade the corpus lacks is not a typo of the decade it holds
     ("what changed in the 2010s", None, None),
+    # a trial's control the corpus never names asks whether it works at all, not about something else
+    ("is it better than a placebo for back pain", None, "placebo"), ("did it beat dummy pills", None, "dummi"),
 ])
 def test_query_terms_mend_typos_only(engine, question, mended, kept):
     lexicon = engine.index.lexicon
@@ -87,6 +89,15 @@ def test_query_terms_mend_typos_only(engine, question, mended, kept):
     if kept:
         assert kept not in terms
     assert [t for t in terms if t not in lexicon.terms(question)] == ([mended] if mended else [])
+
+
+def test_a_trials_control_is_the_one_the_corpus_names_most():
+    from rag.lexical import build_lexicon
+
+    lexicon = build_lexicon(["The sham procedure felt the same.", "Sham needling was used.", "A dummy pill was given."])
+    assert lexicon.query_terms("Was it better than placebo?") == ["better", "sham"]
+    assert lexicon.query_terms("Did the placebos work?") == ["sham", "work"]
+    assert lexicon.query_terms("Was there a sham arm?") == ["sham", "arm"]  # a control it names is kept
 
 
 @pytest.mark.parametrize("term, spellings", [("apnea", {"apnoea", "apnaea"}), ("apnoea", {"apnea"}),
@@ -128,7 +139,9 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
                                             ("cherries", False), ("sleepiness", False), ("discolouration", False),
                                             # two everyday words run together, but not a bound form and a word
                                             ("bankroll", False), ("bankrolled", False), ("brainwave", False),
-                                            ("antibody", True)])
+                                            ("antibody", True),
+                                            # how trials compare, in any evidence page, however rare in English
+                                            ("placebo", False), ("placebos", False)])
 def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, expected):
     from rag.lexical import specialist
 
