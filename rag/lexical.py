@@ -179,8 +179,8 @@ def misspelt(word: str) -> tuple[str, ...]:
 
 
 def _trial_control(word: str) -> bool:
-    """Whether a lower-case word names a trial's control, or several ("placebos")."""
-    return word in TRIAL_CONTROLS or word.endswith("s") and word[:-1] in TRIAL_CONTROLS
+    """Whether a lower-case word names a trial's control, in any form ("placebos", "dummies")."""
+    return terms_of(word) in {terms_of(control) for control in TRIAL_CONTROLS}
 
 
 def _may_be_slip(word: str, term: str) -> bool:

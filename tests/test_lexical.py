@@ -97,7 +97,10 @@ def test_a_trials_control_is_the_one_the_corpus_names_most():
     lexicon = build_lexicon(["The sham procedure felt the same.", "Sham needling was used.", "A dummy pill was given."])
     assert lexicon.query_terms("Was it better than placebo?") == ["better", "sham"]
     assert lexicon.query_terms("Did the placebos work?") == ["sham", "work"]
-    assert lexicon.query_terms("Was there a sham arm?") == ["sham", "arm"]  # a control it names is kept
+    # a control it names is kept
+    assert lexicon.query_terms("Was there a sham arm?") == ["sham", "arm"]
+    # in any form of the word
+    assert build_lexicon(["A sham procedure."]).query_terms("Were they given dummies?") == ["given", "sham"]
 
 
 @pytest.mark.parametrize("term, spellings", [("apnea", {"apnoea", "apnaea"}), ("apnoea", {"apnea"}),
@@ -141,7 +144,7 @@ def test_a_slip_of_the_keyboard_is_one_edit_from_a_common_word(word, slip):
                                             ("bankroll", False), ("bankrolled", False), ("brainwave", False),
                                             ("antibody", True),
                                             # how trials compare, in any evidence page, however rare in English
-                                            ("placebo", False), ("placebos", False)])
+                                            ("placebo", False), ("placebos", False), ("dummies", False)])
 def test_a_specialist_word_is_rare_and_no_common_word_slipped_or_affixed(word, expected):
     from rag.lexical import specialist
 
