@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from .embed import normalised
 from .settings import Settings
 
 
@@ -195,6 +196,6 @@ def synthetic_vectors(n: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     out = np.empty((n, dim), dtype=np.float32)
     for start in range(0, n, 100_000):
-        block = (rng.standard_normal((min(100_000, n - start), dim), dtype=np.float32) * scale) @ axes.T.astype(np.float32)
-        out[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        draws = rng.standard_normal((min(100_000, n - start), dim), dtype=np.float32) * scale
+        out[start:start + len(draws)] = normalised(draws @ axes.T.astype(np.float32))
     return out
