@@ -180,7 +180,12 @@ def misspelt(word: str) -> tuple[str, ...]:
 
 def _trial_control(word: str) -> bool:
     """Whether a lower-case word names a trial's control, in any form ("placebos", "dummies")."""
-    return terms_of(word) in {terms_of(control) for control in TRIAL_CONTROLS}
+    return terms_of(word) in _control_terms()
+
+
+@lru_cache(maxsize=1)
+def _control_terms() -> frozenset[tuple[str, ...]]:
+    return frozenset(terms_of(control) for control in TRIAL_CONTROLS)
 
 
 def _may_be_slip(word: str, term: str) -> bool:
@@ -253,19 +258,19 @@ class Lexicon:
         sham), or no term when it names none."""
         if stems and not any(self.resembles(self.respelt(t)) for t in stems):
             if _trial_control(word):
-                named = self._held(TRIAL_CONTROLS)
-                return max(named, key=lambda terms: max(map(self._df, terms))) if named else []
-            held = self._held(misspelt(word))
-            if held:
-                # A stop word first, as the commonest words are; else the one the corpus uses most ("slep": sleep,
-                # though English writes "step" more).
-                return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf)
+                return self._most_used(TRIAL_CONTROLS) or []
+            held = self._most_used(misspelt(word))
+            if held is not None:
+                return held
         return [self.mended(word, self.respelt(t)) for t in stems]
 
-    def _held(self, words: tuple[str, ...]) -> list[list[str]]:
-        """The terms of each of these words whose terms the corpus holds, in their order."""
-        return [terms for word in words for terms in ([self.respelt(t) for t in terms_of(word)],)
+    def _most_used(self, words: tuple[str, ...]) -> list[str] | None:
+        """The terms of whichever of these words the corpus uses most, of those whose terms it holds; a stop word
+        (no terms) first, as the commonest words are ("slep": sleep, though English writes "step" more). None when
+        it holds none of them."""
+        held = [terms for word in words for terms in ([self.respelt(t) for t in terms_of(word)],)
                 if all(map(self.known, terms))]
+        return min(held, key=lambda terms: -max(map(self._df, terms)) if terms else -np.inf) if held else None
 
     def mended(self, word: str, term: str) -> str:
         """The commonest corpus term one edit from `term` (two for long ones) when `word` is a typo: a word the
