@@ -20,7 +20,7 @@ from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, 
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
                        question_features, sentence_features, shapes_of, word_terms)
 from .index import Index, plain_words
-from .lexical import common_abbreviation, specialist
+from .lexical import common_abbreviation, specialist, zipf
 from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
@@ -425,7 +425,15 @@ _PREPOSITION = r"(?:for|of|in|on|at|with|to|from|by|about|after|before|during|th
 _DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+)"
                        r"(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
                        r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
+                       r"conclude[sd]?|finds?|found|reports?|reported|shows?|showed|include[sd]?|exclude[sd]?|"
+                       r"looks?|looked|leaves?|left|states?|stated|notes?|noted|warns?|warned|"
                        r"is|are|was|were|who|whose|that)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)
+
+# Words that close a noun phrase "the" opens without being its noun: "the review authors actually conclude".
+_ADVERBS = frozenset({"actually", "really", "still", "also", "now", "just", "even", "ever", "usually", "often",
+                      "always", "never", "generally", "typically", "currently", "recently", "themselves", "itself"})
+# An acronym ("GRADE", "UTIs"): a term of the field, not a product's name.
+_ACRONYM = re.compile(r"[A-Z0-9&-]{2,}s?")
 
 # The words of a noun phrase that "the" or a possessive opens ("the physician column", "Acme's leaflet"): where a
 # page's kind can name it.
@@ -451,21 +459,62 @@ def _asked_documents(index: Index, question: str) -> tuple[frozenset[str], froze
 
 def _pointed_documents(index: Index, question: str) -> tuple[frozenset[str], frozenset[str]]:
     named = [(t, index.named_documents([t])) for t in index.lexicon.terms(" ".join(names_in(question)))]
-    # Of "the acme gel review" the first and last words say which page ("the review" would too); a word between
-    # is what the page is about, though a clinic's name holds it ("Acme Gel Clinic").
-    definite = frozenset(w for m in _DEFINITE.finditer(question) for phrase in m.groups() if phrase
-                         for words in [plain_words(phrase)] for w in {*words[:1], *words[-1:]})
+    definite = _definite_words(index, question)
     determined = frozenset(w for m in _DETERMINED.finditer(question) for w in plain_words(m.group(1)))
     described = [(t, docs) for w in plain_words(question)
                  if (docs := index.described_documents([w], definite=definite, determined=determined))
                  for t in index.lexicon.terms(w)]
     pointers = [(t, docs) for t, docs in named + described if docs]
-    if not pointers:  # no single word names a source: a name in full may ("the Journal of Acme Research study")
-        pointers = [(t, docs) for phrase in name_phrases(question) if len(docs := _titled(index, phrase)) == 1
-                    for t in index.lexicon.terms(phrase)]
+    if not pointers:  # no single word names a source: a name in full may ("the Journal of Acme Research study"),
+        # or a product's name that several pages mention but one page is titled by ("one box of AcmeChew")
+        titled = [(p, _titled(index, p)) for p in name_phrases(question)]
+        titled += [(w, index.titled_documents(index.lexicon.terms(w))) for w in _product_names(index, question)]
+        pointers = [(t, docs) for name, docs in titled if len(docs) == 1 for t in index.lexicon.terms(name)]
     if not pointers:  # nothing more specific: "the review" points at every page that says it is one
         pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
+
+
+def _definite_words(index: Index, question: str) -> frozenset[str]:
+    """The words of the noun phrases "the" or a possessive opens that may say which page is meant. Of "the acme gel
+    review" the first and last words say it ("the review" would too); a word between is what the page is about,
+    though a clinic's name holds it ("Acme Gel Clinic"). But where the last word is a kind of page ("the cinnamon
+    review"), a first word naming a page of another kind is what the asked page is about: the shop whose kind is
+    "a cinnamon supplement" is not the review. Nor, before any other last word, does a first word that most pages
+    use say which page, unless pages are of its kind ("the review authors"): "the ear candling trials" are not the
+    leaflet of an ear, nose and throat department."""
+    words = set()
+    for m in _DEFINITE.finditer(question):
+        for phrase in filter(None, m.groups()):
+            said = plain_words(phrase)
+            while len(said) > 1 and said[-1] in _ADVERBS:  # "the sports scientist still uses"
+                said.pop()
+            head, first = said[-1], said[:-1][:1]
+            words.add(head)
+            kinds = index.kind_documents([head]) if first else set()
+            words |= {w for w in first if _says_which_page(index, w, kinds)}
+    return frozenset(words)
+
+
+def _says_which_page(index: Index, first: str, kinds: set[str]) -> bool:
+    """Whether the first word of a phrase "the" opens may say which page is meant, given the pages of the kind its
+    last word names (none when that is no kind of page)."""
+    if kinds:
+        return index.described_documents([first], definite=frozenset({first})) <= kinds
+    return index.distinguishing(first) or not index.kind_heads.isdisjoint(index.lexicon.terms(first))
+
+
+def _product_names(index: Index, question: str) -> list[str]:
+    """The question's words that may name one product or business on their own: capitalised, or in no English word
+    list but in a page's title as written (a lay question drops the capitals: "is uriclear vegan"; a slip such as
+    "chiropracter" is in no title); not a number, not an acronym ("GRADE", "UTIs": terms of the field), not a word
+    of a longer name ("New Zealand"), and not a word most pages use (what they are all about)."""
+    phrases = " ".join(name_phrases(question)).split()
+    words = [w.strip(".,;:!?'\"()") for w in names_in(question)]
+    words = [w for w in words if w[:1].isalpha() and w not in phrases and not _ACRONYM.fullmatch(w)]
+    titles = " ".join(d.title.lower() for d in index.documents.values())
+    words += [w for w in plain_words(question) if w.isalpha() and zipf(w) == 0.0 and w in titles]
+    return [w for w in dict.fromkeys(words) if index.distinguishing(w)]
 
 
 def _titled(index: Index, phrase: str) -> set[str]:
@@ -520,6 +569,10 @@ def claimed_figure(index: Index, query: Query, topics: tuple[str, ...], candidat
             and (share or _MULTIPLE.search(query.text))):
         return []
     figures = [c for c in strongest_plausible(candidates, settings) if _FIGURE.search(index.sentence_text(c.sentence))]
+    # A share of harms ("3 in every 100 stopped because of side effects") does not answer a claimed share of those
+    # who benefit ("up to 70% feel better"), however likely it is; asked about harms, it does.
+    if "safety" not in topics:
+        figures.sort(key=lambda c: "safety" in question_topics(index.sentence_text(c.sentence)))
     shares = [c for c in figures if _SHARE.search(index.sentence_text(c.sentence))] if share else []
     return (shares or figures)[:1]
 

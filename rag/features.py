@@ -125,7 +125,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
                            r"\bhigh[- ]quality (?:trials|studies)\b", re.I),
     "caution": re.compile(r"\b(?:do not|don't|should not|shouldn't|must not|never|avoid\w*|unless|check with|"
                           r"talk to|speak to|consult|before (?:using|taking|starting)|if you (?:have|are|might)|"
-                          r"not (?:suitable|recommended|safe)|caution|warning)\b", re.I),
+                          r"not (?:be )?(?:suitable|recommended|safe)|caution|warning)\b", re.I),
     # Where to turn for medical care: "see your GP if", "call 999", "seek urgent medical help", "go to A&E".
     "care": re.compile(r"\b(?:see|contact|call|ring|phone|tell|speak to|talk to) (?:your |a |the |their )?"
                        r"(?:gp|doctor|pharmacist|nurse|midwife|999|111|112|911|ambulance|emergency services)\b|"

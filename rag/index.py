@@ -308,6 +308,13 @@ class Index:
         return self._words_of(lambda d: (d.source_type, d.publisher, d.author))
 
     @cached_property
+    def kind_heads(self) -> frozenset[str]:
+        """The terms of the last words of the documents' kinds ("review", "leaflet", "column"): what a page is, not
+        what it is about."""
+        return frozenset(t for d in self.documents.values() for w in plain_words(d.source_type)[-1:]
+                         for t in self.lexicon.terms(w))
+
+    @cached_property
     def _publishers(self) -> dict[str, dict[str, set[str]]]:
         return self._words_of(lambda d: (d.publisher, d.author))
 
@@ -316,7 +323,7 @@ class Index:
         podiatrist at ..."), or by their id ("acme-urologist-column") where fewer than half the documents use the
         word (one most pages use, "the tape", is what they are all about)."""
         by_id = self._holders(self._ids, word)
-        return self._holders(self._bylines, word) | (by_id if by_id and self._distinguishing(word) else set())
+        return self._holders(self._bylines, word) | (by_id if by_id and self.distinguishing(word) else set())
 
     def byline(self, doc_id: str) -> int | None:
         """A document's first sentence to open with its author ("By Dr Jo Acme, podiatrist at ...", "Jo Acme is a
@@ -335,7 +342,8 @@ class Index:
     def _ids(self) -> dict[str, dict[str, set[str]]]:
         return self._words_of(lambda d: (d.id.replace("-", " "),))
 
-    def _distinguishing(self, word: str) -> bool:
+    def distinguishing(self, word: str) -> bool:
+        """Whether fewer than half the documents use the word: what they are all about names none of them."""
         return 2 * len(np.unique(self.doc_of_chunk[self._passages_using(word)])) < len(self.documents)
 
     def _passages_using(self, word: str) -> np.ndarray:

@@ -341,18 +341,21 @@ def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     ("Does Acme gel work for 9 out of 10 people, as the clinic says?", "About 21 in 100 people using the gel"),
     ("Does Acme gel really double your chance of walking without pain?", "People using it scored 4 points lower"),
     ("Does Acme gel work for knee pain?", None),
+    ("Is it true that only 1 in 100 people get side effects from Acme gel?", "Side effects, mostly skin redness"),
 ])
 def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is_quoted(
         built, encoder, write_document, question, figure):
     """"Does it cut pain by 60%?" is answered by what the trials measured: the review's own share when the claim is a
-    share, any figure of its own when the claim is a multiple, whether or not the sentence takes a side."""
+    share, any figure of its own when the claim is a multiple, whether or not the sentence takes a side. A share of
+    harms answers only a claim about harms, however likely the sentence giving it."""
     from rag.answer import Candidate, claimed_figure
     from rag.build import build_index
     from rag.index import load_index
 
-    write_document(built.corpus_dir, "acme-review", "Acme gel made little difference to knee pain. People using "
-                   "it scored 4 points lower on a 100-point pain scale. About 21 in 100 people using the gel said "
-                   "their pain halved, against 18 in 100 using a dummy gel.\n", tier="systematic-review")
+    write_document(built.corpus_dir, "acme-review", "Acme gel made little difference to knee pain. Side effects, "
+                   "mostly skin redness, affected 5 in 100 people using the gel. People using it scored 4 points "
+                   "lower on a 100-point pain scale. About 21 in 100 people using the gel said their pain halved, "
+                   "against 18 in 100 using a dummy gel.\n", tier="systematic-review")
     write_document(built.corpus_dir, "acme-clinic", "Acme gel cuts knee pain by 60%.\n", tier="promotional")
     build_index(built, encoder)
     index = load_index(built)
@@ -360,7 +363,7 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
     tiers = {"acme-review": 0, "acme-clinic": 2}
     candidates = [Candidate(s, index.sentences[s].chunk, p, tiers[index.sentences[s].doc_id])
                   for s, p in zip(sorted(ids, key=lambda s: index.sentences[s].doc_id == "acme-review"),
-                                  (0.95, 0.9, 0.6, 0.4))]
+                                  (0.95, 0.9, 0.8, 0.6, 0.4))]
     query = _query(index, encoder, question)
     quoted = [index.sentence_text(c.sentence) for c in claimed_figure(index, query, answer_topics(question),
                                                                      candidates, built)]

@@ -123,6 +123,7 @@ def test_a_specific_kind_is_not_met_by_any_digit():
     assert "contact" in shapes_of("Call us on 0161 496 0000.") and "year" in shapes_of("Founded in 2015.")
     assert "care" in shapes_of("See your GP if the cough lasts more than three weeks.")
     assert "care" in shapes_of("If they collapse, call 999.") and "care" not in shapes_of("Take it with food.")
+    assert "caution" in shapes_of("It may not be suitable for you if any of the following apply:")
     assert "share" in shapes_of("7 in 10 were women.") and "place" in shapes_of("Trials ran in Brazil and Europe.")
     assert "place" in shapes_of("Level 2, East Wing") and "place" in shapes_of("It is on the ground floor.")
     assert "place" in shapes_of("You will find us at Suite 3, 27 Acme Row, Westbury.")

@@ -4,6 +4,8 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,15 +301,18 @@ def test_a_source_named_before_a_clause_it_opens_is_pointed_at(engine, question,
     assert pointed_documents(engine.index, question)[0] == pointed
 
 
+def kind_page(corpus_dir: Path, doc_id: str, kind: str, tier: str) -> None:
+    """A page of the given kind and tier, its text naming its own length so that no two pages are alike."""
+    (corpus_dir / f"{doc_id}.md").write_text(
+        f"---\nid: {doc_id}\ntitle: {doc_id}\nsource_type: {kind}\nevidence_tier: {tier}\nauthor: null\n"
+        "publisher: null\npublished: null\nurl: null\n---\n"
+        f"Acme tablets were compared with dummy tablets in {len(doc_id)} trials.\n", encoding="utf-8")
+
+
 def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(built, encoder):
     from rag.build import build_index
 
-    def page(doc_id: str, kind: str, tier: str) -> None:
-        (built.corpus_dir / f"{doc_id}.md").write_text(
-            f"---\nid: {doc_id}\ntitle: {doc_id}\nsource_type: {kind}\nevidence_tier: {tier}\nauthor: null\n"
-            "publisher: null\npublished: null\nurl: null\n---\n"
-            f"Acme tablets were compared with dummy tablets in {len(doc_id)} trials.\n", encoding="utf-8")
-
+    page = partial(kind_page, built.corpus_dir)
     page("acme-review-statistics", "statistical digest of a systematic review", "systematic-review")
     page("acme-review-plain", "plain-language digest of a systematic review", "systematic-review")
     build_index(built, encoder)
@@ -317,6 +322,53 @@ def test_the_review_is_all_its_pages_of_one_tier_and_none_when_tiers_differ(buil
     page("acme-review-plain", "plain-language digest of a systematic review", "promotional")
     build_index(built, encoder)
     assert load_index(built).kind_documents(["digest"]) == set()  # a digest of two tiers is no one source
+
+
+def test_a_page_named_for_its_topic_is_not_the_review_the_topic_names(built, encoder):
+    """"The acme review" is the review's pages, though only a store's kind says "acme": the first word of the
+    phrase is what the review is about. Where the page it names is of the kind the last word says ("the acme store"),
+    it still names it. A page that concludes or leaves out is the one asked."""
+    from rag.build import build_index
+
+    page = partial(kind_page, built.corpus_dir)
+    page("digest-statistics", "statistical digest of a systematic review", "systematic-review")
+    page("digest-plain", "plain-language digest of a systematic review", "systematic-review")
+    page("tablet-store", "online store page for an acme supplement", "promotional")
+    page("spray-store", "online store page for a ketamine nasal spray", "promotional")
+    build_index(built, encoder)
+    index = load_index(built)
+    review = {"digest-statistics", "digest-plain", "nmda-review-2025"}
+    assert pointed_documents(index, "What was the P value in the acme review?")[0] == review
+    # The page that reports, concludes or finds is the one asked.
+    assert pointed_documents(index, "What did the review conclude about dosing?")[0] == review
+    assert pointed_documents(index, "What did the review authors actually conclude?")[0] == review
+    # Most pages say "ketamine" and no page is a kind of it: the ketamine trials are no one page's.
+    assert pointed_documents(index, "How long were the ketamine trials?")[0] == set()
+    assert pointed_documents(index, "Which trials did the acme review leave out?")[0] == review
+    assert pointed_documents(index, "What does the acme store charge?")[0] == {"tablet-store"}
+
+
+def test_a_product_named_by_several_pages_is_the_page_its_name_titles(built, encoder):
+    """"RevivoChew" on a listicle and a clinic page too is still the shop's product: its page is titled by it,
+    however a lay question spells it. A word of a longer name ("New Zealand") or an acronym of the field ("GRADE")
+    titles nothing asked about."""
+    from rag.build import build_index
+
+    def page(doc_id: str, title: str, body: str) -> None:
+        (built.corpus_dir / f"{doc_id}.md").write_text(
+            f"---\nid: {doc_id}\ntitle: {title}\nsource_type: web page\nevidence_tier: promotional\n"
+            f"author: null\npublisher: null\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
+
+    page("gum-shop", "RevivoChew Recovery Gum, 30 Pieces", "Chew one piece of RevivoChew three times a day.")
+    page("gum-listicle", "Ten things about gum after surgery", "We love RevivoChew, whatever its GRADE rating.")
+    page("gum-clinic", "New GRADE-rated recovery packages", "Our packages include a box of RevivoChew.")
+    build_index(built, encoder)
+    index = load_index(built)
+    assert index.named_documents(index.lexicon.terms("RevivoChew")) == set()  # no one page holds the name
+    assert pointed_documents(index, "How many pieces of RevivoChew can I chew a day?")[0] == {"gum-shop"}
+    assert pointed_documents(index, "is revivochew vegan")[0] == {"gum-shop"}  # no English word, capitals or not
+    assert pointed_documents(index, "What time zone is New Zealand in?")[0] == set()
+    assert pointed_documents(index, "What GRADE certainty did it get?")[0] == set()
 
 
 def test_a_page_is_known_by_the_byline_it_opens_with_and_by_its_id(built, encoder):

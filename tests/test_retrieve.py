@@ -55,6 +55,19 @@ def test_weighting_does_not_drag_the_review_in_where_it_is_not(engine):
     assert hits[0].final > 2 * max(h.final for h in hits if doc_of(engine, h) == REVIEW)
 
 
+def test_weighting_does_not_shut_out_the_passage_that_matches_best(engine):
+    """The weight orders the hits, but the best match before weighting keeps a place among them: of three hits for
+    a question an unsourced page answers most closely, the review's weight would otherwise give all three to the
+    others."""
+    from rag.retrieve import search
+    question = "Can pregnant women take ketamine?"
+    deep = search(engine.index, engine.query(question), 40, engine.settings.retrieval)
+    best = max(deep, key=lambda h: h.fused)
+    assert best.chunk not in [h.chunk for h in deep[:3]]  # what the weight alone would give
+    hits = engine.search(question, k=3)
+    assert [h.chunk for h in hits] == [h.chunk for h in deep[:2]] + [best.chunk]
+
+
 def test_doc_filter_restricts_hits(engine):
     hits = engine.search("ketamine safety", k=20, doc_ids=["role-of-ketamine"])
     assert hits and {doc_of(engine, h) for h in hits} == {"role-of-ketamine"}
