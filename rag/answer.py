@@ -512,8 +512,7 @@ def _product_names(index: Index, question: str) -> list[str]:
     phrases = " ".join(name_phrases(question)).split()
     words = [w.strip(".,;:!?'\"()") for w in names_in(question)]
     words = [w for w in words if w[:1].isalpha() and w not in phrases and not _ACRONYM.fullmatch(w)]
-    titles = " ".join(d.title.lower() for d in index.documents.values())
-    words += [w for w in plain_words(question) if w.isalpha() and zipf(w) == 0.0 and w in titles]
+    words += [w for w in plain_words(question) if w.isalpha() and zipf(w) == 0.0 and w in index.titles]
     return [w for w in dict.fromkeys(words) if index.distinguishing(w)]
 
 

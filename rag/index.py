@@ -220,6 +220,11 @@ class Index:
                 holders.setdefault(t, set()).add(d.id)
         return holders
 
+    @cached_property
+    def titles(self) -> str:
+        """Every document's title, lower-cased, in one text: to ask whether a word is in some title as written."""
+        return " ".join(d.title.lower() for d in self.documents.values())
+
     def titled_documents(self, terms: Iterable[str]) -> set[str]:
         """Documents whose title holds every one of `terms` ("The Flow Restore Programme | Vireo Clinic" for the
         terms of "Vireo Flow Restore")."""
