@@ -343,7 +343,8 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
                       or not pitches(index.sentence_text(c.sentence), topics)] or candidates
     # Asked whether a weaker page's claim holds, the strongest tier's pages are the ones asked: their sentences are
     # measured against their own best, not against the claim that echoes the question, and speak first.
-    asked_about = claim_judges(index, query, topics, candidates, settings) or query.pointed
+    judges = claim_judges(index, query, topics, candidates, settings)
+    asked_about = judges or query.pointed
     chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
@@ -387,6 +388,12 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     advice = {c.sentence for c in chosen if c.relevance >= settings.answer.lead_floor * likeliest
               and advises(index.sentence_text(c.sentence))} if asks_advice(question) and not topics else set()
     ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
+    # A judge of a claim that answers far better than the strongest tier opens (the leaflet's "do not take it after
+    # a transplant" before the review's harms in its trials); the strongest tier follows it.
+    opener = max(inside, key=lambda c: c.relevance) if judges and inside else None
+    if opener and all(c.relevance < settings.answer.lead_floor * opener.relevance for c in inside
+                      if c.tier_rank < opener.tier_rank):
+        ordered.sort(key=lambda c: c is not opener)
     # Who wrote it: the byline opens, whatever the tier of the other pages the question names.
     return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
 
@@ -412,9 +419,14 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
         return frozenset()
     strongest = strongest_plausible(candidates, settings)
     rank = settings.retrieval.tier_rank
-    if not strongest or strongest[0].tier_rank >= min(rank(index.documents[d].evidence_tier) for d in query.pointed):
+    claimed = min(rank(index.documents[d].evidence_tier) for d in query.pointed)
+    if not strongest or strongest[0].tier_rank >= claimed:
         return frozenset()
-    return frozenset(index.sentences[c.sentence].doc_id for c in strongest)
+    # A page stronger than the claim's that answers the question better than the strongest tier does judges too:
+    # "The listicle says it is safe for everyone. Is it safe after a transplant?" is answered by the leaflet's list
+    # of who should not take it, which the review's account of its trials' harms cannot crowd out.
+    better = [c for c in candidates if c.tier_rank < claimed and c.relevance > strongest[0].relevance]
+    return frozenset(index.sentences[c.sentence].doc_id for c in strongest + better)
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the

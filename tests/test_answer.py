@@ -95,10 +95,16 @@ def _query(index, encoder, text: str, pointed: frozenset[str] = frozenset()):
 
 def _index_with_page(settings, encoder, write_document, doc_id: str, body: str):
     """The index of the corpus at `settings` rebuilt with one more page."""
+    return _index_with_pages(settings, encoder, write_document, {doc_id: (body, "unsourced")})
+
+
+def _index_with_pages(settings, encoder, write_document, pages: dict[str, tuple[str, str]]):
+    """The index of the corpus at `settings` rebuilt with more pages, each id's (body, evidence tier)."""
     from rag.build import build_index
     from rag.index import load_index
 
-    write_document(settings.corpus_dir, doc_id, body)
+    for doc_id, (body, tier) in pages.items():
+        write_document(settings.corpus_dir, doc_id, body, tier=tier)
     build_index(settings, encoder)
     return load_index(settings)
 
@@ -398,19 +404,44 @@ def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_
     assert judges("How common is bloating on the Acme clinic's plan?") == frozenset()
 
 
+def test_a_stronger_page_answering_a_reported_claim_far_better_than_the_review_judges_it_and_opens(
+        built, encoder, write_document):
+    """"The listicle says Acme is safe for everyone. Is it safe after a transplant?": the leaflet's warning
+    answers it and the review's harms in its trials hardly do. The review still judges the claim, but it can no
+    longer crowd the leaflet out of the answer, and the leaflet opens. When the leaflet answers no better, the
+    review alone judges."""
+    from rag.answer import Candidate, choose_and_order, claim_judges
+
+    index = _index_with_pages(built, encoder, write_document, {
+        "acme-listicle": ("Acme tablets are completely safe for everyone.\n", "unsourced"),
+        "acme-leaflet": ("Acme tablets are not for people who have had an organ transplant.\n", "expert-opinion"),
+        "acme-review": ("Side effects affected about 3 in 100 people in the trials.\n", "systematic-review")})
+    text = "The acme listicle says Acme tablets are safe for everyone. Is it safe to take them after a transplant?"
+    query = _query(index, encoder, text, frozenset({"acme-listicle"}))
+    rank = built.retrieval.tier_rank
+
+    def candidates(leaflet: float) -> list[Candidate]:
+        return sorted((Candidate(s, index.sentences[s].chunk, p, rank(index.documents[index.sentences[s].doc_id]
+                                                                      .evidence_tier))
+                       for s, p in ((_sentence(index, "acme-leaflet", "transplant"), leaflet),
+                                    (_sentence(index, "acme-review", "3 in 100"), 0.69),
+                                    (_sentence(index, "acme-listicle", "safe"), 0.48))), key=lambda c: -c.relevance)
+
+    assert claim_judges(index, query, answer_topics(text), candidates(0.86), built) == {"acme-review", "acme-leaflet"}
+    opening = choose_and_order(index, query, candidates(0.86), built)[0][0]
+    assert index.sentences[opening.sentence].doc_id == "acme-leaflet"
+    assert claim_judges(index, query, answer_topics(text), candidates(0.6), built) == {"acme-review"}
+
+
 def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write_document):
     """Asked how long to try it before deciding it is not helping, a leaflet's "we suggest a trial of four weeks"
     is quoted, though it talks to the reader; its chat around the duration is still set aside."""
     from rag.answer import Candidate, choose_and_order
-    from rag.build import build_index
-    from rag.index import load_index
 
-    write_document(built.corpus_dir, "acme-leaflet", "If you want to try Acme tablets, we suggest a trial of four "
-                   "weeks. We hope you enjoy your visit to our friendly clinic.\n", tier="expert-opinion")
-    write_document(built.corpus_dir, "acme-review", "Acme tablets made little difference to pain in trials.\n",
-                   tier="systematic-review")
-    build_index(built, encoder)
-    index = load_index(built)
+    index = _index_with_pages(built, encoder, write_document, {
+        "acme-leaflet": ("If you want to try Acme tablets, we suggest a trial of four weeks. We hope you enjoy your "
+                         "visit to our friendly clinic.\n", "expert-opinion"),
+        "acme-review": ("Acme tablets made little difference to pain in trials.\n", "systematic-review")})
     text = "How long should I take Acme tablets before deciding they are not helping?"
     query = _query(index, encoder, text)
     advice, chat = (i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "acme-leaflet")
