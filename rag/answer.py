@@ -45,11 +45,16 @@ _WH = re.compile(r"^\W*(?:what|when|where|which|who|whom|whose|why|how)\b", re.I
 # Asking what to do: "when should it be taken?", "should I keep going?", "how should the doses be spaced?".
 _ADVICE_ASKED = re.compile(r"\b(?:how|when|what|where) should\b|\bshould (?:i|we|you)\b|\bshould (?:[\w-]+ ){0,3}?be "
                            r"(?:taken|used|continued|spaced|applied|worn|stopped|given)\b", re.I)
+# Asking what to do ("my skin is red under the tape, what should i do", "what do we do"): an action is asked for,
+# even about a side effect or a harm.
+_ACTION_ASKED = re.compile(r"\bwhat (?:should|do|can|must|shall) (?:i|we|you|they|he|she)(?: [\w-]+)? do\b|"
+                           r"\bwhat to do\b", re.I)
 # Telling the reader what to do: an instruction ("Take one dose at bedtime", "Antibiotics: take them 2 hours apart",
 # "Do not stop ...") or advice in so many words ("you should", "we recommend").
 _ADVISES = re.compile(r"^[\W_]*(?:[\w ,()-]{0,60}:\s*)?(?:take|use|apply|avoid|stop|keep|ask|see|talk|speak|check|"
-                      r"carry on|continue|wait|start|try|leave|contact|call|wear|drink|eat|do not|don't|never|"
-                      r"always|make sure|remember|space)\b|\byou (?:should|need to|must)\b"
+                      r"remove|seek|get (?:urgent |immediate |prompt )?(?:medical )?(?:help|advice|attention)|carry on|"
+                      r"continue|wait|start|try|leave|contact|call|wear|drink|eat|do not|don't|never|always|make sure|"
+                      r"remember|space)\b|\byou (?:should|need to|must)\b"
                       r"|\bwe (?:recommend|advise|suggest)\b", re.I)
 # A sentence naming what the one before it described: "This is called cold shock.", "These are known as flares."
 _NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|condition|problem|response))? "
@@ -237,11 +242,11 @@ def with_passages(hits: list[Hit], chunks: set[int]) -> list[Hit]:
 
 
 def asks_yes_no(question: str) -> bool:
-    return not _WH.match(question) and _YES_NO.search(question) is not None
+    return not _WH.match(question) and _YES_NO.search(question) is not None and not _ACTION_ASKED.search(question)
 
 
 def asks_advice(question: str) -> bool:
-    return _ADVICE_ASKED.search(question) is not None
+    return _ADVICE_ASKED.search(question) is not None or _ACTION_ASKED.search(question) is not None
 
 
 def advises(sentence: str) -> bool:
@@ -383,10 +388,12 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
     # Asked what to do ("when should it be taken?"), advice answers first: a page telling the reader what to do,
     # not a review's account of what its trials did, when it answers about as well. Not on whether it works or is
-    # safe ("should I get them for eye strain?"), where the strongest evidence speaks first.
+    # safe ("should I get them for eye strain?"), where the strongest evidence speaks first, unless an action is
+    # asked for ("my skin is itchy under the tape, what should i do?").
     likeliest = max(c.relevance for c in chosen)
+    advice_asked = asks_advice(question) and (not topics or _ACTION_ASKED.search(question) is not None)
     advice = {c.sentence for c in chosen if c.relevance >= settings.answer.lead_floor * likeliest
-              and advises(index.sentence_text(c.sentence))} if asks_advice(question) and not topics else set()
+              and advises(index.sentence_text(c.sentence))} if advice_asked else set()
     ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
     # A judge of a claim that answers far better than the strongest tier opens (the leaflet's "do not take it after
     # a transplant" before the review's harms in its trials); the strongest tier follows it.

@@ -846,6 +846,7 @@ def test_a_common_abbreviation_is_no_unknown_name(engine, question, unknown):
 
 @pytest.mark.parametrize("question, asks", [("For how many nights should acmeprofen be continued?", True),
                                             ("when should i go to the doctor", True),
+                                            ("my skin is red under the tape what do i do", True),
                                             ("How should the doses be spaced?", True),
                                             ("How many nights did the trials last?", False),
                                             ("Who should not use it?", False)])
@@ -853,6 +854,17 @@ def test_a_question_asking_what_to_do_is_told_apart(question, asks):
     from rag.answer import asks_advice
 
     assert asks_advice(question) is asks
+
+
+@pytest.mark.parametrize("sentence, instructs", [
+    ("Remove the tape immediately if you notice redness or itching.", True),
+    ("Get urgent medical help if a child swallows the oil.", True),
+    ("Seek advice from your pharmacist first.", True),
+    ("Skin reactions occurred in 17 of 294 participants given real tape.", False)])
+def test_an_instruction_is_told_apart_from_an_account(sentence, instructs):
+    from rag.answer import advises
+
+    assert advises(sentence) is instructs
 
 
 def test_asked_what_to_do_an_instruction_leads_a_reviews_account_of_its_trials(built, encoder):
@@ -925,6 +937,8 @@ def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_
     ("Does it help?", True), ("im pregnant, can i take them for my cold??", True),
     ("my mum is on warfarin can she take it", True), ("I take warfarin. Can I use it when I travel?", True),
     ("What should I do?", False), ("how long till it kicks in", False),
+    # Told what happened, then asked what to do: an action is asked for, not a yes or a no.
+    ("my skin is red under the tape, what should i do", False), ("havent slept in 3 days what can i do", False),
     ("What is the price, and is it worth it?", False)])
 def test_a_question_asking_for_a_yes_or_a_no_is_told_apart_after_what_the_asker_tells(question, yes_no):
     from rag.answer import asks_yes_no
