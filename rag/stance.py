@@ -623,7 +623,9 @@ _LAY_TOPICS = {
                            r"(?! (?:taking|using))|\bhype\b|\btoo good to be true\b|(?<!\ba )(?<!\bthe )\bcuts\b"
                            r"|\bless (?:painful|pain|often|severe)\b|\beasier\b|\bfewer\b|\bdoubles?\b|\bhalv"
                            r"|\bbetter results\b|\bdo(?:es)? (?:\w+ ){0,2}?anything\b"
-                           r"|\bwaste of (?:time|money)\b", re.I),
+                           r"|\bwaste of (?:time|money)\b"
+                           r"|\b(?:keep(?:s|ing)?|kept|stay(?:s|ed|ing)?|remain(?:s|ed|ing)?) "
+                           r"(?:(?:me|you|us|him|her|them) )?[a-z]+-free\b", re.I),
     "safety": re.compile(r"\bcaus(?:e|es|ing)\b(?! by)|\bburns?\b|\bblisters?\b|\bworse\b|\bgroggy\b|\bdrows|\bdizz"
                          r"|\bgive up\b|\bdrop(?:s|ped)? out\b|\bhurt (?:you|me|him|her|them|us|my|your)\b", re.I),
     "evidence": re.compile(r"\bbias\b|\bfunding\b|\bis it true\b|\blabel says\b", re.I),

@@ -715,6 +715,9 @@ def test_question_topics():
     assert question_topics("Does it cause headaches?") == ("safety",)
     assert question_topics("do these exercises actually do anything or is it a waste of time") == ("efficacy",)
     assert question_topics("can doing them hurt you?") == ("safety",)
+    # Kept free of the complaint is whether it works; a product free of an ingredient is not.
+    assert question_topics("Will the Acme membership keep me cold-free all winter?") == ("efficacy",)
+    assert question_topics("Is the gel fragrance-free?") == ()
     assert question_topics("What do I do if I miss a dose?") == ()
     assert question_topics("Are the cramps caused by a lack of it?") == ()
     assert question_topics("Could publication bias explain the positive results?") == ("evidence",)
