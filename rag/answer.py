@@ -379,9 +379,10 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
             strongest = min(c.tier_rank for c in chosen)
             leading |= {c.sentence for c in chosen if c.tier_rank == strongest}
     # A factual question ("where", "how long", "what does X say") is answered by its likeliest sentences first,
-    # whatever their tier; the tier decides the order on questions of efficacy, safety or evidence, and on any
-    # question asking for a yes or a no, among the sentences that answer it about as well.
-    floor = settings.answer.lead_floor if topics or asks_yes_no(question) else 1.0
+    # whatever their tier, the stronger tier first only among those that answer it as well; the tier decides the
+    # order on questions of efficacy, safety or evidence, and on any question asking for a yes or a no, among the
+    # sentences that answer it about as well.
+    floor = settings.answer.lead_floor if topics or asks_yes_no(question) else settings.answer.factual_lead_floor
     inside = [c for c in chosen if index.sentences[c.sentence].doc_id in asked_about]
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.

@@ -161,6 +161,9 @@ class AnswerSettings:
     # On questions of efficacy, safety or evidence, sentences within this share of the best probability are
     # ordered strongest tier first, ahead of the rest (factual questions go by probability alone).
     lead_floor: float = 0.85
+    # On factual questions the likeliest sentence leads whatever its tier, but sentences within this share of it
+    # answer as well (a leaflet repeating the review's figure): among them the stronger tier goes first.
+    factual_lead_floor: float = 0.97
     # Sentences at least this share of the best one's probability are checked for opposing claims.
     disagreement_floor: float = 0.4
     # A sentence that introduces a list brings at most this many of its items.

@@ -231,6 +231,16 @@ def _chosen(engine, query, scored: list[tuple[int, float, int]]) -> list[int]:
     return [c.sentence for c in ordered]
 
 
+def test_on_a_factual_question_the_stronger_tier_opens_only_among_sentences_answering_as_well(engine):
+    """"How many trials were there?" is answered by its likeliest sentence whatever the tier; but a weaker page
+    all but as likely (a leaflet repeating the review's figure) does not open before the review."""
+    review = _sentence(engine.index, REVIEW, "no clear proof")
+    other = _sentence(engine.index, "thurston-chronic-pain", "Ketamine infusions have been reported")
+    query = engine.query("How many trials were there?")
+    assert _chosen(engine, query, [(other, 0.998, 1), (review, 0.995, 0)])[0] == review
+    assert _chosen(engine, query, [(other, 0.998, 1), (review, 0.9, 0)])[0] == other
+
+
 def test_sales_talk_alone_still_leaves_an_answer(engine):
     """On a safety question, a weaker page's pitch is set aside; when it was all the scorer liked, the answer falls
     back to what remains instead of quoting nothing."""
