@@ -159,7 +159,7 @@ class AnswerSettings:
     # Sentences more similar than this to one already chosen add nothing.
     duplicate_cosine: float = 0.9
     # On questions of efficacy, safety or evidence, sentences within this share of the best probability are
-    # ordered strongest tier first, ahead of the rest (factual questions go by probability alone).
+    # ordered strongest tier first, ahead of the rest (factual questions within factual_lead_floor).
     lead_floor: float = 0.85
     # On factual questions the likeliest sentence leads whatever its tier, but sentences within this share of it
     # answer as well (a leaflet repeating the review's figure): among them the stronger tier goes first.

@@ -443,6 +443,25 @@ def test_a_stronger_page_answering_a_reported_claim_far_better_than_the_review_j
     assert claim_judges(index, query, answer_topics(text), candidates(0.6), built) == {"acme-review"}
 
 
+def test_when_the_strongest_tier_alone_judges_a_claim_its_finding_still_opens(built, encoder, write_document):
+    """Judged by the review alone, its sentences keep their own order, the finding before a likelier sentence that
+    follows it: no weaker judge answers far better, so none is moved to the front."""
+    from rag.answer import Candidate, choose_and_order
+
+    index = _index_with_pages(built, encoder, write_document, {
+        "acme-listicle": ("Acme tablets cure back pain in days.\n", "unsourced"),
+        "acme-review": ("Acme tablets made little or no difference to back pain. We looked at trials of Acme tablets "
+                        "for back pain.\n", "systematic-review")})
+    text = "The acme listicle says Acme tablets cure back pain. Is that true?"
+    query = _query(index, encoder, text, frozenset({"acme-listicle"}))
+    scored = ((_sentence(index, "acme-review", "We looked"), 0.9, 0),
+              (_sentence(index, "acme-review", "little or no"), 0.8, 0),
+              (_sentence(index, "acme-listicle", "cure"), 0.85, 3))
+    candidates = [Candidate(s, index.sentences[s].chunk, p, tier) for s, p, tier in scored]
+    opening = choose_and_order(index, query, candidates, built)[0][0]
+    assert "little or no" in index.sentence_text(opening.sentence)
+
+
 def test_advice_holding_what_is_asked_for_is_no_sales_talk(built, encoder, write_document):
     """Asked how long to try it before deciding it is not helping, a leaflet's "we suggest a trial of four weeks"
     is quoted, though it talks to the reader; its chat around the duration is still set aside."""
