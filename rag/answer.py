@@ -398,10 +398,11 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
     # A judge of a claim that answers far better than the strongest tier opens (the leaflet's "do not take it after
     # a transplant" before the review's harms in its trials); the strongest tier follows it.
-    opener = max(inside, key=lambda c: c.relevance) if judges and inside else None
-    stronger = [c for c in inside if opener and c.tier_rank < opener.tier_rank]
-    if stronger and all(c.relevance < settings.answer.lead_floor * opener.relevance for c in stronger):
-        ordered.sort(key=lambda c: c is not opener)
+    if judges and inside:
+        opener = max(inside, key=lambda c: c.relevance)
+        stronger = [c.relevance for c in inside if c.tier_rank < opener.tier_rank]
+        if stronger and max(stronger) < settings.answer.lead_floor * opener.relevance:
+            ordered.sort(key=lambda c: c is not opener)
     # Who wrote it: the byline opens, whatever the tier of the other pages the question names.
     return sorted(ordered, key=lambda c: c.sentence not in bylines), sides
 
