@@ -386,20 +386,20 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     inside = [c for c in chosen if index.sentences[c.sentence].doc_id in asked_about]
     pointed = {c.sentence for c in inside}
     # The asked source opens with its likeliest sentence, not with whichever of its quoted ones it says first.
-    first |= {max(inside, key=lambda c: c.relevance).sentence} if inside else set()
+    opener = max(inside, key=lambda c: c.relevance) if inside else None
+    first |= {opener.sentence} if opener else set()
     # Asked what to do ("when should it be taken?"), advice answers first: a page telling the reader what to do,
     # not a review's account of what its trials did, when it answers about as well. Not on whether it works or is
     # safe ("should I get them for eye strain?"), where the strongest evidence speaks first, unless an action is
     # asked for ("my skin is itchy under the tape, what should i do?").
     likeliest = max(c.relevance for c in chosen)
-    advice_asked = asks_advice(question) and (not topics or _ACTION_ASKED.search(question) is not None)
+    advice_asked = _ACTION_ASKED.search(question) is not None or (not topics and asks_advice(question))
     advice = {c.sentence for c in chosen if c.relevance >= settings.answer.lead_floor * likeliest
               and advises(index.sentence_text(c.sentence))} if advice_asked else set()
     ordered = order_for_reading(chosen, floor, leading | pointed | advice, first, pointed | advice)
     # A judge of a claim that answers far better than the strongest tier opens (the leaflet's "do not take it after
     # a transplant" before the review's harms in its trials); the strongest tier follows it.
-    if judges and inside:
-        opener = max(inside, key=lambda c: c.relevance)
+    if judges and opener:
         stronger = [c.relevance for c in inside if c.tier_rank < opener.tier_rank]
         if stronger and max(stronger) < settings.answer.lead_floor * opener.relevance:
             ordered.sort(key=lambda c: c is not opener)

@@ -220,6 +220,16 @@ def _sentence(index, doc_id: str | None, words: str) -> int:
                 and doc_id in (None, index.sentences[i].doc_id))
 
 
+def _candidates(index, settings, scored):
+    """Hand-scored candidates, each (sentence, probability), likeliest first, each with its page's tier rank."""
+    from rag.answer import Candidate
+
+    rank = settings.retrieval.tier_rank
+    return sorted((Candidate(s, index.sentences[s].chunk, p, rank(index.documents[index.sentences[s].doc_id]
+                                                                  .evidence_tier)) for s, p in scored),
+                  key=lambda c: -c.relevance)
+
+
 def _chosen(engine, query, scored: list[tuple[int, float, int]]) -> list[int]:
     """`choose_and_order` over hand-scored candidates, each (sentence, probability, tier rank): the policy alone,
     whatever the scorer would have said."""
@@ -389,7 +399,7 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
 def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_in(built, encoder, write_document):
     """"The clinic says its clients rarely get bloating. How common is bloating really?" names no topic word, yet it
     asks whether the clinic's claim holds: the review judges it. Asked without the claim, the clinic answers."""
-    from rag.answer import Candidate, claim_judges
+    from rag.answer import claim_judges
     from rag.build import build_index
     from rag.index import load_index
 
@@ -399,11 +409,8 @@ def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_
                    tier="systematic-review")
     build_index(built, encoder)
     index = load_index(built)
-    rank = built.retrieval.tier_rank
-    candidates = [Candidate(s, index.sentences[s].chunk, p, rank(index.documents[index.sentences[s].doc_id]
-                                                                   .evidence_tier))
-                  for s, p in ((_sentence(index, "acme-clinic", "rarely"), 0.9),
-                               (_sentence(index, "acme-review", "12 in 100"), 0.6))]
+    candidates = _candidates(index, built, ((_sentence(index, "acme-clinic", "rarely"), 0.9),
+                                            (_sentence(index, "acme-review", "12 in 100"), 0.6)))
 
     def judges(text: str) -> frozenset[str]:
         return claim_judges(index, _query(index, encoder, text, frozenset({"acme-clinic"})), answer_topics(text),
@@ -428,14 +435,11 @@ def test_a_stronger_page_answering_a_reported_claim_far_better_than_the_review_j
         "acme-review": ("Side effects affected about 3 in 100 people in the trials.\n", "systematic-review")})
     text = "The acme listicle says Acme tablets are safe for everyone. Is it safe to take them after a transplant?"
     query = _query(index, encoder, text, frozenset({"acme-listicle"}))
-    rank = built.retrieval.tier_rank
 
     def candidates(leaflet: float) -> list[Candidate]:
-        return sorted((Candidate(s, index.sentences[s].chunk, p, rank(index.documents[index.sentences[s].doc_id]
-                                                                      .evidence_tier))
-                       for s, p in ((_sentence(index, "acme-leaflet", "transplant"), leaflet),
-                                    (_sentence(index, "acme-review", "3 in 100"), 0.69),
-                                    (_sentence(index, "acme-listicle", "safe"), 0.48))), key=lambda c: -c.relevance)
+        return _candidates(index, built, ((_sentence(index, "acme-leaflet", "transplant"), leaflet),
+                                          (_sentence(index, "acme-review", "3 in 100"), 0.69),
+                                          (_sentence(index, "acme-listicle", "safe"), 0.48)))
 
     assert claim_judges(index, query, answer_topics(text), candidates(0.86), built) == {"acme-review", "acme-leaflet"}
     opening = choose_and_order(index, query, candidates(0.86), built)[0][0]
@@ -446,7 +450,7 @@ def test_a_stronger_page_answering_a_reported_claim_far_better_than_the_review_j
 def test_when_the_strongest_tier_alone_judges_a_claim_its_finding_still_opens(built, encoder, write_document):
     """Judged by the review alone, its sentences keep their own order, the finding before a likelier sentence that
     follows it: no weaker judge answers far better, so none is moved to the front."""
-    from rag.answer import Candidate, choose_and_order
+    from rag.answer import choose_and_order
 
     index = _index_with_pages(built, encoder, write_document, {
         "acme-listicle": ("Acme tablets cure back pain in days.\n", "unsourced"),
@@ -454,10 +458,9 @@ def test_when_the_strongest_tier_alone_judges_a_claim_its_finding_still_opens(bu
                         "for back pain.\n", "systematic-review")})
     text = "The acme listicle says Acme tablets cure back pain. Is that true?"
     query = _query(index, encoder, text, frozenset({"acme-listicle"}))
-    scored = ((_sentence(index, "acme-review", "We looked"), 0.9, 0),
-              (_sentence(index, "acme-review", "little or no"), 0.8, 0),
-              (_sentence(index, "acme-listicle", "cure"), 0.85, 3))
-    candidates = [Candidate(s, index.sentences[s].chunk, p, tier) for s, p, tier in scored]
+    candidates = _candidates(index, built, ((_sentence(index, "acme-review", "We looked"), 0.9),
+                                            (_sentence(index, "acme-review", "little or no"), 0.8),
+                                            (_sentence(index, "acme-listicle", "cure"), 0.85)))
     opening = choose_and_order(index, query, candidates, built)[0][0]
     assert "little or no" in index.sentence_text(opening.sentence)
 
