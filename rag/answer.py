@@ -69,10 +69,15 @@ _SHARE = re.compile(r"(?<!I² = )(?<!I2 = )\b(?!95\s?%)\d+(?:\.\d+)?\s?%|\bper ?
                     r"|\b\d+ (?:in|out of) (?:every )?\d+\b", re.I)
 # A figure a finding gives: a digit that is not a year or a citation mark ("about 3 points lower", "RR 0.71").
 _FIGURE = re.compile(r"(?<![\[(])\b(?!(?:19|20)\d\d\b)\d")
+# Verbs that report what a page holds, beyond those that claim: "argues", "calls it", "thinks", "is advertised as".
+_REPORTING_VERBS = (r"argue[sd]?|call(?:s|ed)|thinks?|thought|believes?|suggest(?:s|ed)|report(?:s|ed)|advise[sd]?|"
+                    r"recommend(?:s|ed)|writes?|wrote|warn(?:s|ed)|tells?|told|maintains?|reckons?|"
+                    r"advertised")
 # A question that first reports a page's claim, then asks in a sentence of its own ("Acme says it cures IBS. Is there
-# evidence that it does?", "The listicle says it is very safe. How certain is the evidence?"): the claim's page is
-# judged, as when asked "does it, as Acme says?".
-_REPORTED_CLAIM = re.compile(rf"^[^?]*?\b(?:said|claimed|{CLAIM_VERBS})\b[^?]*?"
+# evidence that it does?", "The listicle says it is very safe. How certain is the evidence?", "The columnist argues
+# the trials were too short. What did the reviewers say?"): the claim's page is judged, as when asked "does it, as
+# Acme says?".
+_REPORTED_CLAIM = re.compile(rf"^[^?]*?\b(?:said|claimed|{CLAIM_VERBS}|{_REPORTING_VERBS})\b[^?]*?"
                              r"(?:[.]\s+(?=[A-Z])|;\s*)(.+)$", re.S)
 # Asking who wrote a page ("who wrote the column?", "who are the authors of the leaflet?") or what its author does
 # ("what is Jo Acme's job?"): its byline answers.

@@ -152,8 +152,10 @@ class AnswerSettings:
     max_tokens: int = 220
     # Sentence probabilities come from the fitted scorer (P(the sentence answers the question)).
     # A sentence joins when its probability is at least this share of the best one's: close runners-up add
-    # what the best one leaves out, distant ones add noise.
-    relative_floor: float = 0.6
+    # what the best one leaves out, distant ones add noise. In sample over thirty-five corpora, key-phrase recall
+    # is highest at 0.5 in both halves of them (0.8392 at 0.6, 0.8432 at 0.5, 0.8421 at 0.4), and citations
+    # stay as precise (0.822 at 0.6, 0.826 at 0.5): the count and token budgets, not the floor, keep answers short.
+    relative_floor: float = 0.5
     # ... and at least this probability outright, so a weak best sentence does not bring weaker company.
     sentence_floor: float = 0.2
     # Sentences more similar than this to one already chosen add nothing.

@@ -418,6 +418,9 @@ def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_
 
     assert judges("The Acme clinic says its clients rarely get bloating. How common is bloating really?") == {
         "acme-review"}
+    # A claim is reported in other words than "says": a page argues, thinks, calls it something.
+    assert judges("The Acme clinic argues that its clients rarely get bloating. How common is bloating really?") == {
+        "acme-review"}
     assert judges("How common is bloating on the Acme clinic's plan?") == frozenset()
 
 
@@ -965,6 +968,8 @@ def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_
     review = _sentence(engine.index, REVIEW, "no clear proof")
     query = engine.query("The Propel blog says ketamine cuts pain scores by 50%. Does the physician agree?")
     assert query.pointed == {"thurston-chronic-pain"}
+    assert engine.query("The Propel blog calls ketamine a game-changer. Does the physician agree?").pointed == {
+        "thurston-chronic-pain"}
     assert _chosen(engine, query, [(review, 0.95, 0), (physician, 0.6, 1)])[0] == physician
 
 
