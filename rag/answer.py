@@ -279,6 +279,8 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     if pointed:
         # A sentence naming the clinic does not answer "what side effects does the Acme blog mention?".
         terms = tuple(unpointed(terms, query.pointing))
+    naming = sorted(t for t in query.pointing if pointed & index.metadata_documents(t)) if pointed else []
+    describing = sorted(query.pointing - set(naming)) if pointed else []
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
@@ -286,7 +288,8 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)),
                          unknown_specialist(index, query.text), bool(pointed_bylines(index, query)),
-                         float(index.lexicon.idf(sorted(query.pointing)).sum()) if pointed and query.pointing else 0.0)
+                         float(index.lexicon.idf(sorted(naming)).sum()) if naming else 0.0,
+                         tuple(zip(describing, map(float, index.lexicon.idf(describing)))) if describing else ())
 
 
 def unknown_specialist(index: Index, question: str) -> bool:

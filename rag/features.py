@@ -428,8 +428,12 @@ class QuestionTerms:
     # Asked who wrote a page the question points at, which names its author: its byline answers, though it shares
     # no word with "the column arguing that ...".
     byline_asked: bool = False
-    # The total IDF of the question's words that point at a page ("the Acme clinic"), left out of `terms`.
+    # The total IDF of the question's words that point at a page by naming it ("the Acme clinic"), left out of
+    # `terms`.
     pointing_weight: float = 0.0
+    # The words that point at a page by what only it mentions, not by its name ("the Acme Junior blanket" on the
+    # page of the Acme blanket), with their IDF: what a price is asked of, which the page may not price.
+    pointing_described: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         # Plain floats: weight() runs for every candidate sentence of every question.
@@ -659,10 +663,10 @@ def _asked_of_missing(q: QuestionTerms, event: list[str], shaped: list[SentenceV
     the Acme Single and the Acme Double; asked what the clinic charges for a breath test, its price list names
     none. Only terms the corpus holds somewhere count as missing (a word no page uses is a paraphrase as often as a
     near miss), and the words naming the page asked about count as present: its price list need not repeat the
-    clinic's name."""
+    clinic's name. A word that points at the page only because no other page mentions it ("Junior") is no name."""
     if not event or not shaped:
         return 0.0
-    idf = {t: w for t, w, k in zip(q.terms, q.idf, q.known) if k}
+    idf = {t: w for t, w, k in zip(q.terms, q.idf, q.known) if k} | dict(q.pointing_described)
     known = [t for t in event if t in idf]
     absent = sum(idf[t] for t in known if not any(_nearby(t, v) for v in shaped))
     total = sum(idf[t] for t in known) + q.pointing_weight

@@ -188,6 +188,10 @@ class Index:
         Ledger column") that no passage repeats."""
         return frozenset(self._metadata_holders)
 
+    def metadata_documents(self, term: str) -> set[str]:
+        """The documents whose title, kind, publisher or author holds the term."""
+        return self._metadata_holders.get(term, set())
+
     def heads_section(self, word: str) -> bool:
         """Whether a word in capitals ("FAQ", "FAQs") is the initials of one of the pages' headings ("Frequently
         asked questions"): a question names the section, which no passage calls so."""

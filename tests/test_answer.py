@@ -961,6 +961,23 @@ def test_asked_whether_a_page_s_claim_holds_the_stronger_tier_judges_it_first(en
     assert (chosen[0] == plain) if review_first else (plain not in chosen)
 
 
+def test_a_word_pointing_at_a_page_names_it_only_where_its_title_or_publisher_does(built, encoder, write_document):
+    """Asked the price of the Acme Junior blanket, "Acme" names the shop's page (its title holds it) and "Junior"
+    only points at it, being on no other page: what the price is asked of, which the page may not price."""
+    from rag.answer import pointed_documents, question_terms
+    from rag.retrieve import Query
+
+    write_document(built.corpus_dir, "acme-blanket-shop", "The Acme Single costs £89.\n\nOur Acme Junior suits "
+                   "children aged three and over.\n", tier="promotional", title="Acme Blanket | Acme Living")
+    index = _index_with_pages(built, encoder, write_document, {})
+    text = "How much does the Acme Junior blanket cost?"
+    query = Query(text, encoder.encode([text])[0], index.lexicon.query_terms(text), *pointed_documents(index, text))
+    assert query.pointed == {"acme-blanket-shop"}
+    terms = question_terms(index, query)
+    assert [t for t, _ in terms.pointing_described] == index.lexicon.terms("junior")
+    assert terms.pointing_weight == pytest.approx(float(index.lexicon.idf(index.lexicon.terms("acme")).sum()))
+
+
 def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_tier(engine):
     """"Acme says X. Does the physician agree?" asks the physician: the review, though stronger and likelier, does
     not take the physician's place first."""

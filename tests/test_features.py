@@ -303,6 +303,12 @@ def test_what_a_price_is_asked_of_is_missing_in_the_share_no_priced_sentence_nam
     assert missing([True, True], 4.0, single) == pytest.approx(3 / 8)  # "Acme" names the page: present
     assert missing([False, True], 0.0, single) == 0.0  # no page says "junior"
     assert missing([True, True], 0.0, single | {"junior"}) == 0.0
+    # "Junior" points at the page only because no other page mentions it: no name of the page, it is still missing.
+    q = QuestionTerms(("blanket",), np.array([1.0]), np.ones(1, bool), np.ones(1, bool), 4.0, False,
+                      pointing_weight=4.0, pointing_described=(("junior", 3.0),))
+    view = SentenceView("The Acme Single costs £89.", single, single, frozenset(), "sentence", 5, 0.5, 0.3, 0.5, 2)
+    row = question_features(question, q, [view], np.array([0.9]), frozenset(), 0.5)
+    assert dict(zip(QUESTION_FEATURES, row))["asked_of_missing"] == pytest.approx(3 / 8)
 
 
 def test_the_words_pointing_at_a_source_are_no_missing_qualifier():
