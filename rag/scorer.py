@@ -44,8 +44,11 @@ THRESHOLD_SMOOTHING = 0.05
 # 0.901, near misses 0.717 against 0.702) but declined two more of the served corpus's answerable questions.
 TREES = 200
 TREE_LEAVES = 4
-# Small steps and many trees, so that no one tree's split settles a question.
-TREE_LEARNING_RATE = 0.03
+# Small steps and many trees, so that no one tree's split settles a question. Held out over thirty-five corpora (four
+# seeds), 0.045 declines more near misses than 0.03 (0.727 against 0.715) at higher abstention accuracy (0.907
+# against 0.904), as 300 trees at 0.03 do at half as much again fitting; 400 trees at 0.03 score as well on average
+# but worse on the worst corpus.
+TREE_LEARNING_RATE = 0.045
 # A leaf speaks for at least this many questions: a few hundred questions a corpus, and a split on a handful of
 # them learns that corpus's wording.
 TREE_MIN_LEAF = 40
