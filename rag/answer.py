@@ -59,6 +59,9 @@ _ADVISES = re.compile(r"^[\W_]*(?:[\w ,()-]{0,60}:\s*)?(?:take|use|apply|avoid|s
 # A sentence naming what the one before it described: "This is called cold shock.", "These are known as flares."
 _NAMES_IT = re.compile(r"\W*(?:this|these|that|it|they)(?: (?:effect|reaction|condition|problem|response))? "
                        r"(?:is|are) (?:often |sometimes |also )?(?:called|known as|referred to as|termed)\b", re.I)
+# The share of two sentences' terms they must have in common to be one sentence copied onto two pages: "you are
+# pregnant or breastfeeding;" in a guide and in a leaflet, not two clinics' opening hours.
+ECHO_OVERLAP = 0.8
 # A question's condition: "if it doesn't help", "unless I feel better".
 _CONDITION = re.compile(r"\b(?:if|unless|in case)\b.*", re.I | re.S)
 _FORECAST = re.compile(r"\bwill\b", re.I)
@@ -632,14 +635,14 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
     inside.sort(key=lambda c: c.relevance < best[doc[c.sentence]])
     ranked = ([(c, floor(best[doc[c.sentence]])) for c in inside] +
               [(c, floor(candidates[0].relevance)) for c in outside])
+    ranked = [(c, least) for c, least in ranked if c.relevance >= least]
+    echoes = _echoes_stronger(index, [c for c, _ in ranked], pointed, rules.lead_floor)
     chosen: list[Candidate] = []
     tokens = 0
     for c, least in ranked:
         if len(chosen) >= rules.max_sentences:
             break
-        if c.relevance < least:
-            continue
-        if _duplicates(index, c, chosen, rules.duplicate_cosine):
+        if c.sentence in echoes or _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue
         cost = sentence_tokens(index.sentence_text(c.sentence), settings.chunking.encoding)
         if chosen and tokens + cost > rules.max_tokens:
@@ -647,6 +650,20 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
         chosen.append(c)
         tokens += cost
     return chosen or candidates[:1]
+
+
+def _echoes_stronger(index: Index, eligible: list[Candidate], pointed: frozenset[str], floor: float) -> set[int]:
+    """The sentences that a page of a stronger tier says in nearly the same words (ECHO_OVERLAP of their terms),
+    about as likely to answer (at least `floor` of their probability): a guide copying a leaflet's "you are
+    pregnant or breastfeeding;" is quoted as the leaflet, not as the guide. A page asked about speaks for itself."""
+    terms = [index.sentence_terms(c.sentence) for c in eligible]
+
+    def echoes(i: int, j: int) -> bool:
+        return len(terms[i] & terms[j]) >= ECHO_OVERLAP * len(terms[i] | terms[j]) > 0
+
+    return {c.sentence for i, c in enumerate(eligible) if index.sentences[c.sentence].doc_id not in pointed
+            and any(d.tier_rank < c.tier_rank and d.relevance >= floor * c.relevance and echoes(i, j)
+                    for j, d in enumerate(eligible))}
 
 
 def _duplicates(index: Index, c: Candidate, chosen: list[Candidate], threshold: float) -> bool:

@@ -978,6 +978,28 @@ def test_a_word_pointing_at_a_page_names_it_only_where_its_title_or_publisher_do
     assert terms.pointing_weight == pytest.approx(float(index.lexicon.idf(index.lexicon.terms("acme")).sum()))
 
 
+def test_a_sentence_two_pages_share_is_quoted_from_the_stronger_one(built, encoder, write_document):
+    """A guide copying a leaflet's list item is quoted as the leaflet when it answers about as well, however
+    slightly likelier the guide's copy; two pages' own opening hours, alike in meaning, are two facts: the guide's
+    is not taken for the leaflet's."""
+    from rag.answer import select_sentences
+
+    index = _index_with_pages(built, encoder, write_document, {
+        "acme-guide": ("Ask a pharmacist first if:\n\n- you are pregnant or breastfeeding;\n\n"
+                       "Opening hours: Monday to Friday 9am to 5pm.\n", "unsourced"),
+        "acme-leaflet": ("Speak to a doctor first if:\n\n- you are pregnant or breastfeeding;\n\n"
+                         "Opening hours: Monday to Saturday 8am to 6pm.\n", "expert-opinion")})
+
+    def quoted(words: str, guide: float, leaflet: float) -> list[str]:
+        candidates = _candidates(index, built, ((_sentence(index, "acme-guide", words), guide),
+                                                (_sentence(index, "acme-leaflet", words), leaflet)))
+        return [index.sentences[c.sentence].doc_id for c in select_sentences(index, candidates, built)]
+
+    assert quoted("pregnant", 0.96, 0.95) == ["acme-leaflet"]
+    assert quoted("pregnant", 0.96, 0.5) == ["acme-guide"]  # the leaflet's copy answers far less well
+    assert quoted("Opening hours", 0.96, 0.95)[0] == "acme-guide"
+
+
 def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_tier(engine):
     """"Acme says X. Does the physician agree?" asks the physician: the review, though stronger and likelier, does
     not take the physician's place first."""
