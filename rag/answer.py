@@ -504,6 +504,11 @@ def _pointed_documents(index: Index, question: str) -> tuple[frozenset[str], fro
         pointers = [(t, docs) for name, docs in titled if len(docs) == 1 for t in index.lexicon.terms(name)]
     if not pointers:  # nothing more specific: "the review" points at every page that says it is one
         pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
+    if not pointers:  # a publisher's name that no title holds points at its pages: "the Meridian review of ..." at
+        # the review group's two summaries, though a column names the review in its text
+        published = [(w, index.published_documents(terms)) for w in _product_names(index, question)
+                     if not index.titled_documents(terms := index.lexicon.terms(w))]
+        pointers = [(t, docs) for name, docs in published if docs for t in index.lexicon.terms(name)]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 
 

@@ -1000,6 +1000,23 @@ def test_a_sentence_two_pages_share_is_quoted_from_the_stronger_one(built, encod
     assert quoted("Opening hours", 0.96, 0.95)[0] == "acme-guide"
 
 
+def test_a_publisher_no_title_names_points_at_its_pages(built, encoder, write_document):
+    """"The Acme review of ..." points at the pages the Acme group publishes, though a column names the review in its
+    text and no title holds the name; before, nothing was pointed at and the column's echo led."""
+    from rag.answer import pointed_documents
+
+    pages = {"acme-review-plain": ("systematic-review", "Acme Evidence Group", "We found 12 trials with 900 adults."),
+             "acme-review-stats": ("systematic-review", "Acme Evidence Group", "We included 12 RCTs (900 people)."),
+             "gp-column": ("expert-opinion", "The Consulting Room", "The new Acme review of 12 trials is sound.")}
+    for doc_id, (tier, publisher, body) in pages.items():
+        (built.corpus_dir / f"{doc_id}.md").write_text(
+            f"---\nid: {doc_id}\ntitle: Gel for sore knees\nsource_type: test page\nevidence_tier: {tier}\n"
+            f"author: null\npublisher: {publisher}\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
+    index = _index_with_pages(built, encoder, write_document, {})
+    assert pointed_documents(index, "How many trials did the Acme review of the gel include?")[0] == {
+        "acme-review-plain", "acme-review-stats"}
+
+
 def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_tier(engine):
     """"Acme says X. Does the physician agree?" asks the physician: the review, though stronger and likelier, does
     not take the physician's place first."""
