@@ -405,3 +405,14 @@ def test_a_name_in_full_is_a_run_of_capitalised_words_past_the_first():
     assert name_phrases("What did the Journal of Acme Research study find?") == ["Journal of Acme Research"]
     assert name_phrases("Does Acme work? Does Acme Labs say so?") == ["Acme Labs"]
     assert name_phrases("Where is the clinic?") == []
+
+
+def test_a_word_the_corpus_uses_but_the_evidence_leaves_out_is_missing_apart_from_unseen_ones():
+    """Asked whether ginger eases period pain of pages on nausea, "period" is on some page (a trial's "first period")
+    but not in the evidence: missing as the corpus's own word. "Cramps", on no page, may be a paraphrase: not counted."""
+    q = QuestionTerms(("ginger", "period", "cramp"), np.array([1.0, 2.0, 1.0]), np.array([True, True, False]),
+                      np.array([True, True, False]), 4.0, False)
+    view = SentenceView("Ginger eased nausea a little.", frozenset({"ginger", "eas", "nausea"}),
+                        frozenset({"ginger", "eas", "nausea"}), frozenset(), "sentence", 5, 0.5, 0.3, 0.5, 2)
+    row = question_features("Does ginger ease period cramps?", q, [view], np.array([0.9]), frozenset(), 0.5)
+    assert dict(zip(QUESTION_FEATURES, row))["known_missing"] == pytest.approx(2 / 4)
