@@ -450,13 +450,15 @@ def claim_judges(index: Index, query: Query, topics: tuple[str, ...], candidates
 
 
 # A source the question takes the reader to know: "the sleep physician advises", "the urologist mentions", "the
-# clinic's". The noun phrase ends at a verb or at punctuation, and no preposition comes before its last word: "the
-# trial in women" and "the bath for aches" name no one (a page whose publisher says "Ache" is not the bath asked
-# about), while "what did the review look at?" still points at the review.
+# clinic's". The noun phrase ends at a verb, at punctuation or at another one ("the clinic and the shop promise"),
+# and no preposition comes before its last word: "the trial in women" and "the bath for aches" name no one (a page
+# whose publisher says "Ache" is not the bath asked about), while "what did the review look at?" still points at the
+# review.
 _PREPOSITION = r"(?:for|of|in|on|at|with|to|from|by|about|after|before|during|than|and|or)\b"
 _DEFINITE = re.compile(rf"\bthe\s+((?:(?!{_PREPOSITION})[\w-]+\s+){{0,2}}?[\w-]+)"
                        r"(?=\s+(?:says?|said|advises?|recommends?|suggests?|"
                        r"thinks?|mentions?|gives?|describes?|claims?|argues?|uses?|rates?|calls?|would|does|do|did|"
+                       r"promise[sd]?|insists?|advertises?|believes?|and\s+the|"
                        r"conclude[sd]?|finds?|found|reports?|reported|shows?|showed|include[sd]?|exclude[sd]?|"
                        r"looks?|looked|leaves?|left|states?|stated|notes?|noted|warns?|warned|"
                        r"is|are|was|were|who|whose|that)\b|\s*[?,.]|$)|\b([\w-]+)['’]s\b", re.I)

@@ -1026,6 +1026,9 @@ def test_a_page_the_asking_sentence_names_answers_a_reported_claim_whatever_its_
     assert query.pointed == {"thurston-chronic-pain"}
     assert engine.query("The Propel blog calls ketamine a game-changer. Does the physician agree?").pointed == {
         "thurston-chronic-pain"}
+    # Two pages making one promise are both asked about.
+    assert engine.query("Both the physician and the directory promise relief within days. Is that realistic?"
+                        ).pointed == {"thurston-chronic-pain", "ketamine-net-pain"}
     assert _chosen(engine, query, [(review, 0.95, 0), (physician, 0.6, 1)])[0] == physician
 
 
