@@ -33,7 +33,7 @@ FALSE_ANSWER_COST = 1.5
 CROSS_FOLDS = 5
 # How far, in probability, a question's mistake fades in across the abstention cut when fitting it: with a hard
 # count the fitted cut jumped between 0.13 and 0.41 from one held-out corpus to the next; at 0.05 it stayed within
-# 0.29-0.33 (0.02 and 0.1 score a little lower), and with the question model's trees within 0.3375-0.3575.
+# 0.29-0.33 (0.02 and 0.1 score a little lower), and with the question model's trees within 0.3325-0.35.
 THRESHOLD_SMOOTHING = 0.05
 # The question model's trees. Whether a question is answered turns on features together (a price asked and none
 # quoted matters only when the pages price anything; a missing qualifier only when the rest is covered), which a
