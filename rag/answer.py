@@ -508,9 +508,9 @@ def _pointed_documents(index: Index, question: str) -> tuple[frozenset[str], fro
         pointers = [(t, docs) for w in definite if (docs := index.kind_documents([w])) for t in index.lexicon.terms(w)]
     if not pointers:  # a publisher's name that no title holds points at its pages: "the Meridian review of ..." at
         # the review group's two summaries, though a column names the review in its text
-        published = [(w, index.published_documents(terms)) for w in _product_names(index, question)
-                     if not index.titled_documents(terms := index.lexicon.terms(w))]
-        pointers = [(t, docs) for name, docs in published if docs for t in index.lexicon.terms(name)]
+        named_terms = [index.lexicon.terms(w) for w in _product_names(index, question)]
+        pointers = [(t, docs) for terms in named_terms if not index.titled_documents(terms)
+                    if (docs := index.published_documents(terms)) for t in terms]
     return frozenset(d for _, docs in pointers for d in docs), frozenset(t for t, _ in pointers)
 
 

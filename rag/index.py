@@ -254,7 +254,7 @@ class Index:
                 continue
             # A publisher's name is its review's too, though only a column that cites the review repeats it.
             docs = {self._doc_order[int(d)] for d in np.unique(self.doc_of_chunk[passages])}
-            if len(docs | self._metadata_holders.get(t, set())) == 1:
+            if len(docs | self.metadata_documents(t)) == 1:
                 named |= docs
         return named
 

@@ -59,18 +59,21 @@ def built(corpus_copy: Settings, engine: Engine) -> Settings:
     return corpus_copy
 
 
-def document(doc_id: str, body: str, tier: str = "unsourced", title: str | None = None) -> str:
+def document(doc_id: str, body: str, tier: str = "unsourced", title: str | None = None,
+             publisher: str | None = None) -> str:
     """A corpus file's text: complete front matter, then the body."""
     return (f"---\nid: {doc_id}\ntitle: {title or doc_id.replace('-', ' ').capitalize()}\nsource_type: test page\n"
-            f"evidence_tier: {tier}\nauthor: null\npublisher: null\npublished: null\nurl: null\n---\n{body}\n")
+            f"evidence_tier: {tier}\nauthor: null\npublisher: {publisher or 'null'}\npublished: null\nurl: null\n"
+            f"---\n{body}\n")
 
 
 @pytest.fixture()
 def write_document() -> WriteDocument:
     """Write `<id>.md` with full front matter into a corpus folder; returns its path."""
-    def write(corpus_dir: Path, doc_id: str, body: str, tier: str = "unsourced", title: str | None = None) -> Path:
+    def write(corpus_dir: Path, doc_id: str, body: str, tier: str = "unsourced", title: str | None = None,
+              publisher: str | None = None) -> Path:
         path = corpus_dir / f"{doc_id}.md"
-        path.write_text(document(doc_id, body, tier, title), encoding="utf-8")
+        path.write_text(document(doc_id, body, tier, title, publisher), encoding="utf-8")
         return path
 
     return write

@@ -1009,9 +1009,7 @@ def test_a_publisher_no_title_names_points_at_its_pages(built, encoder, write_do
              "acme-review-stats": ("systematic-review", "Acme Evidence Group", "We included 12 RCTs (900 people)."),
              "gp-column": ("expert-opinion", "The Consulting Room", "The new Acme review of 12 trials is sound.")}
     for doc_id, (tier, publisher, body) in pages.items():
-        (built.corpus_dir / f"{doc_id}.md").write_text(
-            f"---\nid: {doc_id}\ntitle: Gel for sore knees\nsource_type: test page\nevidence_tier: {tier}\n"
-            f"author: null\npublisher: {publisher}\npublished: null\nurl: null\n---\n{body}\n", encoding="utf-8")
+        write_document(built.corpus_dir, doc_id, body, tier=tier, title="Gel for sore knees", publisher=publisher)
     index = _index_with_pages(built, encoder, write_document, {})
     assert pointed_documents(index, "How many trials did the Acme review of the gel include?")[0] == {
         "acme-review-plain", "acme-review-stats"}
