@@ -552,7 +552,9 @@ def counted_pattern(question: str) -> re.Pattern[str] | None:
     stems = sorted({t[:PREFIX] for t in _captured_terms(_COUNTED, question)})
     if not stems:
         return None
-    return re.compile(rf"\b(?:{_CARDINAL})\s+(?:[\w(),-]+\s+){{0,3}}?(?:{'|'.join(map(re.escape, stems))})", re.I)
+    # "one of our practitioners" counts no practitioners; "4 of the 18 trials" counts them by its second number.
+    return re.compile(rf"\b(?:{_CARDINAL})(?!\s+of\b)\s+(?:[\w(),-]+\s+){{0,3}}?(?:{'|'.join(map(re.escape, stems))})",
+                      re.I)
 
 
 _SUBSET = re.compile(r"\bhow many of\b", re.I)

@@ -110,8 +110,11 @@ def _with_pointed(index: Index, query: Query, hits: list[Hit], settings: Retriev
     if doc_ids or not query.pointed:
         return hits
     pointed = search(index, within_pointed(query), settings.pointed_hits, settings, sorted(query.pointed))
-    held = {h.chunk for h in pointed}
-    return pointed + [h for h in hits if h.chunk not in held]
+    lead, rest = pointed[:settings.pointed_lead], pointed[settings.pointed_lead:]
+    held = {h.chunk for h in lead}
+    hits = lead + [h for h in hits if h.chunk not in held]
+    held.update(h.chunk for h in hits)
+    return hits + [h for h in rest if h.chunk not in held]
 
 
 def with_strongest_tier(index: Index, query: Query, hits: list[Hit], settings: RetrievalSettings) -> list[Hit]:

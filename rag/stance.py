@@ -602,9 +602,11 @@ _SUBGROUP_TEST = re.compile(r"\b(?:no (?:clear |evidence of (?:a )?)?difference|
 _STRENGTH_WORDS = r"\bevidence|\bproof|\bprove|\bcertain|\bscien"
 _QUESTION_TOPICS = {
     # "treat" and "cut" as verbs ("does it treat", "cut pain by half"), not the nouns ("a referral for the treatment",
-    # "over a cut"), which name a thing without asking whether it works.
-    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev|\brelief|\breduc"
-                           r"|\btreat(?:s|ed|ing)?\b|\b(?:good|best|better|useful|right) treatment"
+    # "over a cut"), which name a thing without asking whether it works; nor do the medicines "pain relievers" and
+    # "pain relief tablets", asked about as what else is taken.
+    "efficacy": re.compile(r"\beffective|\befficac|\bwork|\bhelp(?:s|ed|ful|ing)?\b|\breliev(?!ers?\b)|\breduc"
+                           r"|\brelief(?!\s+(?:medicines?|medications?|tablets|drugs|pills)\b)|\btreat(?:s|ed|ing)?\b"
+                           r"|\b(?:good|best|better|useful|right) (?:treatment|(?:pain )?reliever)"
                            r"|\bbenefi|\bimprov|\buseful|\bgood for\b|\bcure|\bget rid\b|\bfix|\bproven\b"
                            r"|\bplacebo|\bsham"
                            r"|\bworth\b|\bbetter than\b|\bany good\b|\bdifference\b|(?<!\ba )(?<!\bthe )\bcut\b|\bease\b|\bslow"

@@ -742,6 +742,11 @@ def test_question_topics():
     # The verbs ask whether it works; the nouns only name a thing.
     assert question_topics("Does TENS treat back pain?") == ("efficacy",)
     assert question_topics("Is it a good treatment for cramps?") == ("efficacy",)
+    # Medicines named for what they do are asked about as what else is taken, not whether this works.
+    assert question_topics("Which opioid pain relievers does the leaflet flag alongside the herb?") == ()
+    assert question_topics("Can I take it with pain relief tablets?") == ()
+    assert question_topics("Does it give pain relief?") == ("efficacy",)
+    assert question_topics("Is it a good pain reliever?") == ("efficacy",)
     # Lay ways to ask whether it works, harms, or is well supported; a mechanism or a plan is none of them.
     assert question_topics("does it actually stop the cramps or is that just hype") == ("efficacy",)
     assert question_topics("How well does it work?") == ("efficacy",)

@@ -181,6 +181,10 @@ def test_a_count_asked_is_met_by_a_number_of_what_is_counted():
     assert not both.search("To be included, a trial had to compare one of the following:")
     assert not both.search("The review was published in September 2024.")
     assert counted_pattern("How many of the studies were blinded?").search("Only 4 of the 12 studies were blinded.")
+    # One of them is no count of them.
+    staff = counted_pattern("How many practitioners work at the clinic?")
+    assert not staff.search("a 20-minute consultation with one of our wellness practitioners;")
+    assert staff.search("Our team of four practitioners")
     assert counted_pattern("How long does it last?") is None
 
 

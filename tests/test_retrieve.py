@@ -107,11 +107,14 @@ def test_a_pointed_document_joins_the_hits(engine):
     rules = engine.settings.retrieval
     plain = search(engine.index, query, 2, rules)
     hits = search_pointed(engine.index, query, 2, rules)
-    # The pointed document's best passages come first, then the plain hits not already among them.
-    first = search(engine.index, within_pointed(query), rules.pointed_hits, rules, ["role-of-ketamine"])
-    assert hits[:len(first)] == first
-    assert hits[len(first):] == [h for h in plain if h.chunk not in {f.chunk for f in first}]
-    assert {engine.index.chunks[h.chunk].doc_id for h in first} == {"role-of-ketamine"}
+    # The pointed document's best few passages come first, then the plain hits not already among them, then the
+    # pointed document's next best, which must not push the plain hits out of the first places.
+    pointed = search(engine.index, within_pointed(query), rules.pointed_hits, rules, ["role-of-ketamine"])
+    first, rest = pointed[:rules.pointed_lead], pointed[rules.pointed_lead:]
+    assert rules.pointed_lead < rules.pointed_hits and len(rest) == rules.pointed_hits - rules.pointed_lead
+    middle = [h for h in plain if h.chunk not in {f.chunk for f in first}]
+    assert hits == first + middle + [h for h in rest if h.chunk not in {m.chunk for m in middle}]
+    assert {engine.index.chunks[h.chunk].doc_id for h in pointed} == {"role-of-ketamine"}
     assert search_pointed(engine.index, replace(query, pointed=frozenset()), 2, rules) == plain
     # /search keeps to k hits, the pointed document's leading.
     searched = engine.search("What does the content farm article say about the review's findings?", 2)
