@@ -571,7 +571,13 @@ def _largest_count(counted: re.Pattern[str] | None, text: str) -> float | None:
 # thing works, in words no page answering that would use.
 _FRAME = re.compile(r"\b(?:what|which)\s+(kinds?|types?|sorts?)\s+of\b"
                     r"|\b((?:(?:just|a|an|total|complete|absolute|utter)\s+)*waste\s+of\s+(?:time|money)"
-                    r"|worth\s+(?:it|the\s+(?:money|cost|price))|a\s+(?:con|scam|rip.?off)|tbh|actually)\b", re.I)
+                    r"|worth\s+(?:it|the\s+(?:money|cost|price))|a\s+(?:con|scam|rip.?off)|tbh|actually)\b"
+                    # So do the grown-ups the asker speaks for ("my dad is on diazepam", "can my husband use it"):
+                    # who asks, in words no page would use. A child is another matter: pages say whether children
+                    # may take it, and the review may not have studied them.
+                    r"|\b(?:my|our|his|her|their|your)\s+(mum|mom|mother|dad|father|husband|wife|partner|sister|"
+                    r"brother|nan|nana|gran|granny|grandma|grandmother|grandad|grandpa|grandfather|friend|mate|"
+                    r"boyfriend|girlfriend|aunt|auntie|uncle|colleague|boss|flatmate|neighbour)s?\b", re.I)
 
 
 def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:
@@ -583,7 +589,8 @@ def _captured_terms(pattern: re.Pattern[str], question: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4_096)
 def framing_terms(question: str) -> frozenset[str]:
-    """The terms of the words that frame the question ("kind" in "what kind of"), not part of what it asks about."""
+    """The terms of the words that frame the question ("kind" in "what kind of", "dad" in "my dad"), not part of what
+    it asks about."""
     return frozenset(_captured_terms(_FRAME, question))
 
 

@@ -110,9 +110,14 @@ def test_a_magnet_s_strength_is_a_quantity_and_a_deposit_is_money():
     ("is the package worth it", {"worth"}),
     ("will it actually help", {"actual"}),
     ("Is it worth a trip to the clinic?", set()),
+    ("my dad is on diazepam for his back, can he take valerian as well", {"dad"}),
+    ("can my husband use it, or my friends?", {"husband", "friend"}),
+    ("can my son take it", set()),
+    ("Can expectant mothers use it?", set()),
 ])
 def test_a_lay_verdict_frames_the_question(question, framing):
-    # Whether it works, asked in words no page answering that would use: those words are not what is asked about.
+    # Whether it works, asked in words no page answering that would use, and the grown-ups the asker speaks for:
+    # those words are not what is asked about.
     assert framing_terms(question) == framing
 
 
