@@ -110,11 +110,14 @@ def _with_pointed(index: Index, query: Query, hits: list[Hit], settings: Retriev
     if doc_ids or not query.pointed:
         return hits
     pointed = search(index, within_pointed(query), settings.pointed_hits, settings, sorted(query.pointed))
-    lead, rest = pointed[:settings.pointed_lead], pointed[settings.pointed_lead:]
-    held = {h.chunk for h in lead}
-    hits = lead + [h for h in hits if h.chunk not in held]
-    held.update(h.chunk for h in hits)
-    return hits + [h for h in rest if h.chunk not in held]
+    lead = settings.pointed_lead
+    return _joined(_joined(pointed[:lead], hits), pointed[lead:])
+
+
+def _joined(first: list[Hit], then: list[Hit]) -> list[Hit]:
+    """`first`, then the hits of `then` whose passages are not among them."""
+    held = {h.chunk for h in first}
+    return first + [h for h in then if h.chunk not in held]
 
 
 def with_strongest_tier(index: Index, query: Query, hits: list[Hit], settings: RetrievalSettings) -> list[Hit]:
