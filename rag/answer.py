@@ -24,7 +24,8 @@ from .lexical import common_abbreviation, specialist, zipf
 from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
-from .stance import CLAIM_VERBS, answer_topics, question_topics, stances
+from .stance import CLAIM_VERBS, answer_topics, question_topics
+from .stance_layer import StanceLayer, stances_with
 from .term_vectors import question_vectors, resemblance
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
@@ -138,7 +139,7 @@ def compose_answer(index: Index, query: Query, hits: list[Hit], settings: Settin
     confidence = round(evidence.confidence, 4)
     if not evidence.candidates or evidence.confidence < threshold:
         return Answer(query.text, ABSTAIN_TEXT, True, confidence, [], None)
-    ordered, sides = choose_and_order(index, query, evidence.candidates, settings)
+    ordered, sides = choose_and_order(index, query, evidence.candidates, settings, scorer.stance)
     ordered = with_following(index, with_list_items(index, ordered, settings.answer.max_list_items),
                              asks_advice(query.text))
     citations = [_citation(index, n, c) for n, c in enumerate(ordered, start=1)]
@@ -337,9 +338,10 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     return views, ids, [best[s][1] for s in ids]
 
 
-def choose_and_order(index: Index, query: Query, candidates: list[Candidate], settings: Settings
-                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
-    """The sentences to quote, in reading order, and the disagreement sides among them."""
+def choose_and_order(index: Index, query: Query, candidates: list[Candidate], settings: Settings,
+                     layer: StanceLayer | None = None) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+    """The sentences to quote, in reading order, and the disagreement sides among them (which way a sentence leans
+    from the stance rules, and the `layer` where they are silent)."""
     question = query.text
     topics = answer_topics(question)
     asked = asked_shapes(question) - GENERIC_SHAPES
@@ -364,10 +366,10 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
-    finding = strongest_finding(index, topics, candidates, settings)
+    finding = strongest_finding(index, topics, candidates, settings, layer)
     finding += claimed_figure(index, query, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
-    chosen, sides = add_disagreement(index, question, candidates, chosen, settings)
+    chosen, sides = add_disagreement(index, question, candidates, chosen, settings, layer)
     leading = {s for strong, _ in sides.values() for s in strong}
     # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording;
     # when none of the chosen holds one, the likeliest plausible sentence that does joins them.
@@ -575,13 +577,13 @@ def strongest_plausible(candidates: list[Candidate], settings: Settings) -> list
     return [c for c in plausible if c.tier_rank == strongest]
 
 
-def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings
-                      ) -> list[Candidate]:
+def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings,
+                      layer: StanceLayer | None = None) -> list[Candidate]:
     """On a question of efficacy, safety or evidence: the likeliest sentence of the strongest plausible tier that
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
     if not topics:
         return []
-    sides = [(c, [s.polarity for s in stances(index.sentence_text(c.sentence)) if s.topic in topics])
+    sides = [(c, [s.polarity for s in stances_with(index.sentence_text(c.sentence), index.sentence_vectors[c.sentence], layer) if s.topic in topics])
              for c in strongest_plausible(candidates, settings)]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.

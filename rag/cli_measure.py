@@ -44,8 +44,8 @@ def cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation.suite import collect_all, fit_all, open_corpora
     from .scorer import PACKAGED, save_scorer
 
-    _, engines, golds, _ = open_corpora(settings, args.suite, args.cache, say)
-    scorer = fit_all(collect_all(engines, golds))
+    opened = open_corpora(settings, args.suite, args.cache, say)
+    scorer = fit_all(collect_all(opened.engines, opened.golds), opened.labels)
     out = args.out or PACKAGED
     save_scorer(scorer, out)
     print(f"scorer fitted on {', '.join(scorer.fitted_on)} written to {out}; abstains below P(answered) "

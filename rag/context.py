@@ -14,6 +14,7 @@ from .chunk import count_tokens, encoding
 from .index import Index
 from .retrieve import Query
 from .settings import Settings
+from .stance_layer import StanceLayer
 
 PREAMBLE = ("Evidence from the document corpus, strongest evidence tier first. "
             "Answer only from it and cite passages as [n].\n\n")
@@ -31,11 +32,12 @@ class Context:
     citations: list[Citation]
 
 
-def evidence_chunks(index: Index, query: Query, evidence: Evidence, settings: Settings) -> list[int]:
+def evidence_chunks(index: Index, query: Query, evidence: Evidence, settings: Settings,
+                    layer: StanceLayer | None = None) -> list[int]:
     """Chunk ids in packing order, without overlaps."""
     if not evidence.candidates:
         return []
-    ordered, _ = choose_and_order(index, query, evidence.candidates, settings)
+    ordered, _ = choose_and_order(index, query, evidence.candidates, settings, layer)
     first = list(dict.fromkeys(c.chunk for c in ordered))
     floor = evidence.candidates[0].relevance * settings.answer.disagreement_floor
     best: dict[int, tuple[int, float]] = {}

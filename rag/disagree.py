@@ -10,7 +10,8 @@ import numpy as np
 
 from .index import Index
 from .settings import Settings
-from .stance import answer_topics, stances
+from .stance import answer_topics
+from .stance_layer import StanceLayer, stances_with
 
 if TYPE_CHECKING:
     from .answer import Candidate
@@ -26,7 +27,8 @@ class Disagreement:
 
 
 def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
-                     settings: Settings) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+                     settings: Settings, layer: StanceLayer | None = None
+                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """Find topics on which the strongest tier and a weaker tier make opposite claims, among relevant sentences.
 
     The best sentence on each side joins the answer if it is not there yet, so the disagreement is cited.
@@ -38,7 +40,7 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     strongest = min(c.tier_rank for c in plausible or candidates[:1])
     relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
-    claims = {c.sentence: stances(index.sentence_text(c.sentence)) for c in relevant}
+    claims = {c.sentence: stances_with(index.sentence_text(c.sentence), index.sentence_vectors[c.sentence], layer) for c in relevant}
     sides: dict[str, tuple[list[int], list[int]]] = {}
     for topic in answer_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}

@@ -186,7 +186,7 @@ class Engine:
         k = min(rules.max_top_k, max(rules.top_k, max_tokens // self.settings.chunking.max_tokens))
         hits = search_pointed(self.index, query, k, rules)
         evidence = weigh_evidence(self.index, query, hits, self.settings, self.scorer)
-        chunks = evidence_chunks(self.index, query, evidence, self.settings)
+        chunks = evidence_chunks(self.index, query, evidence, self.settings, self.scorer.stance)
         return pack_context(self.index, question, chunks, round(evidence.confidence, 4),
                             evidence.confidence >= self.threshold, max_tokens, self.settings.chunking.encoding)
 

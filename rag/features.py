@@ -520,6 +520,8 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
     rows = []
     for v, count in zip(views, counts):
         shapes = shapes_of(v.text)
+        # The rules' stances alone, not the stance layer's: the layer is fitted on the suite's labelled sentences,
+        # and a corpus's held-out features must not hear its own labels.
         sides = [s.polarity for s in stances(v.text) if s.topic in topics]
         rows.append((
             v.cos, v.cos - best_cos, v.passage, v.passage - best_passage,

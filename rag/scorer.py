@@ -18,8 +18,9 @@ import numpy as np
 
 from .errors import SettingsError
 from .features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES
+from .stance_layer import StanceLayer
 
-FORMAT = 4
+FORMAT = 5
 PACKAGED = Path(__file__).parent / "scorer.json"
 # Inverse regularisation strength: the features are few and scaled, and the training sets are a few thousand
 # sentences, so mild regularisation keeps coefficients readable without underfitting.
@@ -192,6 +193,10 @@ class Scorer:
     threshold: float  # P(answerable) below which the service abstains
     fitted_on: tuple[str, ...]
     ranker: Logistic  # the sentence model with the features that only rank (`features.RANKING_FEATURES`)
+    # Which way a sentence leans where the stance rules are silent, learnt from the same corpora's labelled
+    # sentences; the answer's findings and disagreements hear it, the features keep to the rules (see
+    # `features.sentence_features`).
+    stance: StanceLayer | None  # none when the corpora fitted on have no labelled sentences
 
     def sentence_probabilities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For rows in RANKING_FEATURES order: how likely each sentence answers, which the question model reads, and
@@ -201,7 +206,7 @@ class Scorer:
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "fitted_on": list(self.fitted_on), "threshold": round(self.threshold, 4),
                 "sentence": self.sentence.to_dict(), "ranker": self.ranker.to_dict(),
-                "question": self.question.to_dict()}
+                "question": self.question.to_dict(), "stance": self.stance.to_dict() if self.stance else None}
 
 
 def load_scorer(path: Path | None = None) -> Scorer:
@@ -212,7 +217,8 @@ def load_scorer(path: Path | None = None) -> Scorer:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')} is not {FORMAT}")
         scorer = Scorer(Logistic.from_dict(data["sentence"]), Trees.from_dict(data["question"]),
-                        float(data["threshold"]), tuple(data["fitted_on"]), Logistic.from_dict(data["ranker"]))
+                        float(data["threshold"]), tuple(data["fitted_on"]), Logistic.from_dict(data["ranker"]),
+                        StanceLayer.from_dict(data["stance"]) if data["stance"] is not None else None)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise SettingsError(f"{path}: not a usable scorer ({err}); refit it with `rag fit`") from None
     if (scorer.sentence.features != SENTENCE_FEATURES or scorer.ranker.features != RANKING_FEATURES

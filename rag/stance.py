@@ -732,14 +732,18 @@ _DISCLAIMER = re.compile(r"\bnot (?:intended|meant|designed) to (?:diagnose|trea
 _TITLE = re.compile(r"\s*[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|and|or|of|the|for|to|in|&))*\s*$")
 
 
+def claims_nothing(sentence: str) -> bool:
+    """A question or a title asks or names, and a disclaimer ("not intended to treat any disease") disowns: none
+    of them claims."""
+    return sentence.rstrip().endswith("?") or bool(_TITLE.match(sentence)) or bool(_DISCLAIMER.search(sentence))
+
+
 # Corpus sentences come back question after question; a dozen regex scans each is worth remembering.
 @lru_cache(maxsize=65_536)
 def stances(sentence: str) -> tuple[Stance, ...]:
     """Every topic the sentence takes a side on."""
     found: list[Stance] = []
-    # A question or a title asks or names, and a disclaimer ("not intended to treat any disease") disowns: none
-    # of them claims.
-    if sentence.rstrip().endswith("?") or _TITLE.match(sentence) or _DISCLAIMER.search(sentence):
+    if claims_nothing(sentence):
         return ()
     sentence = _SUBGROUP_TEST.sub(" ", sentence)
     main = _main_clause(sentence)

@@ -6,7 +6,7 @@ import pytest
 from rag.evaluation.fit import collect, fit_scorer
 from rag.evaluation.gold import GoldQuestion, load_gold, load_suite, matches
 from rag.evaluation.harness import Outcome, run_questions, score
-from rag.evaluation.stance import stance_scores
+from rag.evaluation.stance import fit_on, judged, labelled, stance_scores
 from rag.features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_SIGNS
 from rag.scorer import Trees, fit_logistic, fit_threshold, fit_trees, load_scorer, save_scorer, tree_classifier
 
@@ -158,13 +158,13 @@ def test_the_suite_names_existing_corpora_each_with_its_gold_and_stance_labels()
         assert not problems and len(questions) >= 60
 
 
-def test_stance_scores_count_each_polarity(tmp_path):
+def test_stance_scores_count_each_polarity(tmp_path, encoder):
     path = tmp_path / "stance.jsonl"
     rows = [("There was no statistically significant difference compared with sham.", "efficacy", -1),
             ("The device is completely safe and has no side effects.", "safety", 1),
             ("Pain was rated on a scale from 0 to 10.", "efficacy", 0)]
     path.write_text("".join(json.dumps({"sentence": s, "topic": t, "polarity": p}) + "\n" for s, t, p in rows))
-    scores = stance_scores(path)
+    scores = stance_scores(judged(labelled(path, encoder), None))
     assert scores["sentences"] == 3
     assert all(scores[name]["labelled"] == 1 for name in ("supports", "doubts", "neutral"))
     assert scores["doubts"]["recall"] == 1.0 and scores["supports"]["recall"] == 1.0
@@ -173,7 +173,7 @@ def test_stance_scores_count_each_polarity(tmp_path):
 def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_round_trips(engine, tmp_path):
     questions = load_gold(ROOT / "eval" / "gold.jsonl")[0]
     samples = collect(engine, questions)
-    scorer = fit_scorer(samples, ("ketamine",))
+    scorer = fit_scorer(samples, ("ketamine",), fit_on([labelled(ROOT / "eval" / "stance.jsonl", engine.encoder)]))
     x = np.vstack([s.x for s in samples if len(s.x)])
     y = np.concatenate([s.y for s in samples if len(s.x)])
     p, ranked = scorer.sentence_probabilities(x)
@@ -183,6 +183,8 @@ def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_
     assert len((tmp_path / "scorer.json").read_text(encoding="utf-8").splitlines()) < 50
     again = load_scorer(tmp_path / "scorer.json")
     assert again.fitted_on == ("ketamine",)
+    assert again.stance is not None and scorer.stance is not None
+    assert np.allclose(again.stance.coef, scorer.stance.coef, atol=1e-6)
     assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(again.sentence_probabilities(x), (p, ranked)))
 
 
@@ -245,7 +247,7 @@ def _within_question_auc(samples, scores) -> float:
 
 def test_the_ranker_orders_each_questions_candidates_at_least_as_well_as_the_sentence_model(engine):
     samples = collect(engine, load_gold(ROOT / "eval" / "gold.jsonl")[0])
-    scorer = fit_scorer(samples, ("ketamine",))
+    scorer = fit_scorer(samples, ("ketamine",), None)
     pairs = [scorer.sentence_probabilities(s.x) if len(s.x) else (np.zeros(0), np.zeros(0)) for s in samples]
     ranked = _within_question_auc(samples, [r for _, r in pairs])
     assert ranked > 0.8

@@ -16,6 +16,7 @@ from ..features import QUESTION_FEATURES, RANKING_FEATURES, SENTENCE_FEATURES, S
 from ..index import Index
 from ..retrieve import Query, search_further
 from ..scorer import CROSS_FOLDS, Logistic, Scorer, fit_logistic, fit_threshold, fit_trees
+from ..stance_layer import StanceLayer
 from .gold import GoldQuestion, matches
 
 
@@ -58,9 +59,10 @@ def collect(engine: Engine, gold: list[GoldQuestion]) -> list[QuestionSample]:
     return samples
 
 
-def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus_of: list[int] | None = None
-               ) -> Scorer:
-    """Fit the sentence model, then the question model on its probabilities, then the abstention threshold.
+def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], stance: StanceLayer | None,
+               corpus_of: list[int] | None = None) -> Scorer:
+    """Fit the sentence model, then the question model on its probabilities, then the abstention threshold; the
+    stance layer, fitted on the same corpora's labelled sentences, goes with them.
 
     The question model and the threshold learn from probabilities their inputs' models did not see in fitting
     (each fold's from models fitted on the other folds): in-sample probabilities are surer than any the service
@@ -82,7 +84,7 @@ def fit_scorer(samples: list[QuestionSample], fitted_on: tuple[str, ...], corpus
     for k in np.unique(folds):
         trees = fit_trees(rows[folds != k], answerable[folds != k], QUESTION_FEATURES)
         held[folds == k] = trees.probability(rows[folds == k])
-    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on, _ranking_model(samples))
+    return Scorer(sentence, question, fit_threshold(held, answerable), fitted_on, _ranking_model(samples), stance)
 
 
 def _sentence_model(samples: list[QuestionSample], features: tuple[str, ...]) -> Logistic:

@@ -1,0 +1,44 @@
+"""The stance layer, learnt from labelled sentences: it speaks where the rules are silent, and only there."""
+
+import pytest
+
+from conftest import ROOT
+from rag.evaluation.stance import fit_on, judged, labelled, stance_scores
+from rag.stance import Stance, stances
+from rag.stance_layer import stances_with
+
+HELD_OUT = ("acupuncture", "cinnamon", "valerian", "stockings", "earcandles")
+
+
+@pytest.fixture(scope="module")
+def layer(encoder):
+    """Fitted on every labelled corpus but the held-out ones."""
+    paths = [ROOT / "eval" / "stance.jsonl", *(p for p in sorted((ROOT / "eval" / "corpora").glob("*/stance.jsonl"))
+                                               if p.parent.name not in HELD_OUT)]
+    return fit_on([labelled(p, encoder) for p in paths])
+
+
+def test_the_layer_finds_stances_the_rules_miss_on_corpora_it_never_saw(layer, encoder):
+    held = [labelled(ROOT / "eval" / "corpora" / n / "stance.jsonl", encoder) for n in HELD_OUT]
+    rules = stance_scores([pair for h in held for pair in judged(h, None)])
+    both = stance_scores([pair for h in held for pair in judged(h, layer)])
+    # Sales talk is said in more ways than findings: most of what the rules miss is a page's support.
+    assert both["supports"]["recall"] >= rules["supports"]["recall"] + 0.05
+    assert both["doubts"]["recall"] >= rules["doubts"]["recall"] + 0.01
+    for polarity in ("supports", "doubts"):
+        assert both[polarity]["precision"] >= rules[polarity]["precision"] - 0.05
+
+
+def test_the_rules_stand_where_they_decide_and_what_asks_claims_nothing(layer, encoder):
+    sales = ["Our customers sleep through the night from the very first week.",
+             "Thousands of happy clients have already left their aches behind."]
+    finding = "There was no statistically significant difference compared with sham."
+    asking = "Want to sleep through the night from the very first week?"
+    vectors = encoder.encode([*sales, finding, asking])
+    for text, vector in zip(sales, vectors):
+        assert stances(text) == () and Stance("efficacy", 1) in stances_with(text, vector, layer)
+        assert stances_with(text, vector, None) == ()
+    said = stances_with(finding, vectors[2], layer)
+    assert said[:len(stances(finding))] == stances(finding)
+    assert [s for s in said if s.topic == "efficacy"] == [Stance("efficacy", -1)]
+    assert stances_with(asking, vectors[3], layer) == ()
