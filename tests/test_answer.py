@@ -396,6 +396,29 @@ def test_asked_whether_a_claimed_figure_holds_the_strongest_tier_s_own_figure_is
     assert (quoted[0].startswith(figure) if figure else not quoted), quoted
 
 
+def test_a_page_s_support_in_words_no_cue_lists_is_heard_through_the_stance_layer(built, encoder, write_document,
+                                                                                  engine):
+    """The review finds the gel no better than a dummy one; the clinic claims the opposite in words no stance rule
+    lists. The served stance layer hears the clinic's side, so the two are set against each other; the rules alone
+    hear only the review."""
+    from rag.build import build_index
+    from rag.disagree import add_disagreement
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "acme-review", "Acme gel was no better than a dummy gel for knee pain.\n",
+                   tier="systematic-review")
+    write_document(built.corpus_dir, "acme-clinic", "Thousands of happy clients have already left their knee pain "
+                   "behind with Acme gel.\n", tier="promotional")
+    build_index(built, encoder)
+    index = load_index(built)
+    review, clinic = _sentence(index, "acme-review", "dummy"), _sentence(index, "acme-clinic", "Thousands")
+    candidates = _candidates(index, built, ((review, 0.9), (clinic, 0.8)))
+    question = "Does Acme gel work for knee pain?"
+    chosen, sides = add_disagreement(index, question, candidates, candidates[:1], built, engine.scorer.stance)
+    assert sides == {"efficacy": ([review], [clinic])} and [c.sentence for c in chosen] == [review, clinic]
+    assert add_disagreement(index, question, candidates, candidates[:1], built)[1] == {}
+
+
 def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_in(built, encoder, write_document):
     """"The clinic says its clients rarely get bloating. How common is bloating really?" names no topic word, yet it
     asks whether the clinic's claim holds: the review judges it. Asked without the claim, the clinic answers."""
