@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
-from .disagree import Disagreement, add_disagreement, disagreement_of
+from .disagree import Disagreement, add_disagreement, disagreement_of, sentence_stances
 from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, asked_shapes, asks,
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
                        question_features, sentence_features, shapes_of, word_terms)
@@ -25,7 +25,7 @@ from .retrieve import Hit, Query, unpointed
 from .scorer import Scorer
 from .settings import Settings
 from .stance import CLAIM_VERBS, answer_topics, question_topics
-from .stance_layer import StanceLayer, stances_with
+from .stance_layer import StanceLayer
 from .term_vectors import question_vectors, resemblance
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
@@ -339,7 +339,8 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
 
 
 def choose_and_order(index: Index, query: Query, candidates: list[Candidate], settings: Settings,
-                     layer: StanceLayer | None = None) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+                     layer: StanceLayer | None = None
+                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """The sentences to quote, in reading order, and the disagreement sides among them (which way a sentence leans
     from the stance rules, and the `layer` where they are silent)."""
     question = query.text
@@ -583,7 +584,7 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
     if not topics:
         return []
-    sides = [(c, [s.polarity for s in stances_with(index.sentence_text(c.sentence), index.sentence_vectors[c.sentence], layer) if s.topic in topics])
+    sides = [(c, [s.polarity for s in sentence_stances(index, c.sentence, layer) if s.topic in topics])
              for c in strongest_plausible(candidates, settings)]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.

@@ -10,7 +10,7 @@ import numpy as np
 
 from .index import Index
 from .settings import Settings
-from .stance import answer_topics
+from .stance import Stance, answer_topics
 from .stance_layer import StanceLayer, stances_with
 
 if TYPE_CHECKING:
@@ -24,6 +24,11 @@ class Disagreement:
     # Citation numbers on each side: the stronger evidence tier and the weaker ones that contradict it.
     stronger: list[int]
     weaker: list[int]
+
+
+def sentence_stances(index: Index, sentence: int, layer: StanceLayer | None) -> tuple[Stance, ...]:
+    """A corpus sentence's stances: the rules', and the layer's from its embedding where they are silent."""
+    return stances_with(index.sentence_text(sentence), index.sentence_vectors[sentence], layer)
 
 
 def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
@@ -40,7 +45,7 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     strongest = min(c.tier_rank for c in plausible or candidates[:1])
     relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
-    claims = {c.sentence: stances_with(index.sentence_text(c.sentence), index.sentence_vectors[c.sentence], layer) for c in relevant}
+    claims = {c.sentence: sentence_stances(index, c.sentence, layer) for c in relevant}
     sides: dict[str, tuple[list[int], list[int]]] = {}
     for topic in answer_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}

@@ -53,7 +53,8 @@ class StanceLayer:
 def stances_with(sentence: str, vector: np.ndarray | None, layer: StanceLayer | None) -> tuple[Stance, ...]:
     """The rules' stances, and the layer's on the topics they leave undecided (none without a layer or vector)."""
     found = stances(sentence)
-    if layer is None or vector is None or claims_nothing(sentence):
+    # Embeddings of another model than the layer was fitted on (a configured model path) say nothing to it.
+    if layer is None or vector is None or vector.shape[-1] != layer.coef.shape[-1] or claims_nothing(sentence):
         return found
     decided = {s.topic for s in found}
     extra = []

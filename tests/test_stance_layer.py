@@ -38,6 +38,8 @@ def test_the_rules_stand_where_they_decide_and_what_asks_claims_nothing(layer, e
     for text, vector in zip(sales, vectors):
         assert stances(text) == () and Stance("efficacy", 1) in stances_with(text, vector, layer)
         assert stances_with(text, vector, None) == ()
+        # Another model's embedding says nothing to a layer fitted on this one's.
+        assert stances_with(text, vector[:100], layer) == ()
     said = stances_with(finding, vectors[2], layer)
     assert said[:len(stances(finding))] == stances(finding)
     assert [s for s in said if s.topic == "efficacy"] == [Stance("efficacy", -1)]
