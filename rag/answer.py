@@ -584,8 +584,9 @@ def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Ca
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
     if not topics:
         return []
-    sides = [(c, [s.polarity for s in sentence_stances(index, c.sentence, layer) if s.topic in topics])
-             for c in strongest_plausible(candidates, settings)]
+    plausible = strongest_plausible(candidates, settings)
+    sides = [(c, [s.polarity for s in said if s.topic in topics])
+             for c, said in zip(plausible, sentence_stances(index, [c.sentence for c in plausible], layer))]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))

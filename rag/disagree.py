@@ -26,9 +26,9 @@ class Disagreement:
     weaker: list[int]
 
 
-def sentence_stances(index: Index, sentence: int, layer: StanceLayer | None) -> tuple[Stance, ...]:
-    """A corpus sentence's stances: the rules', and the layer's from its embedding where they are silent."""
-    return stances_with(index.sentence_text(sentence), index.sentence_vectors[sentence], layer)
+def sentence_stances(index: Index, sentences: list[int], layer: StanceLayer | None) -> list[tuple[Stance, ...]]:
+    """Corpus sentences' stances: the rules', and the layer's from their embeddings where the rules are silent."""
+    return stances_with([index.sentence_text(s) for s in sentences], index.sentence_vectors[sentences], layer)
 
 
 def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
@@ -45,7 +45,8 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     strongest = min(c.tier_rank for c in plausible or candidates[:1])
     relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
-    claims = {c.sentence: sentence_stances(index, c.sentence, layer) for c in relevant}
+    claims = dict(zip([c.sentence for c in relevant],
+                      sentence_stances(index, [c.sentence for c in relevant], layer)))
     sides: dict[str, tuple[list[int], list[int]]] = {}
     for topic in answer_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}

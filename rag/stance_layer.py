@@ -33,12 +33,19 @@ class StanceLayer:
     coef: np.ndarray  # (topic, polarity, dimension), polarities in POLARITIES order
     intercept: np.ndarray  # (topic, polarity)
 
-    def probabilities(self, vector: np.ndarray) -> np.ndarray:
-        """P(each polarity) of one embedding, a row per topic."""
-        logits = self.coef @ vector + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """P(each polarity) of each embedding (a row each), shaped (embedding, topic, polarity)."""
+        logits = np.einsum("tpd,nd->ntp", self.coef, vectors) + self.intercept
+        logits -= logits.max(axis=2, keepdims=True)
         odds = np.exp(logits)
-        return odds / odds.sum(axis=1, keepdims=True)
+        return odds / odds.sum(axis=2, keepdims=True)
+
+    def leanings(self, vectors: np.ndarray) -> list[dict[str, int]]:
+        """For each embedding, the polarity of each topic on which the layer is sure of a side (LAYER_FLOOR)."""
+        p = self.probabilities(vectors)
+        side = np.asarray(POLARITIES)[p.argmax(axis=2)]
+        sure = (p.max(axis=2) >= LAYER_FLOOR) & (side != 0)
+        return [{t: int(side[i, j]) for j, t in enumerate(self.topics) if sure[i, j]} for i in range(len(vectors))]
 
     def to_dict(self) -> dict[str, Any]:
         return {"topics": list(self.topics), "floor": LAYER_FLOOR, "coef": self.coef.round(6).tolist(),
@@ -50,19 +57,20 @@ class StanceLayer:
                    np.asarray(data["intercept"], dtype=np.float64))
 
 
-def stances_with(sentence: str, vector: np.ndarray | None, layer: StanceLayer | None) -> tuple[Stance, ...]:
-    """The rules' stances, and the layer's on the topics they leave undecided (none without a layer or vector)."""
-    found = stances(sentence)
+def stances_with(sentences: list[str], vectors: np.ndarray, layer: StanceLayer | None
+                 ) -> list[tuple[Stance, ...]]:
+    """Each sentence's stances: the rules', then the layer's from its embedding (a row of `vectors`) on the topics
+    the rules leave undecided; the rules' alone without a layer."""
+    found = [stances(s) for s in sentences]
     # Embeddings of another model than the layer was fitted on (a configured model path) say nothing to it.
-    if layer is None or vector is None or vector.shape[-1] != layer.coef.shape[-1] or claims_nothing(sentence):
+    if layer is None or not sentences or vectors.shape[-1] != layer.coef.shape[-1]:
         return found
-    decided = {s.topic for s in found}
-    extra = []
-    for topic, p in zip(layer.topics, layer.probabilities(vector)):
-        polarity = POLARITIES[int(p.argmax())]
-        if topic not in decided and polarity and p.max() >= LAYER_FLOOR:
-            extra.append(Stance(topic, polarity))
-    return found + tuple(extra)
+    out = []
+    for sentence, ruled, leaning in zip(sentences, found, layer.leanings(vectors)):
+        decided = {s.topic for s in ruled}
+        extra = () if claims_nothing(sentence) else tuple(Stance(t, p) for t, p in leaning.items() if t not in decided)
+        out.append(ruled + extra)
+    return out
 
 
 def fit_layer(sentences: list[str], vectors: np.ndarray, topics: list[str], polarities: np.ndarray) -> StanceLayer:

@@ -34,13 +34,14 @@ def test_the_rules_stand_where_they_decide_and_what_asks_claims_nothing(layer, e
              "Thousands of happy clients have already left their aches behind."]
     finding = "There was no statistically significant difference compared with sham."
     asking = "Want to sleep through the night from the very first week?"
-    vectors = encoder.encode([*sales, finding, asking])
-    for text, vector in zip(sales, vectors):
-        assert stances(text) == () and Stance("efficacy", 1) in stances_with(text, vector, layer)
-        assert stances_with(text, vector, None) == ()
-        # Another model's embedding says nothing to a layer fitted on this one's.
-        assert stances_with(text, vector[:100], layer) == ()
-    said = stances_with(finding, vectors[2], layer)
-    assert said[:len(stances(finding))] == stances(finding)
-    assert [s for s in said if s.topic == "efficacy"] == [Stance("efficacy", -1)]
-    assert stances_with(asking, vectors[3], layer) == ()
+    texts = [*sales, finding, asking]
+    vectors = encoder.encode(texts)
+    said = stances_with(texts, vectors, layer)
+    for n, text in enumerate(sales):
+        assert stances(text) == () and Stance("efficacy", 1) in said[n]
+    assert stances_with(texts, vectors, None) == [stances(t) for t in texts]
+    # Another model's embeddings say nothing to a layer fitted on this one's.
+    assert stances_with(texts, vectors[:, :100], layer) == [stances(t) for t in texts]
+    assert said[2][:len(stances(finding))] == stances(finding)
+    assert [s for s in said[2] if s.topic == "efficacy"] == [Stance("efficacy", -1)]
+    assert said[3] == ()

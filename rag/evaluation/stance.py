@@ -50,9 +50,9 @@ def fit_on(labels: list[Labelled]) -> StanceLayer | None:
 
 def judged(labels: Labelled, layer: StanceLayer | None) -> list[tuple[int, int]]:
     """(labelled, predicted) polarity of each sentence on its labelled topic."""
-    return [(int(gold), next((s.polarity for s in stances_with(sentence, vector, layer) if s.topic == topic), 0))
-            for sentence, topic, gold, vector in zip(labels.sentences, labels.topics, labels.polarities,
-                                                     labels.vectors)]
+    said = stances_with(labels.sentences, labels.vectors, layer)
+    return [(int(gold), next((s.polarity for s in found if s.topic == topic), 0))
+            for found, topic, gold in zip(said, labels.topics, labels.polarities)]
 
 
 def stance_scores(pairs: list[tuple[int, int]]) -> dict:
