@@ -48,7 +48,7 @@ class StanceLayer:
         return [{t: int(side[i, j]) for j, t in enumerate(self.topics) if sure[i, j]} for i in range(len(vectors))]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"topics": list(self.topics), "floor": LAYER_FLOOR, "coef": self.coef.round(6).tolist(),
+        return {"topics": list(self.topics), "coef": self.coef.round(6).tolist(),
                 "intercept": self.intercept.round(6).tolist()}
 
     @classmethod
