@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .chunk import sentence_tokens
-from .disagree import Disagreement, add_disagreement, disagreement_of, sentence_stances
+from .disagree import Disagreement, StanceReader, add_disagreement, disagreement_of
 from .features import (GENERIC_SHAPES, ROLE_ASKED, QuestionTerms, SentenceView, asked_shapes, asks,
                        framing_terms, introduces_list, is_caption, name_phrases, names_in, pitches,
                        question_features, sentence_features, shapes_of, word_terms)
@@ -367,10 +367,11 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     chosen = select_sentences(index, candidates, settings, asked_about)
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
-    finding = strongest_finding(index, topics, candidates, settings, layer)
+    stances = StanceReader(index, layer)
+    finding = strongest_finding(index, topics, candidates, settings, stances)
     finding += claimed_figure(index, query, topics, candidates, settings)
     chosen += [f for f in finding if all(c.sentence != f.sentence for c in chosen)]
-    chosen, sides = add_disagreement(index, question, candidates, chosen, settings, layer)
+    chosen, sides = add_disagreement(index, question, candidates, chosen, settings, stances)
     leading = {s for strong, _ in sides.values() for s in strong}
     # Asked for a duration, a price, a place: the sentences that hold one answer it, whatever echoes the wording;
     # when none of the chosen holds one, the likeliest plausible sentence that does joins them.
@@ -579,14 +580,14 @@ def strongest_plausible(candidates: list[Candidate], settings: Settings) -> list
 
 
 def strongest_finding(index: Index, topics: tuple[str, ...], candidates: list[Candidate], settings: Settings,
-                      layer: StanceLayer | None = None) -> list[Candidate]:
+                      stances: StanceReader) -> list[Candidate]:
     """On a question of efficacy, safety or evidence: the likeliest sentence of the strongest plausible tier that
     takes a side on one of those topics, so its finding is quoted and not only its framing."""
     if not topics:
         return []
     plausible = strongest_plausible(candidates, settings)
     sides = [(c, [s.polarity for s in said if s.topic in topics])
-             for c, said in zip(plausible, sentence_stances(index, [c.sentence for c in plausible], layer))]
+             for c, said in zip(plausible, stances([c.sentence for c in plausible]))]
     sides = [(c, p) for c, p in sides if p]
     # The tier's finding is the side most of its likely sentences take, weighted by how likely they answer.
     lean = np.sign(sum(c.relevance * sum(p) for c, p in sides))

@@ -26,14 +26,25 @@ class Disagreement:
     weaker: list[int]
 
 
-def sentence_stances(index: Index, sentences: list[int], layer: StanceLayer | None) -> list[tuple[Stance, ...]]:
-    """Corpus sentences' stances: the rules', and the layer's from their embeddings where the rules are silent."""
-    return stances_with([index.sentence_text(s) for s in sentences], index.sentence_vectors[sentences], layer)
+class StanceReader:
+    """Corpus sentences' stances for one answer: the rules', and the layer's from their embeddings where the rules
+    are silent. Each sentence is read once, however many steps of the answer ask about it."""
+
+    def __init__(self, index: Index, layer: StanceLayer | None = None) -> None:
+        self.index, self.layer = index, layer
+        self.read: dict[int, tuple[Stance, ...]] = {}
+
+    def __call__(self, sentences: list[int]) -> list[tuple[Stance, ...]]:
+        new = [s for s in dict.fromkeys(sentences) if s not in self.read]
+        if new:  # one product over the layer for all the sentences not read yet
+            said = stances_with([self.index.sentence_text(s) for s in new], self.index.sentence_vectors[new],
+                                self.layer)
+            self.read.update(zip(new, said))
+        return [self.read[s] for s in sentences]
 
 
 def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
-                     settings: Settings, layer: StanceLayer | None = None
-                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+                     settings: Settings, stances: StanceReader) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """Find topics on which the strongest tier and a weaker tier make opposite claims, among relevant sentences.
 
     The best sentence on each side joins the answer if it is not there yet, so the disagreement is cited.
@@ -45,8 +56,7 @@ def add_disagreement(index: Index, question: str, candidates: list[Candidate], c
     plausible = [c for c in candidates if c.relevance >= settings.answer.sentence_floor]
     strongest = min(c.tier_rank for c in plausible or candidates[:1])
     relevant = [c for c in candidates if c.relevance >= floor or (c in plausible and c.tier_rank == strongest)]
-    claims = dict(zip([c.sentence for c in relevant],
-                      sentence_stances(index, [c.sentence for c in relevant], layer)))
+    claims = dict(zip([c.sentence for c in relevant], stances([c.sentence for c in relevant])))
     sides: dict[str, tuple[list[int], list[int]]] = {}
     for topic in answer_topics(question):
         lean = {c.sentence: s.polarity for c in relevant for s in claims[c.sentence] if s.topic == topic}

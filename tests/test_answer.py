@@ -346,6 +346,7 @@ def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     """"Unlikely to cause serious harm" and "skin problems affected 6 in 100": a safety question hears both."""
     from rag.answer import Candidate, strongest_finding
     from rag.build import build_index
+    from rag.disagree import StanceReader
     from rag.index import load_index
 
     write_document(built.corpus_dir, "mixed-review", "## Harms\n\nThe device is unlikely to cause serious harm. "
@@ -356,7 +357,7 @@ def test_a_mixed_review_is_quoted_on_both_sides(built, encoder, write_document):
     ids = [i for i in range(len(index.sentences)) if index.sentences[i].doc_id == "mixed-review"
            and index.sentences[i].kind != "heading"]
     candidates = [Candidate(s, index.sentences[s].chunk, p, 0) for s, p in zip(ids, (0.9, 0.8, 0.5))]
-    finding = strongest_finding(index, ("safety",), candidates, built)
+    finding = strongest_finding(index, ("safety",), candidates, built, StanceReader(index))
     assert [index.sentence_text(c.sentence) for c in finding] == [
         "The device is unlikely to cause serious harm.", "It is well tolerated by most people.",
         "Skin irritation affected 6 in 100 people."]
@@ -402,7 +403,7 @@ def test_a_page_s_support_in_words_no_cue_lists_is_heard_through_the_stance_laye
     lists. The served stance layer hears the clinic's side, so the two are set against each other; the rules alone
     hear only the review."""
     from rag.build import build_index
-    from rag.disagree import add_disagreement
+    from rag.disagree import StanceReader, add_disagreement
     from rag.index import load_index
 
     write_document(built.corpus_dir, "acme-review", "Acme gel was no better than a dummy gel for knee pain.\n",
@@ -414,9 +415,10 @@ def test_a_page_s_support_in_words_no_cue_lists_is_heard_through_the_stance_laye
     review, clinic = _sentence(index, "acme-review", "dummy"), _sentence(index, "acme-clinic", "Thousands")
     candidates = _candidates(index, built, ((review, 0.9), (clinic, 0.8)))
     question = "Does Acme gel work for knee pain?"
-    chosen, sides = add_disagreement(index, question, candidates, candidates[:1], built, engine.scorer.stance)
+    chosen, sides = add_disagreement(index, question, candidates, candidates[:1], built,
+                                     StanceReader(index, engine.scorer.stance))
     assert sides == {"efficacy": ([review], [clinic])} and [c.sentence for c in chosen] == [review, clinic]
-    assert add_disagreement(index, question, candidates, candidates[:1], built)[1] == {}
+    assert add_disagreement(index, question, candidates, candidates[:1], built, StanceReader(index))[1] == {}
 
 
 def test_a_reported_claim_is_judged_by_the_stronger_tier_whatever_words_it_asks_in(built, encoder, write_document):
