@@ -44,7 +44,8 @@ class StanceReader:
 
 
 def add_disagreement(index: Index, question: str, candidates: list[Candidate], chosen: list[Candidate],
-                     settings: Settings, stances: StanceReader) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
+                     settings: Settings, stances: StanceReader
+                     ) -> tuple[list[Candidate], dict[str, tuple[list[int], list[int]]]]:
     """Find topics on which the strongest tier and a weaker tier make opposite claims, among relevant sentences.
 
     The best sentence on each side joins the answer if it is not there yet, so the disagreement is cited.
