@@ -1116,3 +1116,25 @@ def test_passages_further_down_may_be_quoted_but_do_not_judge_the_question(engin
                               for c in wide.citations if c.quote not in {p.quote for p in plain.citations}
                               for doc, start, end in spans)
     assert quoted_further
+
+
+def test_what_a_review_set_out_to_learn_ranks_below_what_it_found(built, encoder, write_document):
+    """"We wanted to find out whether the gel makes knee pain go away faster" echoes the question best, but says
+    what was asked, not what was found: the ranker puts the finding above it."""
+    from rag.answer import weigh_evidence
+    from rag.build import build_index
+    from rag.engine import Engine
+    from rag.index import load_index
+    from rag.retrieve import search
+
+    write_document(built.corpus_dir, "acme-review", "## Summary\n\nWe wanted to find out whether rubbing Acme gel on "
+                   "a sore knee makes the pain go away faster. Knee pain did not go away any faster with Acme gel "
+                   "than with a dummy gel. Skin redness was the most common side effect.\n", tier="systematic-review")
+    build_index(built, encoder)
+    index = load_index(built)
+    engine = Engine(index, encoder, built)
+    query = engine.query("Does rubbing Acme gel on my knee make the pain go away faster?")
+    candidates = weigh_evidence(index, query, search(index, query, 3, built.retrieval), built, engine.scorer).candidates
+    ranked = [index.sentence_text(c.sentence) for c in candidates]
+    assert ranked.index("Knee pain did not go away any faster with Acme gel than with a dummy gel.") < ranked.index(
+        "We wanted to find out whether rubbing Acme gel on a sore knee makes the pain go away faster."), ranked
