@@ -26,7 +26,7 @@ from .scorer import Scorer
 from .settings import Settings
 from .stance import CLAIM_VERBS, answer_topics, question_topics
 from .stance_layer import StanceLayer
-from .term_vectors import question_vectors, resemblance
+from .term_vectors import nearest, question_vectors, resemblance
 
 ABSTAIN_TEXT = "The documents in this corpus do not answer this question."
 # The strongest tier's finding on a contested question: its framing and its result, and the figure or caveat
@@ -187,7 +187,7 @@ def gather(index: Index, query: Query, hits: list[Hit], rank: Callable[[str], in
     return Gathered(hits, views, ids, chunks, terms, np.array([s in inside for s in ids], dtype=bool))
 
 
-def soft_coverage(index: Index, query: Query, terms: QuestionTerms, ids: list[int],
+def soft_coverage(index: Index, terms: QuestionTerms, ids: list[int],
                   nearby: list[tuple[tuple[int, ...], frozenset[str]]]) -> tuple[np.ndarray, np.ndarray]:
     """How much of the question each sentence covers once a word may stand for another it resembles, alone and with
     its neighbours (`nearby`, as `Index.nearby` gives them)."""
@@ -196,8 +196,7 @@ def soft_coverage(index: Index, query: Query, terms: QuestionTerms, ids: list[in
     # Each sentence's terms once: what its neighbours' terms add is the better of its own and theirs, term by term.
     pool = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near)]))
     at = {s: i for i, s in enumerate(pool)}
-    vectors = question_vectors(query.text, query.tokens, terms.terms)
-    each = resemblance(index.term_vectors, terms.terms, vectors, [index.sentence_terms(s) for s in pool])
+    each = resemblance(index.term_vectors, terms.terms, terms.vectors, [index.sentence_terms(s) for s in pool])
     weights = terms.idf / terms.idf.sum()
     # A sentence stands in for a missing neighbour: the rows are the sentence and its two neighbours.
     rows = np.array([[at[s], *(at[n] for n in near), *[at[s]] * (2 - len(near))] for s, (near, _) in zip(ids, nearby)])
@@ -287,13 +286,18 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     describing = sorted(query.pointing - set(naming)) if pointed else []
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
+    vectors = question_vectors(query.text, query.tokens, terms)
+    # Only the words the corpus holds in no form are looked for among its terms: the others are there.
+    resembled = None if vectors is None else np.where(familiar, 1.0, nearest(index.term_vectors, vectors)
+                                                      if not familiar.all() else 1.0)
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
                          not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,
                          frozenset().union(*(shapes_of(index.documents[d].text) for d in pointed)),
                          unknown_specialist(index, query.text), bool(pointed_bylines(index, query)),
                          float(index.lexicon.idf(sorted(naming)).sum()) if naming else 0.0,
-                         tuple(zip(describing, map(float, index.lexicon.idf(describing)))) if describing else ())
+                         tuple(zip(describing, map(float, index.lexicon.idf(describing)))) if describing else (),
+                         vectors, resembled)
 
 
 def unknown_specialist(index: Index, question: str) -> bool:
@@ -326,7 +330,7 @@ def candidate_views(index: Index, query: Query, hits: list[Hit], rank: Callable[
     wanted = list(dict.fromkeys([*ids, *(n for near, _ in nearby for n in near),
                                  *(head for head in headings if head is not None)]))
     cosine = dict(zip(wanted, (index.sentence_vectors[wanted] @ query.vector).tolist()))
-    own, around = soft_coverage(index, query, terms, ids, nearby) if terms is not None else ([0.0] * len(ids),) * 2
+    own, around = soft_coverage(index, terms, ids, nearby) if terms is not None else ([0.0] * len(ids),) * 2
     views = []
     for s, (near, nearby_terms), head, alone, with_near in zip(ids, nearby, headings, own, around):
         sentence, text = index.sentences[s], index.sentence_text(s)

@@ -121,3 +121,10 @@ def resemblance(table: TermVectors, terms: Sequence[str], vectors: np.ndarray | 
     asked = np.array([table.row.get(t, -2) for t in terms])
     cosines[distinct[:, None] == asked[None, :]] = 1.0  # a term the set holds counts whole
     return np.clip(np.maximum.reduceat(cosines[mention], starts, axis=0), 0.0, 1.0)
+
+
+def nearest(table: TermVectors, vectors: np.ndarray) -> np.ndarray:
+    """Each vector's best cosine with any term of the table (0 with none)."""
+    if not len(table.terms) or not len(vectors):
+        return np.zeros(len(vectors))
+    return np.clip(np.einsum("ij,kj->ik", vectors, table.vectors).max(axis=1), 0.0, 1.0)

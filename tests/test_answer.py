@@ -1138,3 +1138,27 @@ def test_what_a_review_set_out_to_learn_ranks_below_what_it_found(built, encoder
     ranked = [index.sentence_text(c.sentence) for c in candidates]
     assert ranked.index("Knee pain did not go away any faster with Acme gel than with a dummy gel.") < ranked.index(
         "We wanted to find out whether rubbing Acme gel on a sore knee makes the pain go away faster."), ranked
+
+
+def test_a_word_the_pages_never_use_counts_as_alien_only_when_it_resembles_none_of_theirs(built, encoder,
+                                                                                       write_document):
+    """"Pee" is a word the leaflet never uses, but it says "urine": the question paraphrases. "Alcohol" resembles
+    nothing the pages say: the question asks of something they do not cover."""
+    from rag.answer import question_terms
+    from rag.build import build_index
+    from rag.engine import Engine
+    from rag.features import ALIEN_COSINE
+    from rag.index import load_index
+
+    write_document(built.corpus_dir, "acme-leaflet", "Acme tablets can make your urine darker. Some people pass "
+                   "urine more often while taking them. Stop taking the tablets if your skin turns yellow.\n",
+                   tier="expert-opinion")
+    build_index(built, encoder)
+    index = load_index(built)
+    engine = Engine(index, encoder, built)
+    paraphrase = question_terms(index, engine.query("Do Acme tablets make you pee more?"))
+    elsewhere = question_terms(index, engine.query("Can I drink alcohol while taking Acme tablets?"))
+    assert paraphrase.resembled is not None and elsewhere.resembled is not None
+    assert dict(zip(paraphrase.terms, paraphrase.resembled))["pee"] >= ALIEN_COSINE
+    assert max(r for t, r in zip(elsewhere.terms, elsewhere.resembled) if t in ("drink", "alcohol")) < ALIEN_COSINE
+    assert paraphrase.alien < paraphrase.unseen and elsewhere.alien == elsewhere.unseen > 0
