@@ -322,8 +322,8 @@ SENTENCE_FEATURES = ("cos", "cos_gap", "passage", "passage_gap", "coverage", "co
 # declined 0.663 with it only here, 0.639 with it in both models). And so whether a sentence says what a study set
 # out to learn ("We wanted to find out whether..."): it echoes the question and answers it almost never (1 of 115
 # such quotes held a key phrase in sample); read by both models it had near misses answered (declined 0.745 ->
-# 0.738 on the question model's held-out proxy), heard by the ranker alone key phrases rose 0.846 -> 0.849 held out
-# with abstention as it was.
+# 0.738 on the question model's held-out proxy), heard by the ranker alone (refitted without each corpus) key
+# phrases rose 0.846 -> 0.849 with abstention as it was.
 RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality", "counts_asked", "counts_most", "soft_coverage",
                     "soft_coverage_nearby", "states_aim")
 QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passage", "unseen", "uncovered",
