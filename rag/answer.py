@@ -287,9 +287,11 @@ def question_terms(index: Index, query: Query) -> QuestionTerms:
     known = np.array([index.lexicon.known(t) for t in terms], dtype=bool)
     familiar = np.array([index.lexicon.resembles(t) for t in terms], dtype=bool)
     vectors = question_vectors(query.text, query.tokens, terms)
-    # Only the words the corpus holds in no form are looked for among its terms: the others are there.
-    resembled = None if vectors is None else np.where(familiar, 1.0, nearest(index.term_vectors, vectors)
-                                                      if not familiar.all() else 1.0)
+    resembled = None
+    if vectors is not None:
+        # Only the words the corpus holds in no form are looked for among its terms: the others are there.
+        resembled = np.ones(len(terms))
+        resembled[~familiar] = nearest(index.term_vectors, vectors[~familiar])
     return QuestionTerms(terms, index.lexicon.idf(list(terms)), known, familiar, float(index.lexicon.idf(["\0"])[0]),
                          not all(index.lexicon.known(t) or t in index.metadata_terms for t in names),
                          frozenset().union(*map(index.document_terms, pointed)) if pointed else None,

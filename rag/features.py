@@ -354,6 +354,11 @@ QUOTABLE = 0.2
 
 
 @lru_cache(maxsize=65_536)  # the same corpus sentences come back question after question
+def states_aim(sentence: str) -> bool:
+    return bool(_STATES_AIM.search(sentence))
+
+
+@lru_cache(maxsize=65_536)  # the same corpus sentences come back question after question
 def shapes_of(sentence: str) -> frozenset[str]:
     found = {name for name, pattern in SHAPES.items() if pattern.search(sentence)}
     if _LISTISH.search(sentence) or introduces_list(sentence):
@@ -570,7 +575,7 @@ def sentence_features(question: str, q: QuestionTerms, views: list[SentenceView]
             # number. Only the ranker hears it, and only for the better: the pages may count "RCTs" or "women".
             float(count is not None),
             float(most is not None and most > 0 and count == most), v.soft_coverage, v.soft_coverage_nearby,
-            float(bool(_STATES_AIM.search(v.text))),
+            float(states_aim(v.text)),
         ))
     return np.asarray(rows, dtype=np.float64)
 

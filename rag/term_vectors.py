@@ -127,4 +127,5 @@ def nearest(table: TermVectors, vectors: np.ndarray) -> np.ndarray:
     """Each vector's best cosine with any term of the table (0 with none)."""
     if not len(table.terms) or not len(vectors):
         return np.zeros(len(vectors))
-    return np.clip(np.einsum("ij,kj->ik", vectors, table.vectors).max(axis=1), 0.0, 1.0)
+    # In the table's precision: a float64 product would copy the whole table first.
+    return np.clip(np.einsum("ij,kj->ik", vectors.astype(table.vectors.dtype), table.vectors).max(axis=1), 0.0, 1.0)
