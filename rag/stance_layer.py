@@ -4,11 +4,14 @@ The rules (`stance.stances`) read the language of evidence, cue by cue; sales ta
 ways than cues can list ("Zero jet lag.", "nature's broom", "14 extra women in every hundred can get through a
 working day"). Per topic, a softmax model of the polarity from the sentence's embedding, fitted on the labelled
 sentences the rules leave undecided, speaks for those sentences, and only when it is sure (LAYER_FLOOR). Where a
-rule decides, the rule stands.
+rule decides, the rule stands. Besides the embedding it hears the evidence tier of the sentence's page: "Pain scores
+fell over the eight weeks" sells the treatment on a shop's page and, on a review, reports what happened in both
+arms.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +23,10 @@ POLARITIES = (-1, 0, 1)
 TOPICS = ("efficacy", "safety", "evidence")
 # The layer's likeliest polarity speaks when it is at least this probable. Leave-one-corpus-out over the labelled
 # sentences of thirty-five corpora (rules alone: supports precision 0.918, recall 0.727; doubts 0.881, 0.788):
-# at 0.55 supports 0.895, 0.832 and doubts 0.875, 0.806; at 0.6 supports 0.905, 0.814 and doubts 0.877, 0.795;
-# at 0.7 supports 0.915, 0.781 and doubts 0.880, 0.791.
-LAYER_FLOOR = 0.6
+# at 0.6 supports 0.896, 0.849 and doubts 0.872, 0.811; at 0.65 supports 0.902, 0.835 and doubts 0.876, 0.802;
+# at 0.7 supports 0.908, 0.823 and doubts 0.878, 0.796. Without the tier it was 0.905, 0.814 and 0.877, 0.795 at
+# 0.6, its best: the tier buys recall at the same precision.
+LAYER_FLOOR = 0.65
 # L2 penalty on the weights, in the units of the summed log-loss of the rows (scikit-learn's C = 1).
 LAYER_PENALTY = 1.0
 
@@ -30,59 +34,78 @@ LAYER_PENALTY = 1.0
 @dataclass(frozen=True)
 class StanceLayer:
     topics: tuple[str, ...]
-    coef: np.ndarray  # (topic, polarity, dimension), polarities in POLARITIES order
+    coef: np.ndarray  # (topic, polarity, input), polarities in POLARITIES order, inputs as `layer_input` lays them
     intercept: np.ndarray  # (topic, polarity)
+    tiers: tuple[str, ...]  # the evidence tiers it tells apart, in its inputs' order
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """P(each polarity) of each embedding (a row each), shaped (embedding, topic, polarity)."""
-        logits = np.einsum("tpd,nd->ntp", self.coef, vectors) + self.intercept
+    @property
+    def dimension(self) -> int:
+        """The length of the embeddings it reads."""
+        return self.coef.shape[-1] - len(self.tiers)
+
+    def probabilities(self, vectors: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
+        """P(each polarity) of each embedding (a row each) on a page of its tier, shaped (embedding, topic,
+        polarity)."""
+        logits = np.einsum("tpd,nd->ntp", self.coef, layer_input(vectors, tiers, self.tiers)) + self.intercept
         logits -= logits.max(axis=2, keepdims=True)
         odds = np.exp(logits)
         return odds / odds.sum(axis=2, keepdims=True)
 
-    def leanings(self, vectors: np.ndarray) -> list[dict[str, int]]:
+    def leanings(self, vectors: np.ndarray, tiers: Sequence[str]) -> list[dict[str, int]]:
         """For each embedding, the polarity of each topic on which the layer is sure of a side (LAYER_FLOOR)."""
-        p = self.probabilities(vectors)
+        p = self.probabilities(vectors, tiers)
         side = np.asarray(POLARITIES)[p.argmax(axis=2)]
         sure = (p.max(axis=2) >= LAYER_FLOOR) & (side != 0)
         return [{t: int(side[i, j]) for j, t in enumerate(self.topics) if sure[i, j]} for i in range(len(vectors))]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"topics": list(self.topics), "coef": self.coef.round(6).tolist(),
+        return {"topics": list(self.topics), "tiers": list(self.tiers), "coef": self.coef.round(6).tolist(),
                 "intercept": self.intercept.round(6).tolist()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StanceLayer":
+        # A layer saved before it heard tiers reads the embedding alone.
         return cls(tuple(data["topics"]), np.asarray(data["coef"], dtype=np.float64),
-                   np.asarray(data["intercept"], dtype=np.float64))
+                   np.asarray(data["intercept"], dtype=np.float64), tuple(data.get("tiers", ())))
 
 
-def stances_with(sentences: list[str], vectors: np.ndarray, layer: StanceLayer | None
+def layer_input(vectors: np.ndarray, tiers: Sequence[str], known: tuple[str, ...]) -> np.ndarray:
+    """Each embedding followed by which of the `known` tiers its page has (none of them for a tier of a user's own
+    naming: the embedding alone then speaks)."""
+    pages = np.array([[t == k for k in known] for t in tiers], dtype=np.float64).reshape(len(tiers), len(known))
+    return np.hstack([vectors, pages])
+
+
+def stances_with(sentences: list[str], vectors: np.ndarray, tiers: Sequence[str], layer: StanceLayer | None
                  ) -> list[tuple[Stance, ...]]:
-    """Each sentence's stances: the rules', then the layer's from its embedding (a row of `vectors`) on the topics
-    the rules leave undecided; the rules' alone without a layer."""
+    """Each sentence's stances: the rules', then the layer's from its embedding (a row of `vectors`) and its page's
+    evidence tier (of `tiers`) on the topics the rules leave undecided; the rules' alone without a layer."""
     found = [stances(s) for s in sentences]
     # Embeddings of another model than the layer was fitted on (a configured model path) say nothing to it.
-    if layer is None or not sentences or vectors.shape[-1] != layer.coef.shape[-1]:
+    if layer is None or not sentences or vectors.shape[-1] != layer.dimension:
         return found
     out = []
-    for sentence, ruled, leaning in zip(sentences, found, layer.leanings(vectors)):
+    for sentence, ruled, leaning in zip(sentences, found, layer.leanings(vectors, tiers)):
         decided = {s.topic for s in ruled}
         extra = () if claims_nothing(sentence) else tuple(Stance(t, p) for t, p in leaning.items() if t not in decided)
         out.append(ruled + extra)
     return out
 
 
-def fit_layer(sentences: list[str], vectors: np.ndarray, topics: list[str], polarities: np.ndarray) -> StanceLayer:
-    """One softmax model per topic, from the labelled sentences whose stance on it the rules leave undecided."""
-    coef = np.zeros((len(TOPICS), len(POLARITIES), vectors.shape[1]))
+def fit_layer(sentences: list[str], vectors: np.ndarray, tiers: Sequence[str], topics: list[str],
+              polarities: np.ndarray) -> StanceLayer:
+    """One softmax model per topic, from the labelled sentences whose stance on it the rules leave undecided, each
+    with its page's evidence tier (of `tiers`)."""
+    known = tuple(sorted(set(tiers)))
+    inputs = layer_input(vectors, tiers, known)
+    coef = np.zeros((len(TOPICS), len(POLARITIES), inputs.shape[1]))
     intercept = np.zeros((len(TOPICS), len(POLARITIES)))
     silent = np.array([not any(s.topic == t for s in stances(x)) for x, t in zip(sentences, topics)], dtype=bool)
     for i, topic in enumerate(TOPICS):
         rows = silent & (np.asarray(topics) == topic)
         if rows.any():
-            coef[i], intercept[i] = _softmax(vectors[rows], np.searchsorted(POLARITIES, polarities[rows]))
-    return StanceLayer(TOPICS, coef, intercept)
+            coef[i], intercept[i] = _softmax(inputs[rows], np.searchsorted(POLARITIES, polarities[rows]))
+    return StanceLayer(TOPICS, coef, intercept, known)
 
 
 def _softmax(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.build import build_index
+from rag.corpus import load_corpus
 from rag.embed import TorchEncoder
 from rag.engine import Engine
 from rag.index import load_index
@@ -57,6 +58,11 @@ def built(corpus_copy: Settings, engine: Engine) -> Settings:
     """A private copy of the corpus with a copy of the session's index over it: built once, changed freely."""
     shutil.copytree(engine.settings.index_dir, corpus_copy.index_dir, symlinks=True)
     return corpus_copy
+
+
+def page_tiers(corpus_dir: Path) -> dict[str, str]:
+    """Each page's evidence tier, by document id, as its front matter gives it."""
+    return {d.id: d.evidence_tier for d in load_corpus(corpus_dir, Settings().retrieval.tiers)}
 
 
 def document(doc_id: str, body: str, tier: str = "unsourced", title: str | None = None,

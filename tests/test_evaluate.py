@@ -163,8 +163,9 @@ def test_stance_scores_count_each_polarity(tmp_path, encoder):
     rows = [("There was no statistically significant difference compared with sham.", "efficacy", -1),
             ("The device is completely safe and has no side effects.", "safety", 1),
             ("Pain was rated on a scale from 0 to 10.", "efficacy", 0)]
-    path.write_text("".join(json.dumps({"sentence": s, "topic": t, "polarity": p}) + "\n" for s, t, p in rows))
-    scores = stance_scores(judged(labelled(path, encoder), None))
+    path.write_text("".join(json.dumps({"sentence": s, "doc_id": "a", "topic": t, "polarity": p}) + "\n"
+                            for s, t, p in rows))
+    scores = stance_scores(judged(labelled(path, encoder, {"a": "expert-opinion"}), None))
     assert scores["sentences"] == 3
     assert all(scores[name]["labelled"] == 1 for name in ("supports", "doubts", "neutral"))
     assert scores["doubts"]["recall"] == 1.0 and scores["supports"]["recall"] == 1.0
@@ -173,7 +174,9 @@ def test_stance_scores_count_each_polarity(tmp_path, encoder):
 def test_a_scorer_fitted_on_real_questions_ranks_answering_sentences_higher_and_round_trips(engine, tmp_path):
     questions = load_gold(ROOT / "eval" / "gold.jsonl")[0]
     samples = collect(engine, questions)
-    scorer = fit_scorer(samples, ("ketamine",), fit_on([labelled(ROOT / "eval" / "stance.jsonl", engine.encoder)]))
+    tiers = {d.id: d.evidence_tier for d in engine.index.documents.values()}
+    scorer = fit_scorer(samples, ("ketamine",),
+                        fit_on([labelled(ROOT / "eval" / "stance.jsonl", engine.encoder, tiers)]))
     x = np.vstack([s.x for s in samples if len(s.x)])
     y = np.concatenate([s.y for s in samples if len(s.x)])
     p, ranked = scorer.sentence_probabilities(x)

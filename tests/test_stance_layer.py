@@ -1,8 +1,12 @@
 """The stance layer, learnt from labelled sentences: it speaks where the rules are silent, and only there."""
 
+import json
+from pathlib import Path
+
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, page_tiers
+from rag.errors import RagError
 from rag.evaluation.stance import fit_on, judged, labelled, stance_scores
 from rag.stance import Stance, stances
 from rag.stance_layer import stances_with
@@ -15,11 +19,16 @@ def layer(encoder):
     """Fitted on every labelled corpus but the held-out ones."""
     paths = [ROOT / "eval" / "stance.jsonl", *(p for p in sorted((ROOT / "eval" / "corpora").glob("*/stance.jsonl"))
                                                if p.parent.name not in HELD_OUT)]
-    return fit_on([labelled(p, encoder) for p in paths])
+    return fit_on([labelled(p, encoder, page_tiers(_corpus_of(p))) for p in paths])
+
+
+def _corpus_of(labels: Path) -> Path:
+    return ROOT / "corpus" if labels.parent.name == "eval" else labels.parent / "corpus"
 
 
 def test_the_layer_finds_stances_the_rules_miss_on_corpora_it_never_saw(layer, encoder):
-    held = [labelled(ROOT / "eval" / "corpora" / n / "stance.jsonl", encoder) for n in HELD_OUT]
+    paths = [ROOT / "eval" / "corpora" / n / "stance.jsonl" for n in HELD_OUT]
+    held = [labelled(p, encoder, page_tiers(_corpus_of(p))) for p in paths]
     rules = stance_scores([pair for h in held for pair in judged(h, None)])
     both = stance_scores([pair for h in held for pair in judged(h, layer)])
     # Sales talk is said in more ways than findings: most of what the rules miss is a page's support.
@@ -36,12 +45,31 @@ def test_the_rules_stand_where_they_decide_and_what_asks_claims_nothing(layer, e
     asking = "Want to sleep through the night from the very first week?"
     texts = [*sales, finding, asking]
     vectors = encoder.encode(texts)
-    said = stances_with(texts, vectors, layer)
+    tiers = ["promotional", "promotional", "systematic-review", "promotional"]
+    said = stances_with(texts, vectors, tiers, layer)
     for n, text in enumerate(sales):
         assert stances(text) == () and Stance("efficacy", 1) in said[n]
-    assert stances_with(texts, vectors, None) == [stances(t) for t in texts]
+    assert stances_with(texts, vectors, tiers, None) == [stances(t) for t in texts]
     # Another model's embeddings say nothing to a layer fitted on this one's.
-    assert stances_with(texts, vectors[:, :100], layer) == [stances(t) for t in texts]
+    assert stances_with(texts, vectors[:, :100], tiers, layer) == [stances(t) for t in texts]
     assert said[2][:len(stances(finding))] == stances(finding)
     assert [s for s in said[2] if s.topic == "efficacy"] == [Stance("efficacy", -1)]
     assert said[3] == ()
+
+
+def test_the_layer_hears_the_kind_of_page_a_sentence_is_on(layer, encoder):
+    # A review reporting that pain fell over its trials' weeks claims nothing for the treatment (it fell on the
+    # dummy too); a shop's page saying so is selling it.
+    text = "Pain scores fell over the eight weeks."
+    vectors = encoder.encode([text, text])
+    review, shop = stances_with([text, text], vectors, ["systematic-review", "promotional"], layer)
+    assert stances(text) == ()
+    assert Stance("efficacy", 1) in shop and not any(s.topic == "efficacy" for s in review)
+    assert layer.tiers == ("expert-opinion", "promotional", "systematic-review", "unsourced")
+
+
+def test_labels_of_a_page_the_corpus_does_not_hold_are_refused(tmp_path, encoder):
+    path = tmp_path / "stance.jsonl"
+    path.write_text(json.dumps({"sentence": "It works.", "doc_id": "gone", "topic": "efficacy", "polarity": 1}) + "\n")
+    with pytest.raises(RagError, match="gone"):
+        labelled(path, encoder, {"here": "promotional"})

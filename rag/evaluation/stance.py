@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..embed import Encoder
+from ..errors import RagError
 from ..stance_layer import StanceLayer, fit_layer, stances_with
 
 POLARITIES = {1: "supports", -1: "doubts", 0: "neutral"}
@@ -16,28 +18,36 @@ POLARITIES = {1: "supports", -1: "doubts", 0: "neutral"}
 
 @dataclass(frozen=True)
 class Labelled:
-    """Labelled sentences with their embeddings: what the stance layer learns from and is scored on."""
+    """Labelled sentences with their embeddings and their pages' evidence tiers: what the stance layer learns from
+    and is scored on."""
     sentences: list[str]
     topics: list[str]
     polarities: np.ndarray
     vectors: np.ndarray
+    tiers: list[str]
 
 
-def load_labels(*paths: Path) -> list[tuple[str, str, int]]:
+def load_labels(*paths: Path) -> list[tuple[str, str, str, int]]:
+    """(sentence, its page's id, topic, polarity) of each labelled sentence."""
     rows = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                rows.append((row["sentence"], row["topic"], int(row["polarity"])))
+                rows.append((row["sentence"], row["doc_id"], row["topic"], int(row["polarity"])))
     return rows
 
 
-def labelled(path: Path, encoder: Encoder) -> Labelled:
+def labelled(path: Path, encoder: Encoder, tiers: Mapping[str, str]) -> Labelled:
+    """The labelled sentences of `path`, each page's tier read from `tiers` (by document id)."""
     rows = load_labels(path)
-    sentences = [s for s, _, _ in rows]
+    unknown = sorted({d for _, d, _, _ in rows} - set(tiers))
+    if unknown:
+        raise RagError(f"{path}: labels sentences of pages the corpus does not hold: {', '.join(unknown)}")
+    sentences = [s for s, _, _, _ in rows]
     vectors = encoder.encode(sentences) if rows else np.zeros((0, encoder.dimension))
-    return Labelled(sentences, [t for _, t, _ in rows], np.array([p for _, _, p in rows], dtype=np.int64), vectors)
+    return Labelled(sentences, [t for _, _, t, _ in rows], np.array([p for *_, p in rows], dtype=np.int64), vectors,
+                    [tiers[d] for _, d, _, _ in rows])
 
 
 def fit_on(labels: list[Labelled]) -> StanceLayer | None:
@@ -45,12 +55,13 @@ def fit_on(labels: list[Labelled]) -> StanceLayer | None:
     if not any(x.sentences for x in labels):
         return None
     return fit_layer([s for x in labels for s in x.sentences], np.vstack([x.vectors for x in labels]),
-                     [t for x in labels for t in x.topics], np.concatenate([x.polarities for x in labels]))
+                     [t for x in labels for t in x.tiers], [t for x in labels for t in x.topics],
+                     np.concatenate([x.polarities for x in labels]))
 
 
 def judged(labels: Labelled, layer: StanceLayer | None) -> list[tuple[int, int]]:
     """(labelled, predicted) polarity of each sentence on its labelled topic."""
-    said = stances_with(labels.sentences, labels.vectors, layer)
+    said = stances_with(labels.sentences, labels.vectors, labels.tiers, layer)
     return [(int(gold), next((s.polarity for s in found if s.topic == topic), 0))
             for found, topic, gold in zip(said, labels.topics, labels.polarities)]
 

@@ -40,7 +40,8 @@ def open_corpora(settings: Settings, suite: Path, cache: Path, say: Say) -> Open
         golds[c.name], skipped = load_gold(c.gold)
         problems += skipped
         if c.stance:
-            labels[c.name] = labelled(c.stance, engines[c.name].encoder)
+            pages = engines[c.name].index.documents.values()
+            labels[c.name] = labelled(c.stance, engines[c.name].encoder, {d.id: d.evidence_tier for d in pages})
     return Opened(corpora, engines, golds, labels, problems)
 
 
