@@ -68,8 +68,11 @@ def test_the_layer_hears_the_kind_of_page_a_sentence_is_on(layer, encoder):
     assert layer.tiers == ("expert-opinion", "promotional", "systematic-review", "unsourced")
 
 
-def test_labels_of_a_page_the_corpus_does_not_hold_are_refused(tmp_path, encoder):
+def test_labels_of_a_page_the_corpus_does_not_hold_or_of_no_page_are_refused(tmp_path, encoder):
     path = tmp_path / "stance.jsonl"
     path.write_text(json.dumps({"sentence": "It works.", "doc_id": "gone", "topic": "efficacy", "polarity": 1}) + "\n")
     with pytest.raises(RagError, match="gone"):
+        labelled(path, encoder, {"here": "promotional"})
+    path.write_text("\n" + json.dumps({"sentence": "It works.", "topic": "efficacy", "polarity": 1}) + "\n")
+    with pytest.raises(RagError, match=r"stance\.jsonl:2: .*doc_id"):
         labelled(path, encoder, {"here": "promotional"})

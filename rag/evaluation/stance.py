@@ -31,10 +31,14 @@ def load_labels(*paths: Path) -> list[tuple[str, str, str, int]]:
     """(sentence, its page's id, topic, polarity) of each labelled sentence."""
     rows = []
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                rows.append((row["sentence"], row["doc_id"], row["topic"], int(row["polarity"])))
+                rows.append((str(row["sentence"]), str(row["doc_id"]), str(row["topic"]), int(row["polarity"])))
+            except (ValueError, KeyError, TypeError) as err:
+                raise RagError(f"{path}:{number}: not a labelled sentence ({err.__class__.__name__}: {err})") from None
     return rows
 
 
@@ -43,7 +47,7 @@ def labelled(path: Path, encoder: Encoder, tiers: Mapping[str, str]) -> Labelled
     rows = load_labels(path)
     unknown = sorted({d for _, d, _, _ in rows} - set(tiers))
     if unknown:
-        raise RagError(f"{path}: labels sentences of pages the corpus does not hold: {', '.join(unknown)}")
+        raise RagError(f"{path}: labelled sentences from pages the corpus does not hold: {', '.join(unknown)}")
     sentences = [s for s, _, _, _ in rows]
     vectors = encoder.encode(sentences) if rows else np.zeros((0, encoder.dimension))
     return Labelled(sentences, [t for _, _, t, _ in rows], np.array([p for *_, p in rows], dtype=np.int64), vectors,
