@@ -37,9 +37,9 @@ class StanceReader:
     def __call__(self, sentences: list[int]) -> list[tuple[Stance, ...]]:
         new = [s for s in dict.fromkeys(sentences) if s not in self.read]
         if new:  # one product over the layer for all the sentences not read yet
-            pages = [self.index.documents[self.index.sentences[s].doc_id] for s in new]
-            said = stances_with([self.index.sentence_text(s) for s in new], self.index.sentence_vectors[new],
-                                [p.evidence_tier for p in pages], self.layer)
+            tiers = [self.index.documents[self.index.sentences[s].doc_id].evidence_tier for s in new]
+            said = stances_with([self.index.sentence_text(s) for s in new], self.index.sentence_vectors[new], tiers,
+                                self.layer)
             self.read.update(zip(new, said))
         return [self.read[s] for s in sentences]
 

@@ -1,34 +1,35 @@
 """The stance layer, learnt from labelled sentences: it speaks where the rules are silent, and only there."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, page_tiers
 from rag.errors import RagError
-from rag.evaluation.stance import fit_on, judged, labelled, stance_scores
+from rag.evaluation.gold import load_suite
+from rag.evaluation.stance import Labelled, fit_on, judged, labelled, stance_scores
 from rag.stance import Stance, stances
 from rag.stance_layer import stances_with
 
 HELD_OUT = ("acupuncture", "cinnamon", "valerian", "stockings", "earcandles")
+SUITE = {c.name: c for c in load_suite(ROOT / "eval" / "suite.toml")}
+
+
+def _labels(name: str, encoder) -> Labelled:
+    corpus = SUITE[name]
+    assert corpus.stance is not None
+    return labelled(corpus.stance, encoder, page_tiers(corpus.corpus_dir))
 
 
 @pytest.fixture(scope="module")
 def layer(encoder):
-    """Fitted on every labelled corpus but the held-out ones."""
-    paths = [ROOT / "eval" / "stance.jsonl", *(p for p in sorted((ROOT / "eval" / "corpora").glob("*/stance.jsonl"))
-                                               if p.parent.name not in HELD_OUT)]
-    return fit_on([labelled(p, encoder, page_tiers(_corpus_of(p))) for p in paths])
-
-
-def _corpus_of(labels: Path) -> Path:
-    return ROOT / "corpus" if labels.parent.name == "eval" else labels.parent / "corpus"
+    """Fitted on every labelled corpus but the held-out ones (the served corpus first, then the others by name)."""
+    names = ["ketamine", *sorted(n for n in SUITE if n != "ketamine" and n not in HELD_OUT)]
+    return fit_on([_labels(n, encoder) for n in names])
 
 
 def test_the_layer_finds_stances_the_rules_miss_on_corpora_it_never_saw(layer, encoder):
-    paths = [ROOT / "eval" / "corpora" / n / "stance.jsonl" for n in HELD_OUT]
-    held = [labelled(p, encoder, page_tiers(_corpus_of(p))) for p in paths]
+    held = [_labels(n, encoder) for n in HELD_OUT]
     rules = stance_scores([pair for h in held for pair in judged(h, None)])
     both = stance_scores([pair for h in held for pair in judged(h, layer)])
     # Sales talk is said in more ways than findings: most of what the rules miss is a page's support.
