@@ -370,7 +370,7 @@ def choose_and_order(index: Index, query: Query, candidates: list[Candidate], se
     # measured against their own best, not against the claim that echoes the question, and speak first.
     judges = claim_judges(index, query, topics, candidates, settings)
     asked_about = judges or query.pointed
-    chosen = select_sentences(index, candidates, settings, asked_about)
+    chosen = select_sentences(index, candidates, settings, asked_about, weighing=bool(topics))
     bylines = pointed_bylines(index, query)
     chosen += [c for c in candidates if c.sentence in bylines and c not in chosen]
     stances = StanceReader(index, layer)
@@ -627,8 +627,9 @@ def claimed_figure(index: Index, query: Query, topics: tuple[str, ...], candidat
 
 
 def select_sentences(index: Index, candidates: list[Candidate], settings: Settings,
-                     pointed: frozenset[str] = frozenset()) -> list[Candidate]:
-    """The likeliest answering sentences, skipping near-duplicates, within count and token budgets.
+                     pointed: frozenset[str] = frozenset(), weighing: bool = False) -> list[Candidate]:
+    """The likeliest answering sentences, skipping near-duplicates, within count and token budgets (the larger
+    ones of a question `weighing` the evidence on efficacy, safety or its strength).
 
     Eligibility is the scorer's probability alone, so the tier can reorder relevant evidence but cannot pull
     an off-topic sentence from a strong source into the answer. The sentences of a source the question points at
@@ -655,15 +656,16 @@ def select_sentences(index: Index, candidates: list[Candidate], settings: Settin
               [(c, floor(candidates[0].relevance)) for c in outside])
     ranked = [(c, least) for c, least in ranked if c.relevance >= least]
     echoes = _echoes_stronger(index, [c for c, _ in ranked], pointed, rules.lead_floor)
+    most, room = rules.budget(weighing)
     chosen: list[Candidate] = []
     tokens = 0
     for c, least in ranked:
-        if len(chosen) >= rules.max_sentences:
+        if len(chosen) >= most:
             break
         if c.sentence in echoes or _duplicates(index, c, chosen, rules.duplicate_cosine):
             continue
         cost = sentence_tokens(index.sentence_text(c.sentence), settings.chunking.encoding)
-        if chosen and tokens + cost > rules.max_tokens:
+        if chosen and tokens + cost > room:
             continue
         chosen.append(c)
         tokens += cost

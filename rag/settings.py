@@ -158,6 +158,11 @@ class AnswerSettings:
     max_sentences: int = 5
     # About a paragraph, so the answer stays short enough to read on a phone.
     max_tokens: int = 220
+    # A question of efficacy, safety or evidence is answered by weighing sides (the strongest tier's finding and its
+    # caveats, then the claims against it), and gets this much more room, in quotes and in tokens, than a factual
+    # one. In sample over thirty-five corpora, key phrases 0.849 at 1.0, 0.856 at 1.2, 0.863 at 1.4 and 0.866 at
+    # 1.6, citations as precise throughout (0.829-0.831), such answers 171, 188, 205 and 224 words long on average.
+    weighing_room: float = 1.4
     # Sentence probabilities come from the fitted scorer (P(the sentence answers the question)).
     # A sentence joins when its probability is at least this share of the best one's: close runners-up add
     # what the best one leaves out, distant ones add noise. In sample over thirty-five corpora, key-phrase recall
@@ -186,6 +191,12 @@ class AnswerSettings:
     # Token budget of a /context block: the default, and the range a caller may ask for.
     context_tokens: int = 1500
     context_tokens_range: tuple[int, int] = (64, 32_000)
+
+    def budget(self, weighing: bool) -> tuple[int, int]:
+        """How many quotes, and tokens, the sentences chosen for answering may take; a weighing question's
+        findings, its disagreement and a list's items come on top."""
+        room = self.weighing_room if weighing else 1.0
+        return round(self.max_sentences * room), round(self.max_tokens * room)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def test_answers_stay_within_budget_and_have_no_duplicate_quotes(engine):
         a = engine.ask(q)
         quotes = [c.quote for c in a.citations]
         rules = engine.settings.answer
-        assert len(set(quotes)) == len(quotes) and 1 <= len(quotes) <= rules.max_sentences + 2 + rules.max_list_items
+        most, _ = rules.budget(bool(answer_topics(q)))
+        assert len(set(quotes)) == len(quotes) and 1 <= len(quotes) <= most + 2 + rules.max_list_items
         assert_verbatim(engine, a)
 
 
@@ -239,6 +240,22 @@ def _chosen(engine, query, scored: list[tuple[int, float, int]]) -> list[int]:
     candidates = [Candidate(s, index.sentences[s].chunk, p, tier) for s, p, tier in scored]
     ordered, _ = choose_and_order(index, query, candidates, engine.settings)
     return [c.sentence for c in ordered]
+
+
+def test_a_question_weighing_the_evidence_quotes_more_than_a_factual_one(engine):
+    """Whether it works is answered by weighing sides (the finding, its caveats, the claims against it), which
+    takes more room than saying what a thing is: among a dozen short sentences, all about as likely, the one
+    question quotes more of them than the other."""
+    from rag.chunk import sentence_tokens
+
+    index, rules = engine.index, engine.settings.answer
+    short = [i for i, s in enumerate(index.sentences) if s.kind == "text" and s.doc_id != REVIEW
+             and sentence_tokens(index.sentence_text(i), engine.settings.chunking.encoding) <= 30][:12]
+    scored = [(s, 0.9 - 0.001 * n, 2) for n, s in enumerate(short)]
+    weighing = _chosen(engine, engine.query("Is ketamine effective for chronic pain?"), scored)
+    factual = _chosen(engine, engine.query("What is ketamine?"), scored)
+    assert len(factual) == rules.max_sentences
+    assert len(weighing) == rules.budget(True)[0] > rules.max_sentences
 
 
 def test_on_a_factual_question_the_stronger_tier_opens_only_among_sentences_answering_as_well(engine):
