@@ -26,6 +26,8 @@ def test_efficacy_question_leads_with_the_review_and_reports_disagreement(engine
     # Its hopeful closing forecast ("will pave the way for ... better health outcomes") is no finding.
     assert not any(" will " in c.quote for c in a.citations if c.doc_id == REVIEW)
     assert all(a.citations[n - 1].doc_id != REVIEW for n in a.disagreement.weaker)
+    # A page's list of side effects says nothing of whether the treatment works.
+    assert not any("side effects" in a.citations[n - 1].quote for n in a.disagreement.weaker)
     assert a.disagreement.note in a.answer and "disagree" in a.answer
     assert_verbatim(engine, a)
     # A weaker page's sales talk to the reader ("treatment near you") is no answer on whether it works.

@@ -9,7 +9,7 @@ from rag.errors import RagError
 from rag.evaluation.gold import load_suite
 from rag.evaluation.stance import Labelled, fit_on, judged, labelled, stance_scores
 from rag.stance import Stance, stances
-from rag.stance_layer import stances_with
+from rag.stance_layer import StanceLayer, stances_with
 
 HELD_OUT = ("acupuncture", "cinnamon", "valerian", "stockings", "earcandles")
 SUITE = {c.name: c for c in load_suite(ROOT / "eval" / "suite.toml")}
@@ -69,6 +69,24 @@ def test_the_layer_hears_the_kind_of_page_a_sentence_is_on(layer, encoder):
     assert layer.tiers == ("expert-opinion", "promotional", "systematic-review", "unsourced")
 
 
+def test_the_layer_speaks_on_a_topic_only_for_a_sentence_about_it(layer, encoder):
+    # On a shop's page a list of side effects reads like the page's sales talk; it says nothing of whether the
+    # treatment works.
+    texts = ["Side effects can include dizziness, nausea and a dry mouth.", "Allergy advice: contains tree nuts.",
+             "Our customers sleep through the night from the very first week."]
+    vectors = encoder.encode(texts)
+    tiers = ["promotional"] * len(texts)
+    about = layer.about(vectors, tiers)
+    said = stances_with(texts, vectors, tiers, layer)
+    assert [layer.topics[i] for i in about.argmax(axis=1)] == ["safety", "safety", "efficacy"]
+    assert not any(s.topic == "efficacy" for s in said[0] + said[1])
+    assert Stance("efficacy", 1) in said[2]
+    # Saved and read back, it says the same; saved before it learnt topics, it spoke on every one.
+    assert stances_with(texts, vectors, tiers, StanceLayer.from_dict(layer.to_dict())) == said
+    saved = {k: v for k, v in layer.to_dict().items() if not k.startswith("about")}
+    assert Stance("efficacy", 1) in stances_with(texts, vectors, tiers, StanceLayer.from_dict(saved))[0]
+
+
 def test_labels_of_a_page_the_corpus_does_not_hold_or_of_no_page_are_refused(tmp_path, encoder):
     path = tmp_path / "stance.jsonl"
     path.write_text(json.dumps({"sentence": "It works.", "doc_id": "gone", "topic": "efficacy", "polarity": 1}) + "\n")
@@ -77,3 +95,7 @@ def test_labels_of_a_page_the_corpus_does_not_hold_or_of_no_page_are_refused(tmp
     path.write_text("\n" + json.dumps({"sentence": "It works.", "topic": "efficacy", "polarity": 1}) + "\n")
     with pytest.raises(RagError, match=r"stance\.jsonl:2: .*doc_id"):
         labelled(path, encoder, {"here": "promotional"})
+    for topic, polarity in (("price", 1), ("efficacy", 2)):
+        path.write_text(json.dumps({"sentence": "It works.", "doc_id": "here", "topic": topic, "polarity": polarity}))
+        with pytest.raises(RagError, match=rf"stance\.jsonl:1: .*{topic!r} and {polarity}"):
+            labelled(path, encoder, {"here": "promotional"})

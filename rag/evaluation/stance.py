@@ -11,7 +11,7 @@ import numpy as np
 
 from ..embed import Encoder
 from ..errors import RagError
-from ..stance_layer import StanceLayer, fit_layer, stances_with
+from ..stance_layer import TOPICS, StanceLayer, fit_layer, stances_with
 
 POLARITIES = {1: "supports", -1: "doubts", 0: "neutral"}
 
@@ -39,6 +39,9 @@ def load_labels(*paths: Path) -> list[tuple[str, str, str, int]]:
                 rows.append((str(row["sentence"]), str(row["doc_id"]), str(row["topic"]), int(row["polarity"])))
             except (ValueError, KeyError, TypeError) as err:
                 raise RagError(f"{path}:{number}: not a labelled sentence ({err.__class__.__name__}: {err})") from None
+            if rows[-1][2] not in TOPICS or rows[-1][3] not in POLARITIES:
+                raise RagError(f"{path}:{number}: a labelled sentence's topic is one of {', '.join(TOPICS)} and its "
+                               f"polarity one of -1, 0, 1, not {rows[-1][2]!r} and {rows[-1][3]}")
     return rows
 
 
