@@ -239,6 +239,18 @@ def test_the_gate_fails_a_stance_polarity_below_its_minimum(tmp_path):
     assert check(report, gates) == []
 
 
+def test_the_gate_fails_a_stance_layer_leaning_off_its_sentences_topics(tmp_path):
+    from rag.evaluation.report import check
+
+    gates = tmp_path / "thresholds.toml"
+    gates.write_text("[stance_layer]\nelsewhere = 10\n", encoding="utf-8")
+    report: dict = {"corpora": {}, "stance": {"elsewhere": 11}}
+    assert check(report, gates) == ["stance: the layer took 11 stances on a topic other than the labelled one, more "
+                                    "than the most allowed, 10"]
+    report["stance"]["elsewhere"] = 10
+    assert check(report, gates) == []
+
+
 def _within_question_auc(samples, scores) -> float:
     """How often, within one question, an answering candidate is ranked above one that does not answer."""
     aucs = []

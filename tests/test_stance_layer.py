@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, page_tiers
@@ -85,6 +86,10 @@ def test_the_layer_speaks_on_a_topic_only_for_a_sentence_about_it(layer, encoder
     assert stances_with(texts, vectors, tiers, StanceLayer.from_dict(layer.to_dict())) == said
     saved = {k: v for k, v in layer.to_dict().items() if not k.startswith("about")}
     assert Stance("efficacy", 1) in stances_with(texts, vectors, tiers, StanceLayer.from_dict(saved))[0]
+    # The eval report counts what a layer says off a labelled sentence's topic.
+    labels = Labelled(texts[:2], ["safety", "safety"], np.array([-1, 0]), vectors[:2], tiers[:2])
+    assert stance_scores(judged(labels, layer))["elsewhere"] == 0
+    assert stance_scores(judged(labels, StanceLayer.from_dict(saved)))["elsewhere"] >= 1
 
 
 def test_labels_of_a_page_the_corpus_does_not_hold_or_of_no_page_are_refused(tmp_path, encoder):

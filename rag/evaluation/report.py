@@ -28,6 +28,9 @@ def stance_table(stance: dict) -> str:
     for name in ("supports", "doubts", "neutral"):
         s = stance[name]
         lines.append(f"| {name} | {s['labelled']} | {s['precision']:.3f} | {s['recall']:.3f} |")
+    if "elsewhere" in stance:  # reports written before it was counted lack it
+        lines += ["", f"The stance layer took {stance['elsewhere']} stances on a topic other than the one a sentence "
+                      "is labelled on."]
     return "\n".join(lines)
 
 
@@ -100,7 +103,8 @@ def _chart(report: dict, path: Path) -> None:
 
 def check(report: dict, thresholds_path: Path) -> list[str]:
     """Gate failures: each corpus's held-out metric below its minimum (a corpus table overrides [minimums]), stance
-    precision or recall of a polarity below [stance.POLARITY], and the verifier's held-out figures below [verifier]."""
+    precision or recall of a polarity below [stance.POLARITY], more of the stance layer's stances on a topic other
+    than the labelled one than [stance_layer] allows, and the verifier's held-out figures below [verifier]."""
     gates = tomllib.loads(thresholds_path.read_text(encoding="utf-8"))
     problems = []
     for name, r in report["corpora"].items():
@@ -112,6 +116,11 @@ def check(report: dict, thresholds_path: Path) -> list[str]:
         scored = (report.get("stance") or {}).get(polarity, {})
         problems += [f"stance: {polarity} {k} = {scored[k]:.3f} is below the minimum {v}"
                      for k, v in minimums.items() if scored.get(k, 0.0) < v]
+    most = gates.get("stance_layer", {}).get("elsewhere")
+    elsewhere = (report.get("stance") or {}).get("elsewhere", 0)
+    if most is not None and elsewhere > most:
+        problems.append(f"stance: the layer took {elsewhere} stances on a topic other than the labelled one, more than "
+                        f"the most allowed, {most}")
     verification = report.get("verification")
     if verification:
         overall = verification["overall"]

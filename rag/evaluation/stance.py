@@ -6,11 +6,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ..embed import Encoder
 from ..errors import RagError
+from ..stance import stances
 from ..stance_layer import TOPICS, StanceLayer, fit_layer, stances_with
 
 POLARITIES = {1: "supports", -1: "doubts", 0: "neutral"}
@@ -66,18 +68,28 @@ def fit_on(labels: list[Labelled]) -> StanceLayer | None:
                      np.concatenate([x.polarities for x in labels]))
 
 
-def judged(labels: Labelled, layer: StanceLayer | None) -> list[tuple[int, int]]:
-    """(labelled, predicted) polarity of each sentence on its labelled topic."""
+class Judgement(NamedTuple):
+    gold: int  # the labelled polarity on the labelled topic
+    said: int  # the polarity found on it
+    elsewhere: int  # the layer's stances on other topics, which a sentence about one topic seldom takes
+
+
+def judged(labels: Labelled, layer: StanceLayer | None) -> list[Judgement]:
+    """Each sentence's labelled polarity and the one found on its labelled topic."""
     said = stances_with(labels.sentences, labels.vectors, labels.tiers, layer)
-    return [(int(gold), next((s.polarity for s in found if s.topic == topic), 0))
-            for found, topic, gold in zip(said, labels.topics, labels.polarities)]
+    out = []
+    for sentence, found, topic, gold in zip(labels.sentences, said, labels.topics, labels.polarities):
+        ruled = {s.topic for s in stances(sentence)}
+        out.append(Judgement(int(gold), next((s.polarity for s in found if s.topic == topic), 0),
+                             sum(s.topic != topic and s.topic not in ruled for s in found)))
+    return out
 
 
-def stance_scores(pairs: list[tuple[int, int]]) -> dict:
-    out: dict = {"sentences": len(pairs)}
+def stance_scores(judgements: list[Judgement]) -> dict:
+    out: dict = {"sentences": len(judgements), "elsewhere": sum(j.elsewhere for j in judgements)}
     for value, name in POLARITIES.items():
-        said = [gold for gold, guess in pairs if guess == value]
-        true = [guess for gold, guess in pairs if gold == value]
+        said = [j.gold for j in judgements if j.said == value]
+        true = [j.said for j in judgements if j.gold == value]
         out[name] = {"precision": sum(g == value for g in said) / len(said) if said else 1.0,
                      "recall": sum(g == value for g in true) / len(true) if true else 1.0,
                      "labelled": len(true), "predicted": len(said)}

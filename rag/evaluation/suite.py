@@ -14,7 +14,7 @@ from ..settings import Settings
 from .fit import QuestionSample, collect, fit_scorer
 from .gold import GoldQuestion, SuiteCorpus, load_gold, load_suite
 from .harness import failures, run_questions, score
-from .stance import Labelled, fit_on, judged, labelled, stance_scores
+from .stance import Judgement, Labelled, fit_on, judged, labelled, stance_scores
 
 Say = Callable[[str], None]
 
@@ -64,11 +64,11 @@ def run_suite(settings: Settings, suite: Path, cache: Path, say: Say = lambda _:
     samples = collect_all(engines, golds)
     report: dict = {"suite": str(suite), "skipped": opened.problems, "corpora": {}}
     # Each corpus's labelled sentences judged by the stance layer fitted without them, as its answers are.
-    pairs: list[tuple[int, int]] = []
+    judgements: list[Judgement] = []
     for c in corpora:
         scorer = fit_all(samples, opened.labels, leave_out=c.name)
         own = judged(opened.labels[c.name], scorer.stance) if c.name in opened.labels else None
-        pairs += own or []
+        judgements += own or []
         base = engines[c.name]
         engine = Engine(base.index, base.encoder, base.settings, scorer)
         say(f"eval: {c.name}: {len(golds[c.name])} questions, scorer fitted on {', '.join(scorer.fitted_on)}…")
@@ -82,5 +82,5 @@ def run_suite(settings: Settings, suite: Path, cache: Path, say: Say = lambda _:
     worst = {k: (max if k.startswith("latency") else min)(h[k] for h in held) for k in held[0]}
     report["headline"] = {"worst": worst,
                           "mean": {k: float(np.mean([h[k] for h in held])) for k in held[0]}}
-    report["stance"] = stance_scores(pairs) if opened.labels else None
+    report["stance"] = stance_scores(judgements) if opened.labels else None
     return report
