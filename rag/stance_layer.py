@@ -58,26 +58,28 @@ class StanceLayer:
         """The length of the embeddings it reads."""
         return self.coef.shape[-1] - len(self.tiers)
 
-    def probabilities(self, vectors: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
-        """P(each polarity) of each embedding (a row each) on a page of its tier, shaped (embedding, topic,
-        polarity)."""
-        logits = np.einsum("tpd,nd->ntp", self.coef, layer_input(vectors, tiers, self.tiers)) + self.intercept
-        return _normalised(logits)
-
     def about(self, vectors: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
         """P(each topic is the one a sentence is about), shaped (embedding, topic); every topic sure for a layer
         that never learnt them."""
-        if self.about_coef is None or self.about_intercept is None:
-            return np.ones((len(vectors), len(self.topics)))
-        return _normalised(layer_input(vectors, tiers, self.tiers) @ self.about_coef.T + self.about_intercept)
+        return self._about(layer_input(vectors, tiers, self.tiers))
 
     def leanings(self, vectors: np.ndarray, tiers: Sequence[str]) -> list[dict[str, int]]:
         """For each embedding, the polarity of each topic it is likely about (TOPIC_FLOOR) on which the layer is
         sure of a side (LAYER_FLOOR)."""
-        p = self.probabilities(vectors, tiers)
+        inputs = layer_input(vectors, tiers, self.tiers)
+        p = self._polarities(inputs)
         side = np.asarray(POLARITIES)[p.argmax(axis=2)]
-        sure = (p.max(axis=2) >= LAYER_FLOOR) & (side != 0) & (self.about(vectors, tiers) >= TOPIC_FLOOR)
+        sure = (p.max(axis=2) >= LAYER_FLOOR) & (side != 0) & (self._about(inputs) >= TOPIC_FLOOR)
         return [{t: int(side[i, j]) for j, t in enumerate(self.topics) if sure[i, j]} for i in range(len(vectors))]
+
+    def _polarities(self, inputs: np.ndarray) -> np.ndarray:
+        """P(each polarity) of each row of `layer_input`, shaped (row, topic, polarity)."""
+        return _normalised(np.einsum("tpd,nd->ntp", self.coef, inputs) + self.intercept)
+
+    def _about(self, inputs: np.ndarray) -> np.ndarray:
+        if self.about_coef is None or self.about_intercept is None:
+            return np.ones((len(inputs), len(self.topics)))
+        return _normalised(inputs @ self.about_coef.T + self.about_intercept)
 
     def to_dict(self) -> dict[str, Any]:
         about = {} if self.about_coef is None or self.about_intercept is None else {
