@@ -425,3 +425,15 @@ def test_a_word_the_corpus_uses_but_the_evidence_leaves_out_is_missing_apart_fro
                         frozenset({"ginger", "eas", "nausea"}), frozenset(), "sentence", 5, 0.5, 0.3, 0.5, 2)
     row = question_features("Does ginger ease period cramps?", q, [view], np.array([0.9]), frozenset(), 0.5)
     assert dict(zip(QUESTION_FEATURES, row))["known_missing"] == pytest.approx(2 / 4)
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("Does it actually reduce pain, or is that just hype?", {"efficacy"}),
+    ("Is it safe to take every day?", {"safety"}),
+    ("How strong is the evidence from the trials?", {"evidence"}),
+    ("What is the clinic's email address?", set()),
+])
+def test_the_question_model_hears_which_topics_a_question_asks_about(question, asked):
+    q = QuestionTerms(("pain",), np.array([2.0]), np.array([True]), np.array([True]), 4.0, False)
+    row = dict(zip(QUESTION_FEATURES, question_features(question, q, [], np.zeros(0), frozenset(), 0.0)))
+    assert {t for t in ("efficacy", "safety", "evidence") if row[f"asks_{t}"]} == asked
