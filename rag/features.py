@@ -329,7 +329,7 @@ RANKING_FEATURES = (*SENTENCE_FEATURES, "centrality", "counts_asked", "counts_mo
                     "soft_coverage_nearby", "states_aim")
 # The question model also hears which of the stance topics a question asks about (whether it works, whether it is
 # safe, how good the evidence is; `stance.question_topics`). A question of the evidence is nearly always one a review
-# answers, while a near miss often asks whether it works for a group or use the pages never cover: the trees weigh
+# answers, while a near miss often asks whether it works for a group or a use the pages never cover: the trees weigh
 # the other features differently for each. Held out over thirty-five corpora (the question model's proxy, three tree
 # seeds), abstention 0.9078 -> 0.9131 and near misses declined 0.766 -> 0.779 (the efficacy flag alone 0.9104, the
 # evidence flag alone 0.9082); in the held-out evaluation 0.9090 -> 0.9127 and 0.764 -> 0.774.
@@ -661,7 +661,7 @@ def question_features(question: str, q: QuestionTerms, views: list[SentenceView]
                       top_passage_terms: frozenset[str], top_passage: float, tokens: Tokens | None = None
                       ) -> np.ndarray:
     """One row for the question as a whole, columns in QUESTION_FEATURES order."""
-    # As log-odds: the question model is linear, and probabilities near 1 would hide the differences that matter.
+    # As log-odds: probabilities near 1 would hide the differences that matter.
     ranked = _logit(np.sort(probabilities)[::-1]) if len(probabilities) else _logit(np.zeros(1))
     second = float(ranked[1]) if len(ranked) > 1 else float(_logit(np.zeros(1))[0])
     top = [views[i] for i in np.argsort(-probabilities)[:TOP_SENTENCES]] if len(probabilities) else []
