@@ -16,8 +16,7 @@ import numpy as np
 from .embed import Tokens
 from .lexical import PREFIX, terms_of, tokenize
 from .numbers import NUMBER_WORDS, quantities
-from .stance import question_topics, stances
-from .stance_layer import TOPICS
+from .stance import TOPICS, question_topics, stances
 
 _UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|sessions?)"
 _COUNT = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|several|a few)"
@@ -337,7 +336,7 @@ QUESTION_FEATURES = ("best_sentence", "second_sentence", "best_cos", "top_passag
                      "best_coverage", "asks_shape", "specific_missing", "evidence_missing", "shape_unmet",
                      "qualifier_missing", "name_unknown", "pointed_uncovered", "pointed_shape_unmet",
                      "pointed_best", "narrowing", "specialist_unknown", "byline_asked",
-                     "asked_of_missing", "known_missing", "alien", "asks_efficacy", "asks_safety", "asks_evidence")
+                     "asked_of_missing", "known_missing", "alien", *(f"asks_{topic}" for topic in TOPICS))
 # The direction each feature can push the sentence models, from what it means; the others (what a question asks for,
 # a sentence's form, its stance) are free to go either way. See `scorer.fit_logistic`. The question model's trees
 # go unconstrained: held to these directions over thirty-five corpora, they answered more near misses (declined

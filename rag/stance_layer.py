@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .stance import Stance, claims_nothing, stances
+from .stance import TOPICS, Stance, claims_nothing, stances
 
 POLARITIES = (-1, 0, 1)
-TOPICS = ("efficacy", "safety", "evidence")
 # The layer's likeliest polarity speaks when it is at least this probable. Leave-one-corpus-out over the labelled
 # sentences of thirty-five corpora (rules alone: supports precision 0.918, recall 0.727; doubts 0.881, 0.788):
 # at 0.6 supports 0.896, 0.849 and doubts 0.872, 0.811; at 0.65 supports 0.902, 0.835 and doubts 0.876, 0.802;
