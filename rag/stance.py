@@ -554,8 +554,8 @@ _HARMS_LIKE_CONTROL = re.compile(
     rf"|(?:about|roughly|much|almost) the same)",
     re.I)
 _PATTERNS = {t: (re.compile(p, re.I), re.compile(n, re.I)) for t, (p, n) in _CUES.items()}
-# The topics a stance is about, named once: the cue tables, the question's topics, the stance layer and the
-# question model's columns all go by these.
+# The topics a stance is about, named once: the stance layer and the question model's columns go by these, and a
+# test holds the question's topic tables (`_QUESTION_TOPICS`, `_LAY_TOPICS`) to the same keys.
 TOPICS = tuple(_CUES)
 _NEGATOR = re.compile(r"\b(?:no|not|never|without|neither|nor|none|nobody|zero|cannot|hardly|lack of|free of|"
                       r"free from)\b"
